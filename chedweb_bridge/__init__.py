@@ -1,0 +1,1 @@
+"""chedweb_bridge: every DiagnosticArray to every browser over WebRTC."""

@@ -1,0 +1,1 @@
+"""chedweb_ros: system metrics as ROS 2 diagnostics."""
