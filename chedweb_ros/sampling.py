@@ -1,0 +1,489 @@
+"""Sampling: one pure function per task, each taking psutil (or a fake with the same API) as an
+argument and returning a frozen sample plus the counters the next call needs for rates.
+
+No function here keeps hidden state: rates (CPU %, bytes per second, process CPU %) come from the
+previous counters passed in, not from psutil's module-level "since last call" memory, so a sample
+depends only on its inputs and the unit tests drive every path with fakes.
+
+A probe that raises never escapes: the failure becomes a reason in the sample's `errors`, the
+rest of that task is still filled in where it can be, and the other tasks are unaffected.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short, human reason for a failed probe: 'No such file or directory', 'access denied', ..."""
+    name = type(exc).__name__
+    if name == "AccessDenied":  # psutil.AccessDenied; matched by name so fakes need not import psutil
+        detail = getattr(exc, "msg", "") or ""
+        return f"access denied ({detail})" if detail else "access denied"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    text = str(exc)
+    return f"{name}: {text}" if text else name
+
+
+def _attempt(errors: list[str], what: str, probe: Callable[[], T]) -> T | None:
+    """Run one probe; on any exception record '<what>: <reason>' and return None."""
+    try:
+        return probe()
+    except Exception as exc:  # a probe must never take the node down
+        reason = describe_error(exc)
+        if reason.endswith(f": {what}"):  # "/data: No such file or directory: /data"
+            reason = reason[: -len(what) - 2]
+        errors.append(f"{what}: {reason}")
+        return None
+
+
+# ---------------------------------------------------------------- CPU
+
+
+@dataclass(frozen=True)
+class CpuTimes:
+    """Busy and total jiffies-as-seconds of one core, the inputs of a usage percentage."""
+
+    busy: float
+    total: float
+
+
+def cpu_times_of(times: Any) -> CpuTimes:
+    """psutil's own busy/total split (Linux: guest time is already inside user and nice; idle and
+    iowait are not busy), so our percentages match psutil.cpu_percent()."""
+    total = float(sum(times))
+    total -= float(getattr(times, "guest", 0.0)) + float(getattr(times, "guest_nice", 0.0))
+    idle = float(getattr(times, "idle", 0.0)) + float(getattr(times, "iowait", 0.0))
+    return CpuTimes(busy=total - idle, total=total)
+
+
+def usage_percent(prev: CpuTimes, now: CpuTimes) -> float:
+    busy = now.busy - prev.busy
+    total = now.total - prev.total
+    if total <= 0.0:
+        return 0.0
+    return max(0.0, min(100.0, busy / total * 100.0))
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    usage_percent: float | None  # None until there are two samples to compare
+    core_percent: tuple[float, ...] = ()
+    load: tuple[float, float, float] | None = None
+    frequency_mhz: float | None = None  # None where the machine does not report it
+    cores: int | None = None
+    errors: tuple[str, ...] = ()
+
+
+def sample_cpu(ps: Any, prev: Sequence[CpuTimes] | None) -> tuple[CpuSample, tuple[CpuTimes, ...] | None]:
+    """CPU usage from per-core times (one read of /proc/stat on Linux), load average, frequency,
+    core count. Returns the sample and the per-core times for the next call."""
+    errors: list[str] = []
+    raw = _attempt(errors, "cpu times", lambda: ps.cpu_times(percpu=True))
+    now = tuple(cpu_times_of(t) for t in raw) if raw else None
+    usage: float | None = None
+    cores_pct: tuple[float, ...] = ()
+    if now is not None and prev is not None and len(prev) == len(now):
+        cores_pct = tuple(usage_percent(p, n) for p, n in zip(prev, now, strict=True))
+        usage = usage_percent(
+            CpuTimes(sum(p.busy for p in prev), sum(p.total for p in prev)),
+            CpuTimes(sum(n.busy for n in now), sum(n.total for n in now)),
+        )
+    load = _attempt(errors, "load average", ps.getloadavg)
+    freq = _attempt(errors, "frequency", ps.cpu_freq)
+    count = _attempt(errors, "core count", lambda: ps.cpu_count(logical=True))
+    sample = CpuSample(
+        usage_percent=usage,
+        core_percent=cores_pct,
+        load=(float(load[0]), float(load[1]), float(load[2])) if load is not None else None,
+        # cpu_freq() returns None, or current == 0.0, where the machine reports no frequency.
+        frequency_mhz=float(freq.current) if freq is not None and freq.current else None,
+        cores=int(count) if count else (len(now) if now else None),
+        errors=tuple(errors),
+    )
+    return sample, now
+
+
+# ---------------------------------------------------------------- Memory
+
+
+@dataclass(frozen=True)
+class MemorySample:
+    percent: float | None = None
+    used_bytes: int | None = None
+    available_bytes: int | None = None
+    total_bytes: int | None = None
+    swap_percent: float | None = None
+    errors: tuple[str, ...] = ()
+
+
+def sample_memory(ps: Any) -> MemorySample:
+    errors: list[str] = []
+    vm = _attempt(errors, "virtual memory", ps.virtual_memory)
+    swap = _attempt(errors, "swap", ps.swap_memory)
+    return MemorySample(
+        percent=float(vm.percent) if vm is not None else None,
+        used_bytes=int(vm.used) if vm is not None else None,
+        available_bytes=int(vm.available) if vm is not None else None,
+        total_bytes=int(vm.total) if vm is not None else None,
+        swap_percent=float(swap.percent) if swap is not None else None,
+        errors=tuple(errors),
+    )
+
+
+# ---------------------------------------------------------------- Temperature
+
+
+@dataclass(frozen=True)
+class TemperatureReading:
+    name: str  # "<sensor> <label>", unique within a sample
+    celsius: float
+    high: float | None = None
+    critical: float | None = None
+
+
+@dataclass(frozen=True)
+class TemperatureSample:
+    readings: tuple[TemperatureReading, ...] = ()
+    supported: bool = True  # False where psutil has no sensors_temperatures (macOS, Windows)
+    errors: tuple[str, ...] = ()
+
+
+def reading_names(sensor: str, labels: Sequence[str]) -> list[str]:
+    """'<sensor> <label>' for each entry of one sensor; an empty label becomes the entry's index
+    (or just the sensor name when it is the only entry), and repeats get ' #2', ' #3'."""
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for i, label in enumerate(labels):
+        label = label.strip()
+        if label:
+            base = f"{sensor} {label}"
+        elif len(labels) == 1:
+            base = sensor
+        else:
+            base = f"{sensor} {i}"
+        count = seen.get(base, 0) + 1
+        seen[base] = count
+        names.append(base if count == 1 else f"{base} #{count}")
+    return names
+
+
+def _marks(value: Any) -> float | None:
+    # psutil gives None, or sometimes 0.0, for a mark the sensor does not set.
+    return float(value) if value else None
+
+
+def sample_temperature(ps: Any) -> TemperatureSample:
+    probe = getattr(ps, "sensors_temperatures", None)
+    if probe is None:
+        return TemperatureSample(supported=False)
+    errors: list[str] = []
+    sensors: Mapping[str, Sequence[Any]] | None = _attempt(errors, "sensors", probe)
+    readings: list[TemperatureReading] = []
+    for sensor, entries in sorted((sensors or {}).items()):
+        names = reading_names(sensor, [str(e.label or "") for e in entries])
+        for name, entry in zip(names, entries, strict=True):
+            if entry.current is None:
+                continue
+            readings.append(TemperatureReading(name, float(entry.current), _marks(entry.high),
+                                               _marks(entry.critical)))
+    return TemperatureSample(readings=tuple(readings), errors=tuple(errors))
+
+
+# ---------------------------------------------------------------- Disk
+
+
+@dataclass(frozen=True)
+class DiskUsage:
+    path: str
+    percent: float
+    used_bytes: int
+    free_bytes: int
+    total_bytes: int
+
+
+@dataclass(frozen=True)
+class IoCounters:
+    """Two cumulative byte counters (read/write, or received/sent) at a monotonic time."""
+
+    first: int
+    second: int
+    time: float
+
+
+def rate(prev: IoCounters | None, now: IoCounters | None) -> tuple[float, float] | None:
+    """Bytes per second of both counters between two readings; None without two readings, when
+    time did not advance, or when a counter went backwards (reset, or a device that went away)."""
+    if prev is None or now is None:
+        return None
+    dt = now.time - prev.time
+    d1, d2 = now.first - prev.first, now.second - prev.second
+    if dt <= 0.0 or d1 < 0 or d2 < 0:
+        return None
+    return d1 / dt, d2 / dt
+
+
+@dataclass(frozen=True)
+class DiskSample:
+    usages: tuple[DiskUsage, ...] = ()
+    read_bps: float | None = None
+    write_bps: float | None = None
+    errors: tuple[str, ...] = ()
+
+
+def sample_disk(ps: Any, paths: Sequence[str], prev: IoCounters | None,
+                now_time: float) -> tuple[DiskSample, IoCounters | None]:
+    """Usage of each path, and the machine's read/write bytes per second since `prev`."""
+    errors: list[str] = []
+    usages: list[DiskUsage] = []
+    for path in paths:
+        u = _attempt(errors, path, lambda p=path: ps.disk_usage(p))  # type: ignore[misc]
+        if u is not None:
+            usages.append(DiskUsage(path, float(u.percent), int(u.used), int(u.free), int(u.total)))
+    io = _attempt(errors, "I/O counters", ps.disk_io_counters)
+    # disk_io_counters() returns None on a machine with no block devices: no rates, not a fault.
+    now = IoCounters(int(io.read_bytes), int(io.write_bytes), now_time) if io is not None else None
+    rates = rate(prev, now)
+    sample = DiskSample(
+        usages=tuple(usages),
+        read_bps=rates[0] if rates else None,
+        write_bps=rates[1] if rates else None,
+        errors=tuple(errors),
+    )
+    return sample, now
+
+
+# ---------------------------------------------------------------- Network
+
+
+@dataclass(frozen=True)
+class InterfaceSample:
+    name: str
+    rx_bps: float | None
+    tx_bps: float | None
+    rx_packets: int
+    tx_packets: int
+    errors_in: int
+    errors_out: int
+    drops_in: int
+    drops_out: int
+    up: bool | None  # None where the link state is unknown
+
+
+@dataclass(frozen=True)
+class NetworkSample:
+    interfaces: tuple[InterfaceSample, ...] = ()
+    rx_bps: float | None = None  # totals over the interfaces that have rates
+    tx_bps: float | None = None
+    errors: tuple[str, ...] = ()
+
+
+def is_loopback(name: str, stats: Any) -> bool:
+    flags = getattr(stats, "flags", "") if stats is not None else ""
+    return "loopback" in str(flags).split(",") or name == "lo"
+
+
+def select_interfaces(wanted: Sequence[str], counters: Mapping[str, Any],
+                      stats: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The interfaces to report, and the wanted ones that do not exist. No wanted list: every
+    interface but loopback, sorted by name."""
+    if not wanted:
+        return sorted(n for n in counters if not is_loopback(n, stats.get(n))), []
+    return [n for n in wanted if n in counters], [n for n in wanted if n not in counters]
+
+
+def sample_network(ps: Any, wanted: Sequence[str], prev: Mapping[str, IoCounters],
+                   now_time: float) -> tuple[NetworkSample, dict[str, IoCounters]]:
+    errors: list[str] = []
+    counters: Mapping[str, Any] = (
+        _attempt(errors, "I/O counters", lambda: ps.net_io_counters(pernic=True)) or {})
+    stats: Mapping[str, Any] = _attempt(errors, "link state", ps.net_if_stats) or {}
+    names, missing = select_interfaces(wanted, counters, stats)
+    errors.extend(f"{n}: no such interface" for n in missing)
+    now: dict[str, IoCounters] = {}
+    interfaces: list[InterfaceSample] = []
+    for name in names:
+        c = counters[name]
+        now[name] = IoCounters(int(c.bytes_recv), int(c.bytes_sent), now_time)
+        rates = rate(prev.get(name), now[name])
+        st = stats.get(name)
+        interfaces.append(InterfaceSample(
+            name=name, rx_bps=rates[0] if rates else None, tx_bps=rates[1] if rates else None,
+            rx_packets=int(c.packets_recv), tx_packets=int(c.packets_sent),
+            errors_in=int(c.errin), errors_out=int(c.errout),
+            drops_in=int(c.dropin), drops_out=int(c.dropout),
+            up=bool(st.isup) if st is not None else None,
+        ))
+    with_rates = [i for i in interfaces if i.rx_bps is not None and i.tx_bps is not None]
+    sample = NetworkSample(
+        interfaces=tuple(interfaces),
+        rx_bps=sum(i.rx_bps or 0.0 for i in with_rates) if with_rates else None,
+        tx_bps=sum(i.tx_bps or 0.0 for i in with_rates) if with_rates else None,
+        errors=tuple(errors),
+    )
+    return sample, now
+
+
+# ---------------------------------------------------------------- Processes
+
+
+@dataclass(frozen=True)
+class ProcessStat:
+    """One process's cumulative CPU time, as any process source reports it."""
+
+    pid: int
+    name: str
+    cpu_seconds: float
+    rss_bytes: int
+    start: float = 0.0  # start time, so a reused pid is not taken for the old process
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    name: str
+    pid: int
+    cpu_percent: float  # of one core, like top: may exceed 100 for a multi-threaded process
+    rss_bytes: int
+
+
+@dataclass(frozen=True)
+class ProcessSample:
+    top: tuple[ProcessInfo, ...] = ()
+    errors: tuple[str, ...] = ()
+
+
+ProcessKey = tuple[int, float]
+
+
+@dataclass(frozen=True)
+class ProcessCounters:
+    cpu_seconds: Mapping[ProcessKey, float] = field(default_factory=dict)
+    time: float = 0.0
+
+
+def top_processes(stats: Iterable[ProcessStat], prev: ProcessCounters | None, now_time: float,
+                  n: int) -> tuple[tuple[ProcessInfo, ...], ProcessCounters]:
+    """The `n` processes that used most CPU since `prev` (ties: larger RSS first). A process
+    not seen before counts from zero only once it has a previous reading."""
+    now: dict[ProcessKey, float] = {}
+    ranked: list[ProcessInfo] = []
+    dt = now_time - prev.time if prev is not None else 0.0
+    for s in stats:
+        key = (s.pid, s.start)
+        now[key] = s.cpu_seconds
+        before = prev.cpu_seconds.get(key) if prev is not None else None
+        pct = (s.cpu_seconds - before) / dt * 100.0 if before is not None and dt > 0 else 0.0
+        ranked.append(ProcessInfo(s.name, s.pid, max(0.0, pct), s.rss_bytes))
+    ranked.sort(key=lambda p: (-p.cpu_percent, -p.rss_bytes, p.pid))
+    return tuple(ranked[: max(0, n)]), ProcessCounters(now, now_time)
+
+
+def psutil_process_stats(ps: Any) -> list[ProcessStat]:
+    """Every process through psutil (portable; about ten times the cost of read_proc_stats on
+    Linux). Processes we may not read, or that ended meanwhile, are skipped."""
+    out: list[ProcessStat] = []
+    for proc in ps.process_iter(["name", "cpu_times", "memory_info", "create_time"]):
+        info = proc.info
+        times, mem = info.get("cpu_times"), info.get("memory_info")
+        if times is None or mem is None:  # AccessDenied or gone: psutil filled in None
+            continue
+        out.append(ProcessStat(int(proc.pid), str(info.get("name") or ""),
+                               float(times.user) + float(times.system), int(mem.rss),
+                               float(info.get("create_time") or 0.0)))
+    return out
+
+
+def parse_proc_stat(pid: int, data: bytes, clock_ticks: int, page_size: int) -> ProcessStat:
+    """One /proc/<pid>/stat line (proc(5)). The name sits in parentheses and may itself contain
+    spaces and ')', so the fields are split after the last ')'."""
+    lpar, rpar = data.index(b"("), data.rindex(b")")
+    name = data[lpar + 1: rpar].decode(errors="replace")
+    fields = data[rpar + 2:].split()
+    # fields[0] is field 3 (state): utime is field 14, stime 15, starttime 22, rss 24.
+    utime, stime, start, rss = int(fields[11]), int(fields[12]), int(fields[19]), int(fields[21])
+    return ProcessStat(pid, name, (utime + stime) / clock_ticks, max(0, rss) * page_size, float(start))
+
+
+def read_proc_stats(proc_root: str = "/proc") -> list[ProcessStat]:
+    """Every process from /proc/<pid>/stat: one read per process. On a robot with hundreds of
+    processes this is what keeps the node under half a percent of a core (psutil reads two or
+    three files per process and does far more work in Python)."""
+    clock_ticks = os.sysconf("SC_CLK_TCK")
+    page_size = os.sysconf("SC_PAGE_SIZE")
+    out: list[ProcessStat] = []
+    for entry in os.listdir(proc_root):
+        if not entry.isdigit():
+            continue
+        try:
+            fd = os.open(f"{proc_root}/{entry}/stat", os.O_RDONLY)
+            try:
+                data = os.read(fd, 4096)
+            finally:
+                os.close(fd)
+            out.append(parse_proc_stat(int(entry), data, clock_ticks, page_size))
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended between listdir and open, or is not ours to read
+    return out
+
+
+ProcessSource = Callable[[], Iterable[ProcessStat]]
+
+
+def default_process_source(ps: Any) -> ProcessSource:
+    """read_proc_stats where /proc exists (Linux), else psutil."""
+    if os.path.exists("/proc/self/stat"):
+        return read_proc_stats
+    return lambda: psutil_process_stats(ps)
+
+
+def sample_processes(source: ProcessSource, prev: ProcessCounters | None, now_time: float,
+                     n: int) -> tuple[ProcessSample, ProcessCounters | None]:
+    if n <= 0:  # nothing to report: skip the scan, its cost grows with the process count
+        return ProcessSample(), None
+    errors: list[str] = []
+    stats = _attempt(errors, "process list", lambda: list(source()))
+    if stats is None:
+        return ProcessSample(errors=tuple(errors)), prev
+    top, counters = top_processes(stats, prev, now_time, n)
+    return ProcessSample(top=top, errors=tuple(errors)), counters
+
+
+# ---------------------------------------------------------------- One tick
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    cpu: CpuSample
+    memory: MemorySample
+    temperature: TemperatureSample
+    disk: DiskSample
+    network: NetworkSample
+    processes: ProcessSample
+
+
+@dataclass(frozen=True)
+class Counters:
+    """What one tick hands to the next so that rates can be computed."""
+
+    cpu: tuple[CpuTimes, ...] | None = None
+    disk_io: IoCounters | None = None
+    network: Mapping[str, IoCounters] = field(default_factory=dict)
+    processes: ProcessCounters | None = None
+
+
+def sample_all(ps: Any, processes: ProcessSource, prev: Counters, now_time: float, *,
+               disk_paths: Sequence[str], interfaces: Sequence[str],
+               top_n: int) -> tuple[Snapshot, Counters]:
+    """Every task once. `now_time` is a monotonic clock reading in seconds."""
+    cpu, cpu_c = sample_cpu(ps, prev.cpu)
+    disk, disk_c = sample_disk(ps, disk_paths, prev.disk_io, now_time)
+    net, net_c = sample_network(ps, interfaces, prev.network, now_time)
+    procs, proc_c = sample_processes(processes, prev.processes, now_time, top_n)
+    snapshot = Snapshot(cpu, sample_memory(ps), sample_temperature(ps), disk, net, procs)
+    return snapshot, Counters(cpu_c, disk_c, net_c, proc_c)

@@ -1,0 +1,202 @@
+"""Status building: a Snapshot and the thresholds in, one DiagnosticStatus per task out. Pure.
+
+Conventions (design.md, docs/protocol.md "system_metrics statuses"): levels are the byte
+constants of DiagnosticStatus, names are "<node name>: <task>", the message is always set and
+names every threshold crossed, values are plain numbers as strings with the unit in the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+
+from chedweb_ros.sampling import (
+    CpuSample,
+    DiskSample,
+    MemorySample,
+    NetworkSample,
+    ProcessSample,
+    Snapshot,
+    TemperatureSample,
+)
+
+OK: bytes = DiagnosticStatus.OK
+WARN: bytes = DiagnosticStatus.WARN
+ERROR: bytes = DiagnosticStatus.ERROR
+STALE: bytes = DiagnosticStatus.STALE
+_RANK = {OK: 0, WARN: 1, ERROR: 2, STALE: 3}
+
+TASKS = ("CPU", "Memory", "Temperature", "Disk", "Network", "Processes")
+
+MIB = 1024.0 ** 2
+GIB = 1024.0 ** 3
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A warn and an error threshold: a value at or above one of them raises the level."""
+
+    warn: float
+    error: float
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    cpu_percent: Limit = Limit(85.0, 95.0)
+    memory_percent: Limit = Limit(85.0, 95.0)
+    disk_percent: Limit = Limit(85.0, 95.0)
+    temperature_celsius: Limit = Limit(80.0, 90.0)
+
+
+def worst(levels: Sequence[bytes]) -> bytes:
+    return max(levels, key=_RANK.__getitem__, default=OK)
+
+
+def num(value: float) -> str:
+    """A float as the plain number string rqt and the page expect: '12.50'."""
+    return f"{value:.2f}"
+
+
+class _Status:
+    """Collects one task's values, threshold crossings and probe failures."""
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        self.values: list[KeyValue] = []
+        self.level = ERROR if errors else OK
+        self.problems = [f"probe failed: {e}" for e in errors]
+        self.crossings: list[tuple[bytes, str]] = []
+
+    def add(self, key: str, value: str) -> None:
+        self.values.append(KeyValue(key=key, value=value))
+
+    def check(self, what: str, value: float, limit: Limit, unit: str) -> None:
+        if value >= limit.error:
+            level, name, mark = ERROR, "error", limit.error
+        elif value >= limit.warn:
+            level, name, mark = WARN, "warn", limit.warn
+        else:
+            return
+        self.crossings.append((level, f"{what} {value:.1f} {unit} >= {name} threshold {mark:.1f} {unit}"))
+
+    def build(self, name: str, hardware_id: str, ok_message: str = "OK") -> DiagnosticStatus:
+        level = worst([self.level, *(lvl for lvl, _ in self.crossings)])
+        # Errors first, then the worst crossings, so a truncated view still shows what matters.
+        crossings = [text for _, text in sorted(self.crossings, key=lambda c: -_RANK[c[0]])]
+        message = "; ".join(self.problems + crossings) or ok_message
+        return DiagnosticStatus(level=level, name=name, message=message, hardware_id=hardware_id,
+                                values=self.values)
+
+
+def cpu_status(s: CpuSample, limits: Thresholds, name: str, hardware_id: str) -> DiagnosticStatus:
+    st = _Status(s.errors)
+    if s.usage_percent is not None:
+        st.add("usage %", num(s.usage_percent))
+        st.check("usage", s.usage_percent, limits.cpu_percent, "%")
+    for i, pct in enumerate(s.core_percent):
+        st.add(f"core {i} %", num(pct))
+    if s.load is not None:
+        for minutes, value in zip((1, 5, 15), s.load, strict=True):
+            st.add(f"load {minutes} min", num(value))
+    if s.frequency_mhz is not None:
+        st.add("frequency MHz", num(s.frequency_mhz))
+    if s.cores is not None:
+        st.add("cores", str(s.cores))
+    ok = "OK" if s.usage_percent is not None or s.errors else "OK (usage from the second sample on)"
+    return st.build(name, hardware_id, ok)
+
+
+def memory_status(s: MemorySample, limits: Thresholds, name: str, hardware_id: str) -> DiagnosticStatus:
+    st = _Status(s.errors)
+    if s.percent is not None:
+        st.add("used %", num(s.percent))
+        st.check("used", s.percent, limits.memory_percent, "%")
+    for key, value in (("used MiB", s.used_bytes), ("available MiB", s.available_bytes),
+                       ("total MiB", s.total_bytes)):
+        if value is not None:
+            st.add(key, num(value / MIB))
+    if s.swap_percent is not None:
+        st.add("swap used %", num(s.swap_percent))
+    return st.build(name, hardware_id)
+
+
+def temperature_status(s: TemperatureSample, limits: Thresholds, name: str,
+                       hardware_id: str) -> DiagnosticStatus:
+    st = _Status(s.errors)
+    for r in s.readings:
+        st.add(f"{r.name} degC", num(r.celsius))
+        if r.high is not None:
+            st.add(f"{r.name} high degC", num(r.high))
+        if r.critical is not None:
+            st.add(f"{r.name} critical degC", num(r.critical))
+        st.check(r.name, r.celsius, limits.temperature_celsius, "degC")
+    st.add("sensors", str(len(s.readings)))
+    if not s.supported:
+        ok = "temperature sensors not supported on this platform"
+    elif not s.readings:
+        # OK, not STALE: a STALE status turns diagnostic_aggregator's top level to ERROR, and a
+        # machine without sensors (a VM, a container) is not a fault.
+        ok = "no temperature sensors reported"
+    else:
+        ok = "OK"
+    return st.build(name, hardware_id, ok)
+
+
+def disk_status(s: DiskSample, limits: Thresholds, name: str, hardware_id: str) -> DiagnosticStatus:
+    st = _Status(s.errors)
+    for u in s.usages:
+        st.add(f"{u.path} used %", num(u.percent))
+        st.add(f"{u.path} used GiB", num(u.used_bytes / GIB))
+        st.add(f"{u.path} free GiB", num(u.free_bytes / GIB))
+        st.add(f"{u.path} total GiB", num(u.total_bytes / GIB))
+        st.check(f"{u.path} used", u.percent, limits.disk_percent, "%")
+    if s.read_bps is not None and s.write_bps is not None:
+        st.add("read B/s", num(s.read_bps))
+        st.add("write B/s", num(s.write_bps))
+    return st.build(name, hardware_id)
+
+
+def network_status(s: NetworkSample, name: str, hardware_id: str) -> DiagnosticStatus:
+    st = _Status(s.errors)
+    if s.rx_bps is not None and s.tx_bps is not None:
+        st.add("rx B/s", num(s.rx_bps))
+        st.add("tx B/s", num(s.tx_bps))
+    for i in s.interfaces:
+        if i.rx_bps is not None and i.tx_bps is not None:
+            st.add(f"{i.name} rx B/s", num(i.rx_bps))
+            st.add(f"{i.name} tx B/s", num(i.tx_bps))
+        for key, count in (("rx packets", i.rx_packets), ("tx packets", i.tx_packets),
+                           ("errors in", i.errors_in), ("errors out", i.errors_out),
+                           ("drops in", i.drops_in), ("drops out", i.drops_out)):
+            st.add(f"{i.name} {key}", str(count))
+        if i.up is not None:
+            st.add(f"{i.name} up", "1" if i.up else "0")
+    return st.build(name, hardware_id, "OK" if s.interfaces or s.errors else "no network interfaces")
+
+
+def processes_status(s: ProcessSample, name: str, hardware_id: str) -> DiagnosticStatus:
+    st = _Status(s.errors)
+    for rank, p in enumerate(s.top, start=1):
+        st.add(f"{rank} name", p.name)
+        st.add(f"{rank} pid", str(p.pid))
+        st.add(f"{rank} cpu %", num(p.cpu_percent))
+        st.add(f"{rank} rss MiB", num(p.rss_bytes / MIB))
+    return st.build(name, hardware_id)
+
+
+def build_statuses(snapshot: Snapshot, limits: Thresholds, node_name: str,
+                   hardware_id: str) -> list[DiagnosticStatus]:
+    """One status per task, in TASKS order."""
+
+    def name(task: str) -> str:
+        return f"{node_name}: {task}"
+
+    return [
+        cpu_status(snapshot.cpu, limits, name("CPU"), hardware_id),
+        memory_status(snapshot.memory, limits, name("Memory"), hardware_id),
+        temperature_status(snapshot.temperature, limits, name("Temperature"), hardware_id),
+        disk_status(snapshot.disk, limits, name("Disk"), hardware_id),
+        network_status(snapshot.network, name("Network"), hardware_id),
+        processes_status(snapshot.processes, name("Processes"), hardware_id),
+    ]

@@ -1,0 +1,302 @@
+"""Sampling with an injected psutil fake: rates from previous counters, and every probe failure
+turning into a reason in its own task while the other tasks carry on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psutil
+import pytest
+
+from chedweb_ros import sampling
+from chedweb_ros.sampling import Counters, IoCounters, ProcessCounters, ProcessStat
+from test.unit.fake_psutil import FakePsutil, NetIo, Temp, access_denied, cpu
+
+
+def no_processes() -> list[ProcessStat]:
+    return []
+
+
+NO_COUNTERS = Counters()
+
+
+def tick(ps: FakePsutil, prev: Counters = NO_COUNTERS, now: float = 0.0, *,
+         disk_paths: tuple[str, ...] = ("/",), interfaces: tuple[str, ...] = (), top_n: int = 5,
+         processes: sampling.ProcessSource = no_processes) -> tuple[sampling.Snapshot, Counters]:
+    return sampling.sample_all(ps, processes, prev, now, disk_paths=disk_paths, interfaces=interfaces,
+                               top_n=top_n)
+
+
+# ------------------------------------------------------------------ CPU
+
+
+def test_cpu_usage_comes_from_the_difference_of_two_readings() -> None:
+    ps = FakePsutil()
+    first, counters = tick(ps)
+    assert first.cpu.usage_percent is None and first.cpu.core_percent == ()
+    # core 0: +30 busy of +40 → 75 %; core 1: +10 busy of +40 → 25 %; total 40 of 80 → 50 %
+    ps.per_core = [cpu(40.0, 100.0), cpu(40.0, 100.0)]
+    second, _ = tick(ps, counters, 1.0)
+    assert second.cpu.core_percent == pytest.approx((75.0, 25.0))
+    assert second.cpu.usage_percent == pytest.approx(50.0)
+    assert second.cpu.load == (0.5, 0.4, 0.3)
+    assert second.cpu.frequency_mhz == 2400.0
+    assert second.cpu.cores == 2
+    assert second.cpu.errors == ()
+
+
+def test_cpu_times_of_matches_psutil_on_this_machine() -> None:
+    """Our busy/total split must give the same percentage as psutil's own calculation."""
+    before = psutil.cpu_times()
+    after = psutil.cpu_times()
+    ours = sampling.usage_percent(sampling.cpu_times_of(before), sampling.cpu_times_of(after))
+    theirs = psutil._cpu_busy_time(after) - psutil._cpu_busy_time(before)  # type: ignore[attr-defined]
+    total = psutil._cpu_tot_time(after) - psutil._cpu_tot_time(before)  # type: ignore[attr-defined]
+    expected = 0.0 if total <= 0 else max(0.0, min(100.0, theirs / total * 100))
+    assert ours == pytest.approx(expected)
+
+
+def test_no_frequency_reported_leaves_it_out() -> None:
+    ps = FakePsutil()
+    ps.freq = None
+    snap, _ = tick(ps)
+    assert snap.cpu.frequency_mhz is None and snap.cpu.errors == ()
+
+
+def test_missing_proc_stat_fails_cpu_only() -> None:
+    ps = FakePsutil()
+    ps.raises["cpu_times"] = FileNotFoundError(2, "No such file or directory", "/proc/stat")
+    snap, counters = tick(ps)
+    assert snap.cpu.errors == ("cpu times: No such file or directory: /proc/stat",)
+    assert snap.cpu.load == (0.5, 0.4, 0.3)  # the rest of the task is still filled in
+    assert counters.cpu is None
+    assert snap.memory.errors == () and snap.disk.errors == () and snap.network.errors == ()
+
+
+# ------------------------------------------------------------------ Temperature
+
+
+def test_no_sensors_is_an_empty_supported_sample() -> None:
+    ps = FakePsutil()
+    ps.temps = {}
+    snap, _ = tick(ps)
+    assert snap.temperature == sampling.TemperatureSample(readings=(), supported=True, errors=())
+
+
+def test_platform_without_sensor_support() -> None:
+    class NoSensors(FakePsutil):
+        sensors_temperatures = None  # type: ignore[assignment]
+
+    snap, _ = tick(NoSensors())
+    assert snap.temperature.supported is False and snap.temperature.errors == ()
+
+
+def test_sensor_readings_names_and_marks() -> None:
+    ps = FakePsutil()
+    ps.temps = {
+        "nvme": [Temp("Composite", 40.0, 84.85, 0.0), Temp("Composite", 41.0, None, None)],
+        "acpitz": [Temp("", 30.0, None, 105.0)],
+        "coretemp": [Temp("", 50.0, 80.0, 100.0), Temp("", 51.0, 80.0, 100.0)],
+    }
+    snap, _ = tick(ps)
+    readings = {r.name: r for r in snap.temperature.readings}
+    assert list(readings) == ["acpitz", "coretemp 0", "coretemp 1", "nvme Composite", "nvme Composite #2"]
+    assert readings["acpitz"].high is None and readings["acpitz"].critical == 105.0
+    assert readings["nvme Composite"].critical is None  # 0.0 means "not set"
+
+
+def test_access_denied_reading_sensors_fails_temperature_only() -> None:
+    ps = FakePsutil()
+    ps.raises["sensors_temperatures"] = access_denied()
+    snap, _ = tick(ps)
+    assert snap.temperature.errors == ("sensors: access denied (permission to read sensors)",)
+    assert snap.cpu.errors == () and snap.memory.errors == () and snap.disk.errors == ()
+
+
+# ------------------------------------------------------------------ Disk
+
+
+def test_missing_disk_path_fails_disk_and_keeps_the_other_paths() -> None:
+    ps = FakePsutil()
+    snap, _ = tick(ps, disk_paths=("/", "/no/such/mount"))
+    assert [u.path for u in snap.disk.usages] == ["/"]
+    assert snap.disk.errors == ("/no/such/mount: No such file or directory",)
+    assert snap.cpu.errors == () and snap.network.errors == ()
+
+
+def test_access_denied_on_disk_usage() -> None:
+    ps = FakePsutil()
+    ps.raises["disk_usage"] = psutil.AccessDenied()
+    snap, _ = tick(ps)
+    assert snap.disk.usages == () and snap.disk.errors == ("/: access denied",)
+
+
+def test_disk_rates_from_the_second_sample_on() -> None:
+    ps = FakePsutil()
+    first, counters = tick(ps, now=10.0)
+    assert first.disk.read_bps is None and first.disk.write_bps is None
+    ps.disk_io = ps.disk_io._replace(read_bytes=1_000_000 + 4096, write_bytes=2_000_000 + 8192)
+    second, _ = tick(ps, counters, 12.0)
+    assert (second.disk.read_bps, second.disk.write_bps) == (2048.0, 4096.0)
+
+
+def test_machine_without_block_devices_has_no_rates_and_no_error() -> None:
+    ps = FakePsutil()
+    ps.disk_io = None
+    snap, counters = tick(ps)
+    snap, _ = tick(ps, counters, 1.0)
+    assert snap.disk.read_bps is None and snap.disk.errors == ()
+
+
+def test_rate_refuses_backwards_counters_and_stopped_time() -> None:
+    assert sampling.rate(IoCounters(100, 100, 1.0), IoCounters(50, 200, 2.0)) is None
+    assert sampling.rate(IoCounters(100, 100, 1.0), IoCounters(200, 200, 1.0)) is None
+    assert sampling.rate(IoCounters(100, 100, 1.0), IoCounters(300, 150, 3.0)) == (100.0, 25.0)
+
+
+# ------------------------------------------------------------------ Network
+
+
+def test_default_interfaces_are_all_but_loopback_with_rates() -> None:
+    ps = FakePsutil()
+    ps.nics["wlan0"] = NetIo(0, 0, 0, 0, 0, 0, 0, 0)
+    first, counters = tick(ps, now=0.0)
+    assert [i.name for i in first.network.interfaces] == ["eth0", "wlan0"]
+    assert first.network.rx_bps is None
+    ps.nics["eth0"] = NetIo(bytes_sent=1500, bytes_recv=3000, packets_sent=11, packets_recv=21,
+                            errin=1, errout=2, dropin=3, dropout=4)
+    ps.nics["wlan0"] = NetIo(100, 200, 1, 1, 0, 0, 0, 0)
+    second, _ = tick(ps, counters, 0.5)
+    eth0 = second.network.interfaces[0]
+    assert (eth0.rx_bps, eth0.tx_bps) == (2000.0, 1000.0)
+    assert (eth0.rx_packets, eth0.tx_packets, eth0.errors_in, eth0.drops_out, eth0.up) == (21, 11, 1, 4, True)
+    assert (second.network.rx_bps, second.network.tx_bps) == (2400.0, 1200.0)
+
+
+def test_named_interface_that_does_not_exist_is_an_error() -> None:
+    ps = FakePsutil()
+    snap, _ = tick(ps, interfaces=("eth0", "wlan9"))
+    assert [i.name for i in snap.network.interfaces] == ["eth0"]
+    assert snap.network.errors == ("wlan9: no such interface",)
+
+
+def test_link_state_failure_keeps_the_counters() -> None:
+    ps = FakePsutil()
+    ps.raises["net_if_stats"] = OSError(24, "Too many open files")
+    snap, _ = tick(ps)
+    # No flags to tell loopback: it is recognised by its name.
+    assert [i.name for i in snap.network.interfaces] == ["eth0"]
+    assert snap.network.interfaces[0].up is None
+    assert snap.network.errors == ("link state: Too many open files",)
+
+
+# ------------------------------------------------------------------ Processes
+
+
+def test_top_processes_by_cpu_since_the_previous_reading() -> None:
+    first = [ProcessStat(1, "init", 10.0, 100, 1.0), ProcessStat(2, "busy", 5.0, 200, 2.0),
+             ProcessStat(3, "idle", 1.0, 300, 3.0)]
+    top, counters = sampling.top_processes(first, None, 100.0, 2)
+    assert [p.cpu_percent for p in top] == [0.0, 0.0]  # nothing to compare with yet
+    second = [ProcessStat(1, "init", 10.1, 100, 1.0), ProcessStat(2, "busy", 6.5, 200, 2.0),
+              ProcessStat(3, "idle", 1.0, 300, 3.0), ProcessStat(4, "new", 9.0, 50, 4.0)]
+    top, _ = sampling.top_processes(second, counters, 102.0, 2)
+    assert [(p.name, p.pid) for p in top] == [("busy", 2), ("init", 1)]
+    assert [p.cpu_percent for p in top] == pytest.approx([75.0, 5.0])
+
+
+def test_reused_pid_is_a_new_process() -> None:
+    _, counters = sampling.top_processes([ProcessStat(7, "old", 50.0, 1, 1.0)], None, 0.0, 1)
+    top, _ = sampling.top_processes([ProcessStat(7, "new", 0.5, 1, 99.0)], counters, 1.0, 1)
+    assert top[0].cpu_percent == 0.0
+
+
+def test_process_source_failure_fails_processes_only() -> None:
+    def denied() -> list[ProcessStat]:
+        raise psutil.AccessDenied(pid=1)
+
+    snap, counters = tick(FakePsutil(), processes=denied)
+    assert snap.processes.top == () and snap.processes.errors[0].startswith("process list: access denied")
+    assert counters.processes is None and snap.cpu.errors == ()
+
+
+def test_zero_top_processes_skips_the_scan() -> None:
+    def must_not_run() -> list[ProcessStat]:
+        raise AssertionError("scanned")
+
+    snap, _ = tick(FakePsutil(), top_n=0, processes=must_not_run)
+    assert snap.processes == sampling.ProcessSample()
+
+
+def test_parse_proc_stat_with_spaces_and_parentheses_in_the_name() -> None:
+    line = b"42 (my (odd) proc) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 12345 1000 256 rest\n"
+    stat = sampling.parse_proc_stat(42, line, clock_ticks=100, page_size=4096)
+    assert stat == ProcessStat(42, "my (odd) proc", 3.0, 256 * 4096, 12345.0)
+
+
+def test_read_proc_stats_from_a_proc_tree(tmp_path: Path) -> None:
+    (tmp_path / "self").mkdir()
+    (tmp_path / "12").mkdir()
+    (tmp_path / "12" / "stat").write_bytes(
+        b"12 (worker) R 1 12 12 0 -1 0 0 0 0 0 300 100 0 0 20 0 1 0 777 0 10 rest\n")
+    (tmp_path / "13").mkdir()  # a process that ended between listdir and open: no stat file
+    (tmp_path / "14").mkdir()
+    (tmp_path / "14" / "stat").write_bytes(b"garbage")
+    stats = sampling.read_proc_stats(str(tmp_path))
+    assert [(s.pid, s.name, s.start) for s in stats] == [(12, "worker", 777.0)]
+
+
+def test_read_proc_stats_agrees_with_psutil_for_this_process() -> None:
+    import os
+
+    mine = {s.pid: s for s in sampling.read_proc_stats()}[os.getpid()]
+    proc = psutil.Process()
+    times = proc.cpu_times()
+    assert mine.name == proc.name()[:15]
+    assert mine.cpu_seconds == pytest.approx(times.user + times.system, abs=0.05)
+    assert mine.rss_bytes == pytest.approx(proc.memory_info().rss, rel=0.2)
+
+
+def test_psutil_process_stats_skips_denied_processes() -> None:
+    class Proc:
+        def __init__(self, pid: int, info: dict[str, object]) -> None:
+            self.pid, self.info = pid, info
+
+    times = psutil.Process().cpu_times()
+    mem = psutil.Process().memory_info()
+
+    class Ps:
+        def process_iter(self, attrs: list[str]) -> list[Proc]:
+            return [Proc(1, {"name": "ok", "cpu_times": times, "memory_info": mem, "create_time": 5.0}),
+                    Proc(2, {"name": "secret", "cpu_times": None, "memory_info": None, "create_time": None})]
+
+    stats = sampling.psutil_process_stats(Ps())
+    assert [(s.pid, s.name, s.start) for s in stats] == [(1, "ok", 5.0)]
+
+
+# ------------------------------------------------------------------ Errors in general
+
+
+def test_describe_error() -> None:
+    assert sampling.describe_error(FileNotFoundError(2, "No such file or directory", "/x")) == \
+        "No such file or directory: /x"
+    assert sampling.describe_error(psutil.AccessDenied()) == "access denied"
+    assert sampling.describe_error(RuntimeError("boom")) == "RuntimeError: boom"
+    assert sampling.describe_error(KeyError()) == "KeyError"
+
+
+def test_every_probe_failing_still_gives_a_snapshot() -> None:
+    ps = FakePsutil()
+    for name in ("cpu_times", "getloadavg", "cpu_freq", "cpu_count", "virtual_memory", "swap_memory",
+                 "sensors_temperatures", "disk_usage", "disk_io_counters", "net_io_counters", "net_if_stats"):
+        ps.raises[name] = RuntimeError(name)
+    snap, _ = tick(ps)
+    for task in (snap.cpu, snap.memory, snap.temperature, snap.disk, snap.network):
+        assert task.errors, task
+    assert len(snap.cpu.errors) == 4 and len(snap.memory.errors) == 2
+
+
+def test_process_counters_are_carried_over() -> None:
+    stats = [ProcessStat(1, "a", 1.0, 1, 0.0)]
+    _, counters = tick(FakePsutil(), processes=lambda: stats)
+    assert counters.processes == ProcessCounters({(1, 0.0): 1.0}, 0.0)

@@ -1,0 +1,207 @@
+"""Status building: each threshold at both of its sides, messages that name what crossed which
+threshold, probe failures as ERROR, the byte level constants, and the keys docs/protocol.md fixes."""
+
+from __future__ import annotations
+
+import pytest
+from diagnostic_msgs.msg import DiagnosticStatus
+
+from chedweb_ros import status
+from chedweb_ros.sampling import (
+    CpuSample,
+    DiskSample,
+    DiskUsage,
+    InterfaceSample,
+    MemorySample,
+    NetworkSample,
+    ProcessInfo,
+    ProcessSample,
+    Snapshot,
+    TemperatureReading,
+    TemperatureSample,
+)
+from chedweb_ros.status import ERROR, OK, WARN, Limit, Thresholds
+
+LIMITS = Thresholds(cpu_percent=Limit(70.0, 90.0), memory_percent=Limit(80.0, 95.0),
+                    disk_percent=Limit(85.0, 97.0), temperature_celsius=Limit(75.0, 85.0))
+GIB = 1024 ** 3
+
+
+def values(s: DiagnosticStatus) -> dict[str, str]:
+    return {kv.key: kv.value for kv in s.values}
+
+
+def snapshot(**overrides: object) -> Snapshot:
+    parts: dict[str, object] = dict(
+        cpu=CpuSample(12.5, (10.0, 15.0), (0.2, 0.3, 0.4), 2400.0, 2),
+        memory=MemorySample(25.0, 2 * GIB, 6 * GIB, 8 * GIB, 1.5),
+        temperature=TemperatureSample((TemperatureReading("coretemp Package id 0", 45.0, 80.0, 100.0),)),
+        disk=DiskSample((DiskUsage("/", 40.0, 40 * GIB, 60 * GIB, 100 * GIB),), 1024.0, 2048.0),
+        network=NetworkSample((InterfaceSample("eth0", 100.0, 50.0, 1, 2, 3, 4, 5, 6, True),), 100.0, 50.0),
+        processes=ProcessSample((ProcessInfo("python3", 42, 3.25, 64 * 1024 * 1024),)),
+    )
+    parts.update(overrides)
+    return Snapshot(**parts)  # type: ignore[arg-type]
+
+
+def build(**overrides: object) -> dict[str, DiagnosticStatus]:
+    statuses = status.build_statuses(snapshot(**overrides), LIMITS, "system_metrics", "robot-1")
+    return {s.name.split(": ", 1)[1]: s for s in statuses}
+
+
+# ------------------------------------------------------------------ conventions
+
+
+def test_one_status_per_task_named_after_the_node() -> None:
+    statuses = status.build_statuses(snapshot(), LIMITS, "metrics_2", "robot-1")
+    assert [s.name for s in statuses] == [f"metrics_2: {t}" for t in status.TASKS]
+    assert all(s.hardware_id == "robot-1" and s.message for s in statuses)
+    assert all("/" not in t for t in status.TASKS)
+
+
+def test_levels_are_exactly_the_byte_constants() -> None:
+    assert (OK, WARN, ERROR, status.STALE) == (b"\x00", b"\x01", b"\x02", b"\x03")
+    assert (OK, WARN, ERROR) == (DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR)
+    seen = set()
+    for cpu in (10.0, 75.0, 95.0):
+        for s in build(cpu=CpuSample(cpu)).values():
+            assert type(s.level) is bytes and len(s.level) == 1
+            assert s.level in (DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR,
+                               DiagnosticStatus.STALE)
+            seen.add(s.level)
+    assert seen == {OK, WARN, ERROR}
+
+
+def test_values_are_plain_number_strings_with_units_in_keys() -> None:
+    all_values = {k: v for s in build().values() for k, v in values(s).items()}
+    for key, value in all_values.items():
+        if key.endswith(" name"):
+            continue
+        float(value)  # raises if not a plain number
+        assert value.strip() == value and "%" not in value and "MiB" not in value, (key, value)
+
+
+def test_keys_follow_the_protocol_doc() -> None:
+    s = build()
+    assert values(s["CPU"]) == {"usage %": "12.50", "core 0 %": "10.00", "core 1 %": "15.00",
+                                "load 1 min": "0.20", "load 5 min": "0.30", "load 15 min": "0.40",
+                                "frequency MHz": "2400.00", "cores": "2"}
+    assert values(s["Memory"]) == {"used %": "25.00", "used MiB": "2048.00", "available MiB": "6144.00",
+                                   "total MiB": "8192.00", "swap used %": "1.50"}
+    assert values(s["Temperature"]) == {"coretemp Package id 0 degC": "45.00",
+                                        "coretemp Package id 0 high degC": "80.00",
+                                        "coretemp Package id 0 critical degC": "100.00", "sensors": "1"}
+    assert values(s["Disk"]) == {"/ used %": "40.00", "/ used GiB": "40.00", "/ free GiB": "60.00",
+                                 "/ total GiB": "100.00", "read B/s": "1024.00", "write B/s": "2048.00"}
+    assert values(s["Network"]) == {"rx B/s": "100.00", "tx B/s": "50.00", "eth0 rx B/s": "100.00",
+                                    "eth0 tx B/s": "50.00", "eth0 rx packets": "1", "eth0 tx packets": "2",
+                                    "eth0 errors in": "3", "eth0 errors out": "4", "eth0 drops in": "5",
+                                    "eth0 drops out": "6", "eth0 up": "1"}
+    assert values(s["Processes"]) == {"1 name": "python3", "1 pid": "42", "1 cpu %": "3.25",
+                                      "1 rss MiB": "64.00"}
+    assert all(st.level == OK and st.message == "OK" for st in s.values())
+
+
+# ------------------------------------------------------------------ thresholds, both sides
+
+
+@pytest.mark.parametrize(("usage", "level"), [(69.99, OK), (70.0, WARN), (89.99, WARN), (90.0, ERROR)])
+def test_cpu_thresholds(usage: float, level: bytes) -> None:
+    s = build(cpu=CpuSample(usage))["CPU"]
+    assert s.level == level
+    if level == WARN:
+        assert s.message == f"usage {usage:.1f} % >= warn threshold 70.0 %"
+    elif level == ERROR:
+        assert s.message == "usage 90.0 % >= error threshold 90.0 %"
+    else:
+        assert s.message == "OK"
+
+
+@pytest.mark.parametrize(("used", "level"), [(79.9, OK), (80.0, WARN), (94.9, WARN), (95.0, ERROR)])
+def test_memory_thresholds(used: float, level: bytes) -> None:
+    s = build(memory=MemorySample(percent=used))["Memory"]
+    assert s.level == level
+    assert ("threshold" in s.message) == (level != OK)
+    if level != OK:
+        assert s.message.startswith(f"used {used:.1f} % >= {'warn' if level == WARN else 'error'} threshold")
+
+
+@pytest.mark.parametrize(("used", "level"), [(84.9, OK), (85.0, WARN), (96.9, WARN), (97.0, ERROR)])
+def test_disk_thresholds_name_the_path(used: float, level: bytes) -> None:
+    usages = (DiskUsage("/", 10.0, 1, 9, 10), DiskUsage("/data", used, 1, 1, 2))
+    s = build(disk=DiskSample(usages))["Disk"]
+    assert s.level == level
+    if level == ERROR:
+        assert s.message == "/data used 97.0 % >= error threshold 97.0 %"
+    elif level == WARN:
+        assert s.message.startswith("/data used") and "warn threshold 85.0 %" in s.message
+
+
+@pytest.mark.parametrize(("celsius", "level"), [(74.9, OK), (75.0, WARN), (84.9, WARN), (85.0, ERROR)])
+def test_temperature_thresholds_name_the_sensor(celsius: float, level: bytes) -> None:
+    readings = (TemperatureReading("acpitz", 30.0),
+                TemperatureReading("coretemp Core 1", celsius, 80.0, 100.0))
+    s = build(temperature=TemperatureSample(readings))["Temperature"]
+    assert s.level == level
+    if level != OK:
+        kind = "warn" if level == WARN else "error"
+        mark = 75.0 if level == WARN else 85.0
+        assert s.message == f"coretemp Core 1 {celsius:.1f} degC >= {kind} threshold {mark:.1f} degC"
+
+
+def test_several_crossings_worst_first() -> None:
+    readings = (TemperatureReading("a", 76.0), TemperatureReading("b", 86.0))
+    s = build(temperature=TemperatureSample(readings))["Temperature"]
+    assert s.level == ERROR
+    assert s.message == "b 86.0 degC >= error threshold 85.0 degC; a 76.0 degC >= warn threshold 75.0 degC"
+
+
+# ------------------------------------------------------------------ special cases
+
+
+def test_no_temperature_sensors_is_ok_not_stale() -> None:
+    s = build(temperature=TemperatureSample())["Temperature"]
+    assert s.level == OK
+    assert s.message == "no temperature sensors reported"
+    assert values(s) == {"sensors": "0"}
+
+
+def test_unsupported_sensors_is_ok() -> None:
+    s = build(temperature=TemperatureSample(supported=False))["Temperature"]
+    assert s.level == OK and "not supported" in s.message
+
+
+def test_probe_failure_is_error_with_the_reason_and_keeps_other_values() -> None:
+    disk = DiskSample((DiskUsage("/", 10.0, 1, 9, 10),), errors=("/data: No such file or directory",))
+    s = build(disk=disk)
+    assert s["Disk"].level == ERROR
+    assert s["Disk"].message == "probe failed: /data: No such file or directory"
+    assert values(s["Disk"])["/ used %"] == "10.00"
+    assert all(st.level == OK for name, st in s.items() if name != "Disk")
+
+
+def test_probe_failure_comes_before_a_crossing() -> None:
+    cpu = CpuSample(80.0, errors=("load average: access denied",))
+    s = build(cpu=cpu)["CPU"]
+    assert s.level == ERROR
+    assert s.message == "probe failed: load average: access denied; usage 80.0 % >= warn threshold 70.0 %"
+
+
+def test_first_cpu_sample_without_usage() -> None:
+    s = build(cpu=CpuSample(None, cores=4))["CPU"]
+    assert s.level == OK and "usage %" not in values(s) and values(s)["cores"] == "4"
+    assert "second sample" in s.message
+
+
+def test_no_rates_yet_leaves_rate_keys_out() -> None:
+    iface = InterfaceSample("eth0", None, None, 0, 0, 0, 0, 0, 0, None)
+    s = build(disk=DiskSample(()), network=NetworkSample((iface,)))
+    assert "read B/s" not in values(s["Disk"])
+    assert not any(k.endswith("B/s") for k in values(s["Network"]))
+    assert "eth0 up" not in values(s["Network"])
+
+
+def test_interface_down_reports_zero() -> None:
+    iface = InterfaceSample("wlan0", 0.0, 0.0, 0, 0, 0, 0, 0, 0, False)
+    s = build(network=NetworkSample((iface,), 0.0, 0.0))["Network"]
+    assert values(s)["wlan0 up"] == "0"
