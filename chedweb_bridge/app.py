@@ -1,0 +1,98 @@
+"""The bridge's Flask app (factory): the page, /ws signaling, /config and /healthz.
+
+The routes are thin: signaling is in signaling.py, access checks in access.py, and everything
+WebRTC is on the loop thread (peers.py).
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, abort, jsonify, request, send_from_directory
+from flask_sock import Sock
+
+from chedweb_bridge import access
+from chedweb_bridge.codec import PROTOCOL_VERSION
+from chedweb_bridge.loop_thread import LoopThread
+from chedweb_bridge.peers import PeerRegistry
+from chedweb_bridge.signaling import Log, Settings, serve_socket
+
+PING_INTERVAL_S = 10
+# simple-websocket drops a connection whose frame exceeds this before we see it; frames between
+# 64 KiB and this get the protocol's "message too large" error from signaling.py.
+HARD_FRAME_LIMIT = 1024 * 1024
+
+_NOT_BUILT = """<!doctype html>
+<html><head><meta charset="utf-8"><title>ChedWeb: page not built</title></head>
+<body><h1>ChedWeb: the page is not built</h1>
+<p>The webrtc_bridge node is running, but it found no <code>index.html</code> in
+<code>{root}</code>.</p>
+<p>Build the page with <code>make web</code>
+(or <code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>), then reload.
+<a href="/healthz">/healthz</a> shows the bridge's state.</p></body></html>
+"""
+
+
+def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings,
+               web_root: Path, log: Log) -> Flask:
+    app = Flask("chedweb_bridge", static_folder=None)
+    app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": PING_INTERVAL_S,
+                                         "max_message_size": HARD_FRAME_LIMIT}
+    sock = Sock(app)
+    started = time.monotonic()
+
+    @sock.route("/ws")
+    def ws_route(ws: Any) -> None:
+        serve_socket(ws, request.environ, request.args, loop, registry, settings, log)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        stats = registry.stats
+        return jsonify({
+            "status": "ok",
+            "peers": registry.peer_count,
+            "max_peers": registry.max_peers,
+            "messages_received": stats.messages_received,
+            "messages_forwarded": stats.messages_forwarded,
+            "drops": stats.drops,
+            "uptime_s": round(time.monotonic() - started, 3),
+        })
+
+    @app.get("/config")
+    def config() -> Response | tuple[Response, int]:
+        if not access.token_ok(settings.auth_token, request.args.get("token")):
+            return jsonify({"error": "unauthorized"}), 401
+        return jsonify({"protocol": PROTOCOL_VERSION,
+                        "iceServers": [s.to_browser() for s in registry.ice_servers]})
+
+    @app.get("/")
+    def index() -> Response:
+        if (web_root / "index.html").is_file():
+            return send_from_directory(web_root, "index.html", max_age=0)
+        return Response(_NOT_BUILT.format(root=html.escape(str(web_root))), mimetype="text/html")
+
+    @app.get("/<path:path>")
+    def static_file(path: str) -> Response:
+        if not web_root.is_dir():
+            abort(404)
+        return send_from_directory(web_root, path)
+
+    return app
+
+
+def find_web_root(configured: str) -> Path:
+    """`web_root` parameter, or the installed share dir of chedweb_ros, or <repo>/web/dist."""
+    if configured:
+        return Path(configured).expanduser().resolve()
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        share = Path(get_package_share_directory("chedweb_ros")) / "web" / "dist"
+        if share.is_dir():
+            return share
+    except (ImportError, LookupError, OSError, ValueError):
+        pass
+    return Path(__file__).resolve().parents[1] / "web" / "dist"

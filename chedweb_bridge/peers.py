@@ -1,0 +1,276 @@
+"""The peer registry: every RTCPeerConnection of the bridge, owned by the asyncio loop thread.
+
+Every method here runs on the loop thread (loop_thread.py). A session is one browser's
+WebSocket: it becomes a peer once its offer is answered. Per peer, delivery is:
+  hello -> snapshot parts (paced by bufferedAmount; live messages are held, bounded, meanwhile)
+  -> held messages -> live messages, each skipped and counted when the peer's bufferedAmount is
+  above BUFFERED_LIMIT, so a slow or frozen browser never delays the others or the ROS callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc.sdp import candidate_from_sdp
+
+from chedweb_bridge import codec
+from chedweb_bridge.history import History
+from chedweb_bridge.ice import IceServer
+from chedweb_bridge.signaling_messages import Candidate
+
+BUFFERED_LIMIT = 256 * 1024
+# Live messages held for a peer while its snapshot is being sent; beyond this they are dropped
+# (and counted): at 50 Hz this is 5 s, far longer than a snapshot takes on a live browser.
+HELD_LIMIT = 256
+_SNAPSHOT_POLL_S = 0.01
+_CANDIDATE_WAIT_S = 10.0
+
+
+class OfferError(Exception):
+    """The offer was refused; the message is the reason the browser is told."""
+
+
+@dataclass
+class Stats:
+    messages_received: int = 0   # DiagnosticArrays received from ROS
+    messages_forwarded: int = 0  # DataChannel messages sent (one per peer per live message)
+    drops: int = 0               # live messages skipped for a peer (backpressure or hold overflow)
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Session:
+    id: int
+    log_prefix: str
+    pc: RTCPeerConnection | None = None
+    channel: RTCDataChannel | None = None
+    state: str = "signaling"  # signaling -> snapshot -> live -> closed
+    held: deque[list[str]] = field(default_factory=deque)
+    drops: int = 0
+    # Set (on the loop) when the peer is gone; the WebSocket handler thread watches it.
+    closed: threading.Event = field(default_factory=threading.Event)
+    remote_set: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
+class StreamInfo:
+    """What `hello` says about this bridge."""
+    hostname: str
+    version: str
+    topics: Sequence[str]
+
+
+class PeerRegistry:
+    def __init__(self, history: History, info: StreamInfo, logger: logging.Logger | None = None) -> None:
+        self.history = history
+        self.info = info
+        self.ice_servers: list[IceServer] = []
+        self.max_peers = 16
+        self.stats = Stats()
+        self.seq = 0
+        self._log = logger or logging.getLogger("webrtc_bridge")
+        self._sessions: dict[int, Session] = {}
+        self._next_id = 1
+        self._tasks: set[asyncio.Task[object]] = set()
+        self.on_log: Callable[[str, str], None] | None = None
+
+    # ---- sessions (called from WebSocket handlers through LoopThread.run / call_soon) ----
+
+    @property
+    def peer_count(self) -> int:
+        return len(self._sessions)
+
+    async def open_session(self, remote: str) -> Session | None:
+        """A new session, or None when max_peers sessions are open."""
+        if len(self._sessions) >= self.max_peers:
+            return None
+        session = Session(self._next_id, f"[peer {self._next_id} {remote}]")
+        self._next_id += 1
+        self._sessions[session.id] = session
+        self._info(session, "connected")
+        return session
+
+    async def accept_offer(self, session: Session, sdp: str) -> str:
+        """Apply the browser's offer; returns the answer SDP (with all of our candidates)."""
+        if session.state == "closed":
+            raise OfferError("session closed")
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[s.to_rtc() for s in self.ice_servers]))
+        session.pc = pc
+
+        @pc.on("datachannel")
+        def on_datachannel(channel: RTCDataChannel) -> None:
+            if session.channel is not None or session.state == "closed":
+                channel.close()
+                return
+            session.channel = channel
+            channel.on("close", lambda: self.close_session(session, "data channel closed"))
+            self._spawn(self._stream(session, channel))
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc.connectionState in ("failed", "closed"):
+                self.close_session(session, f"connection {pc.connectionState}")
+
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            if pc.sctp is None:
+                raise OfferError("invalid offer: no DataChannel (application m-line)")
+            session.remote_set.set()
+            await pc.setLocalDescription(await pc.createAnswer())
+        except Exception as exc:
+            session.pc = None
+            await pc.close()
+            if isinstance(exc, OfferError):
+                raise
+            raise OfferError(f"invalid offer: {_reason(exc)}") from exc
+        if session.state == "closed":  # the socket closed while we were answering
+            await pc.close()
+            raise OfferError("session closed")
+        self._info(session, "answered")
+        return str(pc.localDescription.sdp)
+
+    def add_candidate(self, session: Session, candidate: Candidate) -> None:
+        """Fire and forget: applied once the remote description is set; `.local` dropped."""
+        if candidate.is_mdns:
+            return
+        self._spawn(self._add_candidate(session, candidate))
+
+    async def _add_candidate(self, session: Session, candidate: Candidate) -> None:
+        try:
+            await asyncio.wait_for(session.remote_set.wait(), _CANDIDATE_WAIT_S)
+        except asyncio.TimeoutError:
+            return
+        pc = session.pc
+        if pc is None or session.state == "closed":
+            return
+        try:
+            ice = candidate_from_sdp(candidate.candidate.split(":", 1)[1])
+            ice.sdpMid = candidate.sdp_mid
+            ice.sdpMLineIndex = candidate.sdp_mline_index
+            await pc.addIceCandidate(ice)
+        except Exception as exc:
+            self._warn(session, f"candidate not applied: {_reason(exc)}")
+
+    def close_session(self, session: Session, why: str) -> None:
+        """Idempotent: forget the session, close its peer, and tell its WebSocket handler."""
+        if session.state == "closed":
+            return
+        session.state = "closed"
+        session.held.clear()
+        self._sessions.pop(session.id, None)
+        session.closed.set()
+        session.remote_set.set()  # wakes pending candidate tasks, which then see "closed"
+        if session.pc is not None:
+            self._spawn(session.pc.close())
+        session.pc = None
+        session.channel = None
+        self._info(session, f"closed ({why})")
+
+    async def close_all(self) -> None:
+        for session in list(self._sessions.values()):
+            self.close_session(session, "bridge shutting down")
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=3.0)
+
+    # ---- data (called from the ROS callback through LoopThread.call_soon) ----
+
+    def on_diagnostics(self, seq: int, stamp: float, statuses: Sequence[codec.Status],
+                       payloads: list[str]) -> None:
+        """One DiagnosticArray, already encoded once: into history, then to every peer."""
+        self.seq = seq
+        self.stats.messages_received += 1
+        self.history.add(stamp, statuses)
+        for session in self._sessions.values():
+            if session.state == "live":
+                self._send_live(session, payloads)
+            elif session.state == "snapshot":
+                if len(session.held) >= HELD_LIMIT:
+                    session.held.popleft()
+                    self._drop(session)
+                session.held.append(payloads)
+
+    def _send_live(self, session: Session, payloads: list[str]) -> None:
+        channel = session.channel
+        if channel is None or channel.readyState != "open":
+            return
+        if channel.bufferedAmount > BUFFERED_LIMIT:
+            self._drop(session)
+            return
+        for payload in payloads:
+            channel.send(payload)
+        self.stats.messages_forwarded += 1
+
+    def _drop(self, session: Session) -> None:
+        if session.drops == 0:
+            self._warn(session, "browser too slow: skipping live messages (counted as drops)")
+        session.drops += 1
+        self.stats.drops += 1
+
+    async def _stream(self, session: Session, channel: RTCDataChannel) -> None:
+        """hello, then the snapshot (paced), then what was held, then live."""
+        session.state = "snapshot"
+        # Encoded before the first await: the snapshot holds exactly the messages up to `seq`,
+        # and every later one is held for this peer.
+        seq = self.seq
+        hello = codec.hello(self.info.hostname, self.info.version, self.info.topics,
+                            self.history.history_seconds, seq)
+        parts = codec.encode_snapshot(self.history.series())
+        try:
+            channel.send(hello)
+            for part in parts:
+                while channel.bufferedAmount > BUFFERED_LIMIT:
+                    await asyncio.sleep(_SNAPSHOT_POLL_S)
+                    if session.state == "closed" or channel.readyState != "open":
+                        return
+                channel.send(part)
+        except Exception as exc:  # the channel closed under us
+            self._warn(session, f"snapshot not sent: {_reason(exc)}")
+            return
+        if session.state != "snapshot":
+            return
+        self._info(session, f"snapshot sent ({len(parts)} parts), live from seq {seq + 1}")
+        session.state = "live"
+        while session.held:
+            self._send_live(session, session.held.popleft())
+
+    # ---- helpers ----
+
+    def _spawn(self, coro: Coroutine[Any, Any, object]) -> None:
+        task: asyncio.Task[object] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[object]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self._log.warning("webrtc_bridge: task failed: %s", _reason(task.exception()))
+
+    def _info(self, session: Session, text: str) -> None:
+        self._emit("info", f"{session.log_prefix} {text}")
+
+    def _warn(self, session: Session, text: str) -> None:
+        self._emit("warn", f"{session.log_prefix} {text}")
+
+    def _emit(self, level: str, text: str) -> None:
+        if self.on_log is not None:
+            self.on_log(level, text)
+        elif level == "warn":
+            self._log.warning(text)
+        else:
+            self._log.info(text)
+
+
+def _reason(exc: BaseException | None) -> str:
+    text = str(exc) if exc is not None else ""
+    name = type(exc).__name__ if exc is not None else "error"
+    text = text.splitlines()[0] if text else name
+    return text[:200]
+

@@ -1,0 +1,210 @@
+"""The webrtc_bridge node: every DiagnosticArray on `topics` to every connected browser.
+
+Three threads, one rule each (docs/architecture.md):
+- rclpy executor (main thread): the subscription callback encodes each message once and hands the
+  text to the loop with call_soon_threadsafe;
+- the asyncio loop thread (loop_thread.py) owns every aiortc object (peers.py);
+- the WSGI server thread and its per-request threads (app.py, signaling.py) reach the loop only
+  through run_coroutine_threadsafe with a timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from importlib import metadata
+from typing import Any
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
+from rcl_interfaces.msg import ParameterDescriptor, ParameterType, SetParametersResult
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from chedweb_bridge import codec, params
+from chedweb_bridge.app import create_app, find_web_root
+from chedweb_bridge.history import History
+from chedweb_bridge.ice import parse_ice_servers
+from chedweb_bridge.loop_thread import LoopThread
+from chedweb_bridge.peers import PeerRegistry, StreamInfo
+from chedweb_bridge.signaling import Settings
+
+_TYPES = {
+    "string": ParameterType.PARAMETER_STRING,
+    "integer": ParameterType.PARAMETER_INTEGER,
+    "double": ParameterType.PARAMETER_DOUBLE,
+    "string_array": ParameterType.PARAMETER_STRING_ARRAY,
+}
+_PARAM_TYPES = {
+    "string": Parameter.Type.STRING,
+    "integer": Parameter.Type.INTEGER,
+    "double": Parameter.Type.DOUBLE,
+    "string_array": Parameter.Type.STRING_ARRAY,
+}
+
+
+class StartupError(Exception):
+    """The node cannot start (bad parameter, port in use): logged as one line, exit code 1."""
+
+
+def _version() -> str:
+    try:
+        return metadata.version("chedweb_ros")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+class WebRtcBridge(Node):
+    def __init__(self) -> None:
+        super().__init__("webrtc_bridge")
+        self._started = False
+        self._setting_actual_port = False
+        values = self._declare_parameters()
+        self._settings = Settings(auth_token=str(values["auth_token"]),
+                                  allowed_origins=list(values["allowed_origins"]))  # type: ignore[call-overload]
+        topics = [str(t) for t in values["topics"]]  # type: ignore[attr-defined]
+        self._history = History(float(values["history_seconds"]))  # type: ignore[arg-type]
+        self._registry = PeerRegistry(self._history, StreamInfo(socket.gethostname(), _version(), topics))
+        self._registry.ice_servers = parse_ice_servers(values["ice_servers"])  # type: ignore[arg-type]
+        self._registry.max_peers = int(values["max_peers"])  # type: ignore[call-overload]
+        self._registry.on_log = self._log
+        self._seq = 0
+        self._loop = LoopThread()
+        self._loop.start()
+
+        web_root = find_web_root(str(values["web_root"]))
+        app = create_app(self._loop, self._registry, self._settings, web_root, self._log)
+        host, port = str(values["host"]), int(values["port"])  # type: ignore[call-overload]
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per HTTP request
+        try:
+            self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        except (OSError, SystemExit) as exc:
+            self._loop.stop()
+            raise StartupError(f"cannot listen on {host}:{port}: {exc}") from None
+        self._server_thread = threading.Thread(target=self._server.serve_forever, name="webrtc_bridge-http",
+                                               daemon=True)
+        self._server_thread.start()
+        actual_port = int(self._server.server_port)
+        if actual_port != port:
+            self._setting_actual_port = True
+            self.set_parameters([Parameter("port", Parameter.Type.INTEGER, actual_port)])
+            self._setting_actual_port = False
+        self._started = True
+
+        qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        self._subs = [self.create_subscription(DiagnosticArray, topic, self._callback_for(topic), qos)
+                      for topic in topics]
+        shown = host if host not in ("0.0.0.0", "::") else socket.gethostname()
+        self.get_logger().info(f"webrtc_bridge: serving on http://{host}:{actual_port}/ "
+                               f"(open http://{shown}:{actual_port}/), forwarding {', '.join(topics)}; "
+                               f"page from {web_root}")
+
+    # ---- parameters ----
+
+    def _declare_parameters(self) -> dict[str, object]:
+        values: dict[str, object] = {}
+        for name, spec in params.SPECS.items():
+            descriptor = ParameterDescriptor(name=name, type=_TYPES[spec.kind], description=spec.description,
+                                             additional_constraints=spec.constraints)
+            if spec.kind == "string_array":
+                # An empty list's type cannot be inferred: declare typed, then set the default.
+                self.declare_parameter(name, _PARAM_TYPES[spec.kind], descriptor)
+                if self.get_parameter_or(name, None).value is None:
+                    default: list[str] = list(spec.default)  # type: ignore[call-overload]
+                    self.set_parameters([Parameter(name, Parameter.Type.STRING_ARRAY, default)])
+            else:
+                self.declare_parameter(name, spec.default, descriptor)
+            value = self.get_parameter(name).value
+            reason = params.check(name, value)
+            if reason is not None:
+                raise StartupError(f"parameter {name}: {reason}")
+            values[name] = value
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        return values
+
+    def _on_set_parameters(self, changed: Sequence[Parameter]) -> SetParametersResult:
+        for p in changed:
+            if self._started and p.name in params.READ_ONLY_AFTER_START and not (
+                    p.name == "port" and self._setting_actual_port):
+                return SetParametersResult(successful=False,
+                                           reason=f"{p.name} is read-only after start: restart the node")
+            reason = params.check(p.name, p.value)
+            if reason is not None:
+                return SetParametersResult(successful=False, reason=reason)
+        if self._started:
+            for p in changed:
+                self._apply(p.name, p.value)
+        return SetParametersResult(successful=True)
+
+    def _apply(self, name: str, value: Any) -> None:
+        # Plain attribute stores: atomic under the GIL, read by the loop and handler threads.
+        if name == "auth_token":
+            self._settings.auth_token = str(value)
+        elif name == "allowed_origins":
+            self._settings.allowed_origins = list(value)
+        elif name == "ice_servers":
+            self._registry.ice_servers = parse_ice_servers(list(value))
+        elif name == "max_peers":
+            self._registry.max_peers = int(value)
+        elif name == "history_seconds":
+            self._history.history_seconds = float(value)
+
+    # ---- data ----
+
+    def _callback_for(self, topic: str) -> Any:
+        def callback(msg: DiagnosticArray) -> None:
+            received = time.time()
+            self._seq += 1
+            statuses = codec.statuses_from_msg(msg)
+            stamp = codec.stamp_seconds(msg.header, received)
+            payloads = codec.encode_diagnostics(self._seq, topic, stamp, statuses)
+            self._loop.call_soon(self._registry.on_diagnostics, self._seq, stamp, statuses, payloads)
+        return callback
+
+    def _log(self, level: str, text: str) -> None:
+        logger = self.get_logger()
+        if level == "warn":
+            logger.warning(text)
+        else:
+            logger.info(text)
+
+    # ---- shutdown ----
+
+    def close(self) -> None:
+        """Close every peer (their sockets follow), then the server, then the loop."""
+        self._loop.stop(self._registry.close_all())
+        self._server.shutdown()
+        self._server.server_close()
+        self._server_thread.join(5.0)
+
+
+def main(args: list[str] | None = None) -> int:
+    exit_code = 0
+    node: WebRtcBridge | None = None
+    try:
+        rclpy.init(args=args)
+        node = WebRtcBridge()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except StartupError as exc:
+        print(f"[ERROR] webrtc_bridge: {exc}", file=sys.stderr)
+        exit_code = 1
+    finally:
+        if node is not None:
+            node.close()
+            node.destroy_node()
+        if rclpy.ok():
+            rclpy.try_shutdown()
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

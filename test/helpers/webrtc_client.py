@@ -1,0 +1,188 @@
+"""A real aiortc client that connects to the bridge exactly as the page does (docs/protocol.md):
+WebSocket to /ws (with an Origin header, like a browser), DataChannel "chedweb" created by the
+client, offer without candidates, candidates trickled afterwards, answer applied, then every
+DataChannel message collected with its receive time (time.time(), comparable with header.stamp
+of a publisher on the same machine).
+
+Used by the WebRTC tests, the launch test and the benches. Also runnable as a process, for a
+client that a test freezes with SIGSTOP:
+  python -m test.helpers.webrtc_client http://198.18.0.1:PORT/   # prints "open", then counts
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from simple_websocket import AioClient
+
+
+class BrowserLikeSocket(AioClient):
+    """simple_websocket's client sends `Host: <host>` without the port; browsers send host:port,
+    and the bridge's same-origin check compares Origin with it. Send it the way browsers do."""
+
+    async def handshake(self) -> None:
+        hostname: str = self.host  # type: ignore[has-type]
+        self.host = f"{hostname}:{self.port}"
+        try:
+            await super().handshake()
+        finally:
+            self.host = hostname
+
+
+class SignalingError(Exception):
+    """The bridge answered with an `error` message (its text is the message) or closed."""
+
+
+@dataclass
+class Received:
+    t: float          # time.time() when the message arrived
+    msg: dict[str, Any]
+    size: int         # bytes of UTF-8
+
+
+def split_candidates(sdp: str) -> tuple[str, list[str], str]:
+    """(SDP without a=candidate / a=end-of-candidates lines, the candidates, the DataChannel mid)."""
+    kept: list[str] = []
+    candidates: list[str] = []
+    mid = "0"
+    for line in sdp.splitlines():
+        if line.startswith("a=candidate:"):
+            candidates.append(line[2:])
+        elif line.startswith("a=end-of-candidates"):
+            continue
+        else:
+            if line.startswith("a=mid:"):
+                mid = line[len("a=mid:"):]
+            kept.append(line)
+    return "\r\n".join(kept) + "\r\n", candidates, mid
+
+
+def ws_url(base: str, token: str | None = None) -> str:
+    parts = urlsplit(base)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    url = f"{scheme}://{parts.netloc}/ws"
+    return url + (f"?token={token}" if token is not None else "")
+
+
+class BridgeClient:
+    def __init__(self, base_url: str, token: str | None = None, origin: str | None = "same",
+                 label: str = "chedweb") -> None:
+        self.base_url = base_url
+        self.token = token
+        parts = urlsplit(base_url)
+        self.origin = f"{parts.scheme}://{parts.netloc}" if origin == "same" else origin
+        self.label = label
+        self.ws: BrowserLikeSocket | None = None
+        self.pc: RTCPeerConnection | None = None
+        self.channel: RTCDataChannel | None = None
+        self.messages: list[Received] = []
+        self.on_message: Callable[[Received], None] | None = None
+        self._arrived = asyncio.Event()
+        self._open = asyncio.Event()
+
+    async def open_socket(self) -> BrowserLikeSocket:
+        headers = {"Origin": self.origin} if self.origin else None
+        self.ws = await BrowserLikeSocket.connect(ws_url(self.base_url, self.token), headers=headers)
+        return self.ws
+
+    async def send_json(self, obj: object) -> None:
+        assert self.ws is not None
+        await self.ws.send(json.dumps(obj))
+
+    async def receive_json(self, timeout: float = 10.0) -> dict[str, Any]:
+        """The next signaling message; SignalingError if the socket closes first."""
+        assert self.ws is not None
+        try:
+            text = await self.ws.receive(timeout=timeout)
+        except Exception as exc:  # simple_websocket's ConnectionClosed
+            reason = f"{getattr(exc, 'reason', '')} {getattr(exc, 'message', '')}"
+            raise SignalingError(f"socket closed: {reason}") from exc
+        if text is None:
+            raise TimeoutError(f"no signaling message within {timeout} s")
+        obj: dict[str, Any] = json.loads(text)
+        return obj
+
+    async def connect(self, timeout: float = 15.0) -> None:
+        """Signal and wait until the DataChannel is open. Raises SignalingError on an `error`."""
+        await asyncio.wait_for(self._connect(), timeout)
+
+    async def _connect(self) -> None:
+        await self.open_socket()
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.channel = self.pc.createDataChannel(self.label)
+        self.channel.on("open", self._open.set)
+        self.channel.on("message", self._on_message)
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        sdp, candidates, mid = split_candidates(self.pc.localDescription.sdp)
+        await self.send_json({"type": "offer", "sdp": sdp})
+        for candidate in candidates:
+            await self.send_json({"type": "candidate", "candidate": candidate, "sdpMid": mid,
+                                  "sdpMLineIndex": 0})
+        await self.send_json({"type": "candidate", "candidate": ""})
+        reply = await self.receive_json()
+        if reply.get("type") != "answer":
+            raise SignalingError(str(reply.get("message", reply)))
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
+        await self._open.wait()
+
+    def _on_message(self, data: str | bytes) -> None:
+        now = time.time()
+        text = data.decode() if isinstance(data, bytes) else data
+        item = Received(now, json.loads(text), len(text.encode()))
+        self.messages.append(item)
+        if self.on_message is not None:
+            self.on_message(item)
+        self._arrived.set()
+
+    def of_type(self, kind: str) -> list[Received]:
+        return [m for m in self.messages if m.msg.get("type") == kind]
+
+    async def wait_for(self, predicate: Callable[[list[Received]], bool], timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate(self.messages):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                kinds = [m.msg.get("type") for m in self.messages[-10:]]
+                raise TimeoutError(f"condition not met in {timeout} s; {len(self.messages)} messages, "
+                                   f"last types {kinds}")
+            self._arrived.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), min(left, 0.5))
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            with contextlib.suppress(Exception):  # already closed by the bridge
+                await self.ws.close()
+        if self.pc is not None:
+            await self.pc.close()
+
+
+def live_indices(messages: list[Received]) -> list[int]:
+    """`pub index` of the first status of each live message (test publisher only)."""
+    out = []
+    for m in messages:
+        if m.msg.get("type") == "diagnostics" and m.msg["statuses"]:
+            out.append(int(m.msg["statuses"][0]["values"]["pub index"]))
+    return out
+
+
+async def _run_forever(url: str) -> None:
+    client = BridgeClient(url)
+    await client.connect()
+    print("open", flush=True)
+    while True:
+        await asyncio.sleep(1.0)
+        print(f"messages {len(client.messages)}", flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(_run_forever(sys.argv[1]))
