@@ -1,0 +1,36 @@
+// CSV export of the history in view: one row per time, one column per charted series.
+import type { Table } from "./metrics";
+
+/** Quotes a field when it holds a comma, quote or line break (RFC 4180). */
+export function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/**
+ * Joins several tables (each with its own time axis) into CSV text with columns
+ * `time_iso,time_unix,<series...>`; a series with no sample at a row's time leaves its cell empty.
+ */
+export function toCsv(tables: Table[]): string {
+  const header = ["time_iso", "time_unix", ...tables.flatMap((t) => t.labels)];
+  const rows = new Map<number, string[]>();
+  const width = header.length - 2;
+  let offset = 0;
+  for (const table of tables) {
+    for (let i = 0; i < table.t.length; i++) {
+      const t = table.t[i] as number;
+      let row = rows.get(t);
+      if (row === undefined) rows.set(t, (row = new Array<string>(width).fill("")));
+      table.columns.forEach((col, c) => {
+        const v = col[i];
+        if (v !== null && v !== undefined) row[offset + c] = String(v);
+      });
+    }
+    offset += table.labels.length;
+  }
+  const lines = [header.map(csvField).join(",")];
+  for (const t of [...rows.keys()].sort((a, b) => a - b)) {
+    const iso = new Date(t * 1000).toISOString();
+    lines.push([iso, String(t), ...(rows.get(t) ?? [])].join(","));
+  }
+  return lines.join("\r\n") + "\r\n";
+}

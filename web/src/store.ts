@@ -1,0 +1,235 @@
+// Everything the page knows: every status seen (latest value, history, when it was last updated),
+// the message counters, and sequence-gap accounting. Pure: the clock is passed in, no DOM.
+import type { Diagnostics, Hello, Snapshot, SnapshotStatus, Status } from "./protocol";
+import { StatusHistory } from "./ring";
+
+/** A status not updated for this long is shown as stale. */
+export const STALE_AFTER_MS = 5000;
+
+export interface StatusEntry {
+  readonly key: string;
+  readonly name: string;
+  readonly hardwareId: string;
+  latest: Status | undefined;
+  /** Page clock (ms) when this status was last updated. */
+  updatedMs: number;
+  readonly history: StatusHistory;
+}
+
+export interface Counters {
+  messages: number;
+  hello: number;
+  snapshot: number;
+  diagnostics: number;
+  unknown: number;
+  malformed: number;
+  /** Live messages the bridge skipped for this page, from gaps in `seq`. */
+  dropped: number;
+  lastMalformed: string;
+  lastUnknown: string;
+}
+
+export function statusKey(hardwareId: string, name: string): string {
+  return `${hardwareId}\u0000${name}`;
+}
+
+export function isStale(entry: StatusEntry, nowMs: number): boolean {
+  return nowMs - entry.updatedMs > STALE_AFTER_MS;
+}
+
+/** The numeric values of a status: those whose string parses as a finite number. */
+export function numericValues(values: Record<string, string>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [key, text] of Object.entries(values)) {
+    if (text.trim() === "") continue;
+    const v = Number(text);
+    if (Number.isFinite(v)) out.set(key, v);
+  }
+  return out;
+}
+
+/** Counts messages the bridge skipped for this peer, from the `seq` of live messages. */
+export class SeqTracker {
+  private last: number | undefined;
+  dropped = 0;
+
+  /** A new session (`hello`): the next live message has a larger seq than this. */
+  reset(seq: number): void {
+    this.last = seq;
+  }
+
+  /** Returns how many messages were skipped before this one. */
+  observe(seq: number): number {
+    const last = this.last;
+    if (last === undefined || seq <= last) {
+      // First live message of a session, or a part of a split array (same seq): no gap to see.
+      if (last === undefined || seq > last) this.last = seq;
+      return 0;
+    }
+    const gap = seq - last - 1;
+    this.last = seq;
+    this.dropped += gap;
+    return gap;
+  }
+}
+
+export class Store {
+  readonly entries = new Map<string, StatusEntry>();
+  readonly counters: Counters = {
+    messages: 0,
+    hello: 0,
+    snapshot: 0,
+    diagnostics: 0,
+    unknown: 0,
+    malformed: 0,
+    dropped: 0,
+    lastMalformed: "",
+    lastUnknown: "",
+  };
+  hello: Hello | undefined;
+  /** Bumped whenever a status appears, so views can rebuild their structure only then. */
+  structureVersion = 0;
+  private seq = new SeqTracker();
+  private pendingParts: Snapshot[] = [];
+
+  constructor(private windowSeconds = 3600) {}
+
+  get historySeconds(): number {
+    return this.windowSeconds;
+  }
+
+  countUnknown(type: string): void {
+    this.counters.messages += 1;
+    this.counters.unknown += 1;
+    this.counters.lastUnknown = type;
+  }
+
+  countMalformed(reason: string): void {
+    this.counters.messages += 1;
+    this.counters.malformed += 1;
+    this.counters.lastMalformed = reason;
+  }
+
+  applyHello(msg: Hello): void {
+    this.counters.messages += 1;
+    this.counters.hello += 1;
+    this.hello = msg;
+    this.windowSeconds = msg.history_seconds;
+    this.seq.reset(msg.seq);
+    this.pendingParts = [];
+  }
+
+  /**
+   * Collects snapshot parts and merges them once all have arrived, in order of `part`. Returns
+   * true when the snapshot was merged.
+   */
+  applySnapshotPart(msg: Snapshot, nowMs: number): boolean {
+    this.counters.messages += 1;
+    this.counters.snapshot += 1;
+    if (this.pendingParts.length > 0 && this.pendingParts[0]?.parts !== msg.parts) this.pendingParts = [];
+    if (this.pendingParts.some((p) => p.part === msg.part)) return false;
+    this.pendingParts.push(msg);
+    if (this.pendingParts.length < msg.parts) return false;
+    const parts = this.pendingParts.sort((a, b) => a.part - b.part);
+    this.pendingParts = [];
+    this.mergeSnapshot(parts.flatMap((p) => p.statuses), nowMs);
+    return true;
+  }
+
+  /**
+   * Merges snapshot history into what the page already holds: only samples newer than a status's
+   * newest are appended, so reconnecting to the same bridge adds nothing twice and reconnecting
+   * to a restarted bridge (empty history) erases nothing.
+   */
+  mergeSnapshot(statuses: SnapshotStatus[], nowMs: number): void {
+    // Ages come from the snapshot's own clock: the newest sample anywhere in it is taken as "now",
+    // so a status whose publisher stopped long ago shows as stale straight away.
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const s of statuses) {
+      const last = s.t[s.t.length - 1];
+      if (last !== undefined && last > newest) newest = last;
+    }
+    for (const s of statuses) {
+      const entry = this.entry(s.hardware_id, s.name, nowMs);
+      const keys = Object.entries(s.values);
+      const sample = new Map<string, number>();
+      for (let i = 0; i < s.t.length; i++) {
+        const t = s.t[i] as number;
+        if (t <= entry.history.newestT) continue;
+        sample.clear();
+        for (const [key, col] of keys) {
+          const v = col[i];
+          if (v !== null && v !== undefined && Number.isFinite(v)) sample.set(key, v);
+        }
+        entry.history.push(t, s.level[i] ?? 0, sample);
+      }
+      if (s.latest !== undefined) {
+        const last = s.t[s.t.length - 1];
+        const updated = last === undefined ? nowMs : nowMs - Math.max(0, newest - last) * 1000;
+        if (entry.latest === undefined || updated >= entry.updatedMs) {
+          entry.latest = s.latest;
+          entry.updatedMs = updated;
+        }
+      }
+    }
+  }
+
+  applyDiagnostics(msg: Diagnostics, nowMs: number): void {
+    this.counters.messages += 1;
+    this.counters.diagnostics += 1;
+    this.seq.observe(msg.seq);
+    this.counters.dropped = this.seq.dropped;
+    for (const status of msg.statuses) {
+      const entry = this.entry(status.hardware_id, status.name, nowMs);
+      entry.latest = status;
+      entry.updatedMs = nowMs;
+      entry.history.push(msg.stamp, status.level, numericValues(status.values));
+    }
+  }
+
+  /** Entries grouped by hardware_id (sorted), each group sorted by name. */
+  grouped(): Map<string, StatusEntry[]> {
+    const groups = new Map<string, StatusEntry[]>();
+    const sorted = [...this.entries.values()].sort(
+      (a, b) => a.hardwareId.localeCompare(b.hardwareId) || a.name.localeCompare(b.name),
+    );
+    for (const e of sorted) {
+      let g = groups.get(e.hardwareId);
+      if (g === undefined) groups.set(e.hardwareId, (g = []));
+      g.push(e);
+    }
+    return groups;
+  }
+
+  /** WARN and ERROR statuses with a latest value, most severe first. */
+  alerts(): StatusEntry[] {
+    const out: StatusEntry[] = [];
+    for (const e of this.entries.values()) {
+      const lvl = e.latest?.level;
+      if (lvl === 1 || lvl === 2) out.push(e);
+    }
+    return out.sort((a, b) => (b.latest?.level ?? 0) - (a.latest?.level ?? 0) || a.name.localeCompare(b.name));
+  }
+
+  find(hardwareId: string, name: string): StatusEntry | undefined {
+    return this.entries.get(statusKey(hardwareId, name));
+  }
+
+  private entry(hardwareId: string, name: string, nowMs: number): StatusEntry {
+    const key = statusKey(hardwareId, name);
+    let e = this.entries.get(key);
+    if (e === undefined) {
+      e = {
+        key,
+        name,
+        hardwareId,
+        latest: undefined,
+        updatedMs: nowMs,
+        history: new StatusHistory(this.windowSeconds),
+      };
+      this.entries.set(key, e);
+      this.structureVersion += 1;
+    }
+    return e;
+  }
+}

@@ -1,0 +1,140 @@
+import { describe, expect, it } from "vitest";
+import { SeqTracker, STALE_AFTER_MS, Store, isStale, numericValues } from "../src/store";
+import type { Diagnostics, Snapshot, SnapshotStatus, Status } from "../src/protocol";
+
+const status = (name: string, level = 0, values: Record<string, string> = {}, hw = "robot-1"): Status => ({
+  name, level, message: level ? "bad" : "OK", hardware_id: hw, values,
+});
+const diag = (seq: number, stamp: number, statuses: Status[]): Diagnostics => ({
+  type: "diagnostics", seq, topic: "/diagnostics", stamp, statuses,
+});
+const hello = (seq: number) => ({ type: "hello" as const, protocol: 1, hostname: "robot-1", version: "0.1.0", topics: ["/diagnostics"], history_seconds: 3600, seq });
+
+describe("numericValues", () => {
+  it("keeps only values that parse as finite numbers", () => {
+    const m = numericValues({ a: "12.50", b: "n/a", c: "", d: "inf", e: "-3", f: "1e3" });
+    expect([...m]).toEqual([["a", 12.5], ["e", -3], ["f", 1000]]);
+  });
+});
+
+describe("SeqTracker", () => {
+  it("counts gaps after hello, ignores repeated seq of split arrays", () => {
+    const s = new SeqTracker();
+    s.reset(41);
+    expect(s.observe(42)).toBe(0);
+    expect(s.observe(42)).toBe(0); // second part of a split array
+    expect(s.observe(45)).toBe(2);
+    expect(s.observe(46)).toBe(0);
+    expect(s.dropped).toBe(2);
+  });
+  it("counts messages lost between hello and the first live message", () => {
+    const s = new SeqTracker();
+    s.reset(10);
+    expect(s.observe(13)).toBe(2);
+  });
+  it("a new hello (reconnect) starts a new sequence without counting the jump", () => {
+    const s = new SeqTracker();
+    s.reset(100);
+    s.observe(101);
+    s.reset(3); // restarted bridge
+    expect(s.observe(4)).toBe(0);
+    expect(s.dropped).toBe(0);
+  });
+});
+
+describe("Store", () => {
+  it("applies diagnostics: latest, history, dropped from seq gaps", () => {
+    const st = new Store();
+    st.applyHello(hello(0));
+    st.applyDiagnostics(diag(1, 100, [status("sm: CPU", 0, { "usage %": "10" })]), 1000);
+    st.applyDiagnostics(diag(4, 101, [status("sm: CPU", 1, { "usage %": "90" })]), 2000);
+    const e = st.find("robot-1", "sm: CPU")!;
+    expect(e.latest?.level).toBe(1);
+    expect(e.history.length).toBe(2);
+    expect(e.history.valueAt("usage %", 1)).toBe(90);
+    expect(st.counters.dropped).toBe(2);
+    expect(st.counters.diagnostics).toBe(2);
+    expect(st.counters.messages).toBe(3);
+  });
+
+  it("detects stale statuses after 5 s without update", () => {
+    const st = new Store();
+    st.applyDiagnostics(diag(1, 100, [status("a")]), 10_000);
+    const e = st.find("robot-1", "a")!;
+    expect(isStale(e, 10_000 + STALE_AFTER_MS)).toBe(false);
+    expect(isStale(e, 10_000 + STALE_AFTER_MS + 1)).toBe(true);
+    st.applyDiagnostics(diag(2, 106, [status("a")]), 16_000);
+    expect(isStale(e, 16_500)).toBe(false);
+  });
+
+  it("groups by hardware_id and lists WARN/ERROR alerts most severe first", () => {
+    const st = new Store();
+    st.applyDiagnostics(diag(1, 1, [status("b", 1, {}, "h2"), status("a", 2, {}, "h2"), status("c", 0, {}, "h1"), status("d", 3, {}, "h1")]), 0);
+    expect([...st.grouped().keys()]).toEqual(["h1", "h2"]);
+    expect(st.grouped().get("h2")!.map((e) => e.name)).toEqual(["a", "b"]);
+    expect(st.alerts().map((e) => e.name)).toEqual(["a", "b"]);
+    st.applyDiagnostics(diag(2, 2, [status("a", 0, {}, "h2"), status("b", 0, {}, "h2")]), 0);
+    expect(st.alerts()).toEqual([]);
+  });
+
+  it("bumps the structure version only when a status appears", () => {
+    const st = new Store();
+    st.applyDiagnostics(diag(1, 1, [status("a")]), 0);
+    const v = st.structureVersion;
+    st.applyDiagnostics(diag(2, 2, [status("a")]), 0);
+    expect(st.structureVersion).toBe(v);
+    st.applyDiagnostics(diag(3, 3, [status("b")]), 0);
+    expect(st.structureVersion).toBe(v + 1);
+  });
+});
+
+describe("snapshot merging", () => {
+  const snapStatus = (t: number[], v: (number | null)[], latest?: Status): SnapshotStatus => ({
+    name: "sm: CPU", hardware_id: "robot-1", t, level: t.map(() => 0), values: { "usage %": v }, ...(latest ? { latest } : {}),
+  });
+  const part = (p: number, parts: number, statuses: SnapshotStatus[]): Snapshot => ({ type: "snapshot", part: p, parts, statuses });
+
+  it("waits for every part and concatenates them in part order", () => {
+    const st = new Store();
+    st.applyHello(hello(5));
+    expect(st.applySnapshotPart(part(1, 2, [snapStatus([3, 4], [30, 40], status("sm: CPU", 1))]), 1000)).toBe(false);
+    expect(st.entries.size).toBe(0);
+    expect(st.applySnapshotPart(part(0, 2, [snapStatus([1, 2], [10, null])]), 1000)).toBe(true);
+    const e = st.find("robot-1", "sm: CPU")!;
+    expect(Array.from(e.history.timesFrom(0))).toEqual([1, 2, 3, 4]);
+    expect(Array.from(e.history.valuesFrom("usage %", 0))).toEqual([10, Number.NaN, 30, 40]);
+    expect(e.latest?.level).toBe(1);
+  });
+
+  it("appends only samples newer than what the page holds (reconnect to the same bridge)", () => {
+    const st = new Store();
+    st.applyDiagnostics(diag(1, 2, [status("sm: CPU", 0, { "usage %": "20" })]), 1000);
+    st.mergeSnapshot([snapStatus([1, 2, 3], [10, 99, 30])], 2000);
+    const e = st.find("robot-1", "sm: CPU")!;
+    expect(Array.from(e.history.timesFrom(0))).toEqual([2, 3]);
+    expect(Array.from(e.history.valuesFrom("usage %", 0))).toEqual([20, 30]);
+  });
+
+  it("keeps history when a restarted bridge sends an empty snapshot", () => {
+    const st = new Store();
+    st.applyDiagnostics(diag(7, 2, [status("sm: CPU", 0, { "usage %": "20" })]), 1000);
+    st.applyHello(hello(0));
+    st.applySnapshotPart(part(0, 1, []), 2000);
+    expect(st.find("robot-1", "sm: CPU")!.history.length).toBe(1);
+  });
+
+  it("dates a snapshot status's update by its last sample, so long-silent ones are stale at once", () => {
+    const st = new Store();
+    const other: SnapshotStatus = { name: "other", hardware_id: "robot-1", t: [100], level: [0], values: {}, latest: status("other") };
+    st.mergeSnapshot([snapStatus([10, 20], [1, 2], status("sm: CPU")), other], 1_000_000);
+    expect(isStale(st.find("robot-1", "sm: CPU")!, 1_000_000)).toBe(true);
+    expect(isStale(st.find("robot-1", "other")!, 1_000_000)).toBe(false);
+  });
+
+  it("counts unknown and malformed messages", () => {
+    const st = new Store();
+    st.countUnknown("pong");
+    st.countMalformed("not JSON");
+    expect(st.counters).toMatchObject({ unknown: 1, malformed: 1, messages: 2, lastUnknown: "pong", lastMalformed: "not JSON" });
+  });
+});
