@@ -1,0 +1,112 @@
+"""launch_testing: `bringup.launch.py` brings up the whole system.
+
+Launches launch/bringup.launch.py on a free port, waits for /diagnostics with every
+system_metrics task, checks that the bridge answers /healthz, connects a real aiortc client
+through /ws and receives a `diagnostics` message, and after shutdown asserts the exit codes.
+
+Runs under `launch_test test/test_bringup_launch.py` and `colcon test` in a ROS 2 install (and
+under `make test` inside its network namespace when launch_testing is importable). Where
+launch_testing cannot be imported it is skipped with that reason; test/system/test_run_nodes.py
+checks the same things here by starting the same executables with the same parameter file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import time
+import unittest
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+launch_testing = pytest.importorskip(
+    "launch_testing", reason="launch_testing cannot be imported (no ROS 2 install with launch_testing); "
+    "test/system/test_run_nodes.py covers the same checks")
+launch = pytest.importorskip("launch", reason="launch cannot be imported")
+
+import launch_testing.actions  # noqa: E402
+import launch_testing.asserts  # noqa: E402
+from launch.actions import IncludeLaunchDescription  # noqa: E402
+from launch.launch_description_sources import PythonLaunchDescriptionSource  # noqa: E402
+
+from chedweb_ros.status import TASKS  # noqa: E402
+from test.helpers.diagnostics_listener import listen, status_names  # noqa: E402
+from test.helpers.webrtc_client import BridgeClient  # noqa: E402
+
+# In `make test` the bridge listens on the test namespace's veth address (aiortc needs a
+# non-loopback interface); in a ROS 2 install, on loopback (ICE then uses the machine's own
+# interfaces).
+HOST = os.environ.get("CHEDWEB_TEST_HOST", "127.0.0.1")
+BRINGUP = Path(__file__).resolve().parents[1] / "launch" / "bringup.launch.py"
+EXPECTED = {f"system_metrics: {task}" for task in TASKS}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+PORT = _free_port()
+
+
+@pytest.mark.launch_test
+@pytest.mark.launch
+def generate_test_description():  # type: ignore[no-untyped-def]
+    bringup = IncludeLaunchDescription(
+        PythonLaunchDescriptionSource(str(BRINGUP)),
+        launch_arguments={"host": HOST, "port": str(PORT), "period": "0.5"}.items(),
+    )
+    return launch.LaunchDescription([bringup, launch_testing.actions.ReadyToTest()]), {}
+
+
+def _wait_healthz(timeout: float = 30.0) -> dict[str, object]:
+    """The bridge's /healthz once it answers (it starts a moment after the launch)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{PORT}/healthz", timeout=2) as reply:
+                health: dict[str, object] = json.load(reply)
+                return health
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+class TestBringup(unittest.TestCase):
+    def test_diagnostics_has_every_system_metrics_task(self) -> None:
+        arrays = listen(lambda got: EXPECTED <= status_names(got), timeout=30.0)
+        self.assertTrue(EXPECTED <= status_names(arrays),
+                        f"missing: {sorted(EXPECTED - status_names(arrays))}")
+
+    def test_bridge_answers_healthz(self) -> None:
+        health = _wait_healthz()
+        self.assertIn("peers", health)
+
+    def test_aiortc_client_receives_diagnostics(self) -> None:
+        _wait_healthz()
+
+        async def run() -> dict[str, object]:
+            client = BridgeClient(f"http://{HOST}:{PORT}/")
+            try:
+                await client.connect(timeout=30.0)
+                await client.wait_for(lambda ms: any(m.msg.get("type") == "diagnostics" for m in ms),
+                                      timeout=15.0)
+                return client.of_type("diagnostics")[0].msg
+            finally:
+                await client.close()
+
+        message = asyncio.run(run())
+        self.assertEqual(message["topic"], "/diagnostics")
+
+
+@launch_testing.post_shutdown_test()
+class TestShutdown(unittest.TestCase):
+    def test_exit_codes(self, proc_info) -> None:  # type: ignore[no-untyped-def]
+        launch_testing.asserts.assertExitCodes(proc_info)
