@@ -11,6 +11,8 @@ import { StatusTable } from "./ui/table";
 import type { LinkState } from "./connection";
 
 export const RANGES_SECONDS = [60, 300, 900, 3600] as const;
+/** Narrowest x axis, so the first few samples do not fill the whole width. */
+const MIN_SPAN_SECONDS = 30;
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -234,14 +236,20 @@ export class App {
   private renderCharts(): void {
     const to = newestTime(this.store, this.machine);
     const from = to - this.rangeSeconds;
-    const tables: Table[] = [];
-    for (const spec of chartSpecs(this.store, this.machine)) {
-      const table = Number.isFinite(to)
+    const specs = chartSpecs(this.store, this.machine);
+    const tables: Table[] = specs.map((spec) =>
+      Number.isFinite(to)
         ? joinSeries(spec.series, from)
-        : { labels: spec.series.map((s) => s.label), t: new Float64Array(0), columns: spec.series.map(() => []) };
-      tables.push(table);
-      this.charts.get(spec.id)?.update(table, Number.isFinite(from) ? from : 0, Number.isFinite(to) ? to : 1);
-    }
+        : { labels: spec.series.map((s) => s.label), t: new Float64Array(0), columns: spec.series.map(() => []) },
+    );
+    // The x axis spans the history in view: while less than the range is held, it starts at the
+    // oldest sample instead of leaving most of the chart empty.
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const t of tables) if (t.t.length > 0 && (t.t[0] as number) < oldest) oldest = t.t[0] as number;
+    const left = Number.isFinite(oldest) ? Math.min(Math.max(from, oldest), to - MIN_SPAN_SECONDS) : from;
+    specs.forEach((spec, i) => {
+      this.charts.get(spec.id)?.update(tables[i]!, Number.isFinite(left) ? left : 0, Number.isFinite(to) ? to : 1);
+    });
     this.lastTables = tables;
   }
 

@@ -1,0 +1,197 @@
+"""The page in real headless Chromium against the real webrtc_bridge, fed by a real
+system_metrics node and a real rclpy publisher, each in its own process (docs/protocol.md)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from test.e2e.nodes import BridgeProcess, start_system_metrics
+from test.helpers.procs import ARTIFACTS, NodeProcess
+from test.helpers.ros_publisher import PublisherProcess
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+STATE = '[data-testid="link-state"]'
+
+
+@pytest.fixture(scope="module")
+def metrics() -> Iterator[NodeProcess]:
+    node = start_system_metrics("e2e-system_metrics")
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="module")
+def bridge(metrics: NodeProcess) -> Iterator[BridgeProcess]:
+    b = BridgeProcess("e2e-bridge")
+    try:
+        b.wait_messages(1)
+        yield b
+    finally:
+        b.stop()
+
+
+def wait_state(page: Any, state: str, timeout_ms: float = 10_000) -> None:
+    page.wait_for_selector(f'{STATE}[data-state="{state}"]', timeout=timeout_ms)
+
+
+def stats(page: Any) -> dict[str, Any]:
+    result: dict[str, Any] = page.evaluate("window.chedweb.stats()")
+    return result
+
+
+def test_shows_values_within_3_s_of_load(page: Any, bridge: BridgeProcess) -> None:
+    start = time.monotonic()
+    page.goto(bridge.url)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=card-cpu]').dataset.value !== undefined"
+        " && document.querySelector('[data-testid=card-cpu]').dataset.value !== ''"
+        " && document.querySelector('[data-testid=card-memory]').dataset.value !== ''",
+        timeout=3000)
+    elapsed = time.monotonic() - start
+    assert elapsed < 3.0
+    wait_state(page, "live", 1000)
+    cpu = float(page.get_attribute('[data-testid="card-cpu"]', "data-value"))
+    assert 0.0 <= cpu <= 100.0
+    assert page.get_attribute('[data-testid="card-cpu"]', "data-level") == "OK"
+    # Every system_metrics status is in the table, grouped under this machine.
+    rows = page.locator('[data-testid="status-row"]')
+    names = set(rows.evaluate_all("rs => rs.map(r => r.dataset.name)"))
+    assert {"system_metrics: CPU", "system_metrics: Memory", "system_metrics: Processes"} <= names
+    assert page.locator('[data-testid="processes"] tbody tr').count() > 0
+    assert stats(page)["counters"]["malformed"] == 0
+
+
+def test_cpu_chart_gains_points(page: Any, bridge: BridgeProcess) -> None:
+    page.goto(bridge.url)
+    wait_state(page, "live")
+    page.wait_for_function("() => window.chedweb.stats().chartPoints['cpu-memory'] > 0", timeout=5000)
+    before = stats(page)["chartPoints"]["cpu-memory"]
+    # system_metrics publishes every 0.5 s: a few new samples within 3 s.
+    page.wait_for_function(
+        f"() => window.chedweb.stats().chartPoints['cpu-memory'] >= {before + 3}", timeout=5000)
+    points = int(page.get_attribute('[data-testid="chart-cpu-memory"]', "data-points"))
+    assert points >= before + 3
+    # The chart's canvas is drawn, and the CSV export holds the rows in view.
+    assert page.locator('[data-testid="chart-cpu-memory"] canvas').count() == 1
+    with page.expect_download() as download:
+        page.click('[data-testid="csv-export"]')
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert lines[0].startswith("time_iso,time_unix,CPU %,Memory %")
+    assert len(lines) - 1 >= before
+
+
+def test_warn_status_shows_in_table_and_banner_then_clears(page: Any, bridge: BridgeProcess) -> None:
+    page.goto(bridge.url)
+    wait_state(page, "live")
+    row = '[data-testid="status-row"][data-name="e2e_alert: status 0"]'
+    alert = '[data-testid="alert-item"][data-name="e2e_alert: status 0"]'
+    warn = PublisherProcess("--statuses", "1", "--levels", "1", "--name-prefix", "e2e_alert")
+    try:
+        warn.burst(1)
+        page.wait_for_selector(f'{row}[data-level="WARN"]', timeout=5000)
+    finally:
+        warn.stop()
+    page.wait_for_selector(alert, timeout=2000)
+    banner = page.locator('[data-testid="alert-banner"]')
+    assert banner.is_visible()
+    assert "WARN e2e_alert: status 0 [test-host]: message 1" in banner.inner_text()
+    assert page.locator(row).get_attribute("data-stale") == "false"
+    page.screenshot(path=str(ARTIFACTS / "e2e-warn-banner.png"), full_page=True)
+    # Its values open on click.
+    page.click(row)
+    assert "pub index" in page.locator(f'{row} + [data-testid="status-values"]').inner_text()
+
+    ok = PublisherProcess("--statuses", "1", "--levels", "0", "--name-prefix", "e2e_alert")
+    try:
+        ok.burst(1)
+        page.wait_for_selector(f'{row}[data-level="OK"]', timeout=5000)
+    finally:
+        ok.stop()
+    page.wait_for_selector(alert, state="detached", timeout=2000)
+    # No other status is WARN or ERROR (system_metrics runs with thresholds it never reaches).
+    assert page.locator('[data-testid="alert-banner"]').is_hidden()
+
+
+def test_stale_status_is_marked(page: Any, bridge: BridgeProcess) -> None:
+    page.goto(bridge.url)
+    wait_state(page, "live")
+    pub = PublisherProcess("--statuses", "1", "--levels", "0", "--name-prefix", "e2e_stale")
+    try:
+        pub.burst(1)
+    finally:
+        pub.stop()
+    row = '[data-testid="status-row"][data-name="e2e_stale: status 0"]'
+    page.wait_for_selector(f'{row}[data-stale="false"]', timeout=5000)
+    # Not updated for 5 s: stale, while system_metrics statuses (every 0.5 s) are not.
+    page.wait_for_selector(f'{row}[data-stale="true"]', timeout=8000)
+    cpu_row = '[data-testid="status-row"][data-name="system_metrics: CPU"]'
+    assert page.get_attribute(cpu_row, "data-stale") == "false"
+
+
+def test_malformed_and_unknown_messages_are_counted_not_fatal(page: Any, bridge: BridgeProcess) -> None:
+    page.goto(bridge.url)
+    wait_state(page, "live")
+    # Straight into the DataChannel's message handler, as if the bridge had sent them.
+    page.evaluate("""() => {
+        window.chedweb.feed('{not json');
+        window.chedweb.feed(JSON.stringify({type: 'diagnostics', seq: 'x'}));
+        window.chedweb.feed(JSON.stringify({type: 'from_the_future', x: 1}));
+    }""")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=count-malformed]').textContent === '2'", timeout=2000)
+    assert page.inner_text('[data-testid="count-unknown"]') == "1"
+    before = stats(page)["counters"]["diagnostics"]
+    page.wait_for_function(f"() => window.chedweb.stats().counters.diagnostics > {before}", timeout=5000)
+    assert stats(page)["state"] == "live"
+
+
+def test_bridge_restart_reconnects_without_reload(page: Any, metrics: NodeProcess) -> None:
+    first = BridgeProcess("e2e-bridge-restart-1")
+    second: BridgeProcess | None = None
+    try:
+        first.wait_messages(1)
+        page.goto(first.url)
+        wait_state(page, "live")
+        page.evaluate("() => { window.__sameDocument = true; }")
+        first.stop()
+        wait_state(page, "reconnecting", 5000)
+        page.screenshot(path=str(ARTIFACTS / "e2e-reconnecting.png"), full_page=True)
+        second = BridgeProcess("e2e-bridge-restart-2", port=first.port)
+        wait_state(page, "live", 15_000)
+        assert page.evaluate("() => window.__sameDocument === true")
+        hellos = stats(page)["counters"]["hello"]
+        assert hellos == 2
+        before = stats(page)["counters"]["diagnostics"]
+        page.wait_for_function(f"() => window.chedweb.stats().counters.diagnostics > {before}",
+                               timeout=10_000)
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+
+
+def test_token_protected_bridge(browser: Any, page: Any, metrics: NodeProcess) -> None:
+    bridge = BridgeProcess("e2e-bridge-token", params={"auth_token": "s3cret-token"})
+    try:
+        page.goto(bridge.url + "?token=s3cret-token")
+        wait_state(page, "live")
+        page.wait_for_function("() => window.chedweb.stats().counters.hello === 1", timeout=5000)
+
+        refused = browser.new_page()
+        try:
+            for url in (bridge.url, bridge.url + "?token=wrong"):
+                refused.goto(url)
+                wait_state(refused, "error")
+                assert refused.inner_text('[data-testid="link-detail"]') == "unauthorized"
+                assert refused.evaluate("() => window.chedweb.stats().counters.messages") == 0
+            refused.screenshot(path=str(ARTIFACTS / "e2e-unauthorized.png"), full_page=True)
+        finally:
+            refused.close()
+    finally:
+        bridge.stop()
