@@ -116,7 +116,8 @@ class PeerRegistry:
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
-            if pc.connectionState in ("failed", "closed"):
+            # `session.pc is pc`: a refused offer's connection closing must not end the session.
+            if session.pc is pc and pc.connectionState in ("failed", "closed"):
                 self.close_session(session, f"connection {pc.connectionState}")
 
         try:

@@ -22,7 +22,7 @@ from typing import Any
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import ParameterDescriptor, ParameterType, SetParametersResult
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
@@ -191,7 +191,12 @@ def main(args: list[str] | None = None) -> int:
     try:
         rclpy.init(args=args)
         node = WebRtcBridge()
-        rclpy.spin(node)
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        # spin_once with a timeout rather than spin(): a shutdown by signal is noticed within
+        # 0.25 s even if the wake-up of a blocking wait is missed (seen once in testing).
+        while rclpy.ok():
+            executor.spin_once(timeout_sec=0.25)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except StartupError as exc:

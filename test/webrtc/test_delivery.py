@@ -1,0 +1,218 @@
+"""Real rclpy publisher process -> real bridge process -> real aiortc clients via /ws."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from test.helpers.ros_publisher import PublisherProcess
+from test.helpers.webrtc_client import BridgeClient, Received, live_indices
+from test.webrtc.bridge_proc import Bridge
+
+pytestmark = [pytest.mark.webrtc, pytest.mark.ros, pytest.mark.timeout(120)]
+
+
+def wait_received(bridge: Bridge, at_least: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while bridge.health()["messages_received"] < at_least:
+        assert time.monotonic() < deadline, bridge.health()
+        time.sleep(0.05)
+
+
+def has_indices(wanted: list[int]) -> Callable[[list[Received]], bool]:
+    return lambda msgs: set(wanted) <= set(live_indices(msgs))
+
+
+def test_hello_then_snapshot_with_earlier_data_then_live_within_1s(
+        bridge: Bridge, publisher: PublisherProcess) -> None:
+    before = bridge.health()["messages_received"]
+    earlier_last = publisher.burst(5, 50)
+    wait_received(bridge, before + 5)
+
+    async def run() -> list[Received]:
+        client = BridgeClient(bridge.url)
+        await client.connect()
+        await client.wait_for(lambda m: any(x.msg["type"] == "snapshot" and
+                                            x.msg["part"] == x.msg["parts"] - 1 for x in m))
+        last = await asyncio.to_thread(publisher.burst, 5, 10)
+        await client.wait_for(has_indices(list(range(last - 4, last + 1))))
+        await client.close()
+        return client.messages
+
+    messages = asyncio.run(run())
+    kinds = [m.msg["type"] for m in messages]
+    assert kinds[0] == "hello"
+    hello = messages[0].msg
+    assert hello["protocol"] == 1 and hello["topics"] == ["/diagnostics"]
+    assert hello["history_seconds"] == 3600.0 and isinstance(hello["seq"], int)
+
+    snapshot = [m.msg for m in messages if m.msg["type"] == "snapshot"]
+    first_live = kinds.index("diagnostics")
+    assert all(k == "snapshot" for k in kinds[1:first_live]), kinds
+    assert [s["part"] for s in snapshot] == list(range(snapshot[0]["parts"]))
+    assert all(m.size < 64 * 1024 for m in messages)
+    by_name: dict[str, dict[str, Any]] = {}
+    for part in snapshot:
+        for st in part["statuses"]:
+            entry = by_name.setdefault(st["name"], {"t": [], "pub": [], "latest": None, "level": []})
+            entry["t"] += st["t"]
+            entry["level"] += st["level"]
+            entry["pub"] += st["values"]["pub index"]
+            assert "label" not in st["values"]  # not a number: only in `latest`
+            assert all(len(v) == len(st["t"]) for v in st["values"].values())
+            entry["latest"] = st.get("latest") or entry["latest"]
+    assert {"test_pub: status 0", "test_pub: status 1", "test_pub: status 2"} <= set(by_name)
+    status1 = by_name["test_pub: status 1"]
+    assert [int(x) for x in status1["pub"][-5:]] == list(range(earlier_last - 4, earlier_last + 1))
+    assert status1["level"][-1] == 1
+    assert status1["latest"]["values"]["label"] == "text, not a number"
+    assert status1["t"] == sorted(status1["t"])
+
+    live = [m for m in messages if m.msg["type"] == "diagnostics"]
+    # Live messages start after the snapshot's data: nothing before, nothing twice.
+    assert live_indices(live)[0] > earlier_last
+    seqs = [m.msg["seq"] for m in live]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))) and seqs[0] > hello["seq"]
+    for m in live:
+        d = m.msg
+        assert d["topic"] == "/diagnostics"
+        assert [s["level"] for s in d["statuses"]] == [0, 1, 2]
+        assert all(type(s["level"]) is int for s in d["statuses"])
+        st = d["statuses"][0]
+        assert st["hardware_id"] == "test-host" and st["message"].startswith("message ")
+        assert st["values"]["label"] == "text, not a number"
+        assert abs(time.time() - d["stamp"]) < 60  # header.stamp, in seconds
+        assert 0 <= m.t - d["stamp"] < 1.0, m.t - d["stamp"]
+
+
+def test_five_clients_all_receive_every_message(bridge: Bridge, publisher: PublisherProcess) -> None:
+    async def run() -> list[BridgeClient]:
+        clients = [BridgeClient(bridge.url) for _ in range(5)]
+        await asyncio.gather(*(c.connect() for c in clients))
+        last = await asyncio.to_thread(publisher.burst, 30, 30)
+        wanted = list(range(last - 29, last + 1))
+        await asyncio.gather(*(c.wait_for(has_indices(wanted)) for c in clients))
+        await asyncio.gather(*(c.close() for c in clients))
+        return clients
+
+    for client in asyncio.run(run()):
+        indices = live_indices(client.messages)
+        assert indices == sorted(indices) and len(indices) == len(set(indices))
+        seqs = [m.msg["seq"] for m in client.of_type("diagnostics")]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # no gap
+    assert bridge.health()["drops"] == 0
+
+
+def test_frozen_client_does_not_delay_the_others(bridge: Bridge) -> None:
+    # Arrays of 20 statuses x 23 values (~12 KiB each) fill a frozen peer's buffers in seconds.
+    big = PublisherProcess("--statuses", "20", "--extra-values", "20", "--name-prefix", "big",
+                           wait_subscribers=1)
+    frozen = subprocess.Popen([sys.executable, "-m", "test.helpers.webrtc_client", bridge.url],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert frozen.stdout is not None
+        assert frozen.stdout.readline().strip() == "open"
+        drops_before = bridge.health()["drops"]
+        os.kill(frozen.pid, signal.SIGSTOP)  # a browser tab that stops reading: no SCTP acks
+
+        async def run() -> BridgeClient:
+            client = BridgeClient(bridge.url)
+            await client.connect()
+            last = await asyncio.to_thread(big.burst, 150, 25)
+            await client.wait_for(has_indices(list(range(last - 149, last + 1))), timeout=20)
+            await client.close()
+            return client
+
+        client = asyncio.run(run())
+        live = client.of_type("diagnostics")
+        # Every message reached the reading client promptly although the frozen one stopped.
+        latencies = sorted(m.t - m.msg["stamp"] for m in live)
+        assert latencies[int(len(latencies) * 0.95)] < 0.5, latencies[-5:]
+        seqs = sorted({m.msg["seq"] for m in live})
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+        health = bridge.health()
+        assert health["drops"] > drops_before  # the frozen peer was skipped, and counted
+        assert "browser too slow" in bridge.node.output()
+    finally:
+        os.kill(frozen.pid, signal.SIGKILL)
+        frozen.wait()
+        big.stop()
+    # The frozen client's process is gone: its socket closed, so its peer is closed at once.
+    deadline = time.monotonic() + 10
+    while bridge.health()["peers"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert bridge.health()["peers"] == 0
+
+
+def test_zero_stamp_uses_receive_time(bridge: Bridge) -> None:
+    pub = PublisherProcess("--zero-stamp", "--name-prefix", "nostamp", wait_subscribers=1)
+    try:
+        async def run() -> BridgeClient:
+            client = BridgeClient(bridge.url)
+            await client.connect()
+            last = await asyncio.to_thread(pub.burst, 3, 10)
+            await client.wait_for(has_indices([last]))
+            await client.close()
+            return client
+
+        client = asyncio.run(run())
+    finally:
+        pub.stop()
+    for m in client.of_type("diagnostics"):
+        assert 0 <= m.t - m.msg["stamp"] < 1.0
+
+
+def test_socket_close_closes_peer_at_once(bridge: Bridge) -> None:
+    async def run() -> None:
+        client = BridgeClient(bridge.url)
+        await client.connect()
+        assert bridge.health()["peers"] == 1
+        assert client.ws is not None
+        await client.ws.close()
+        t0 = time.monotonic()
+        while await asyncio.to_thread(lambda: bridge.health()["peers"]) and time.monotonic() - t0 < 5:
+            await asyncio.sleep(0.02)
+        assert time.monotonic() - t0 < 1.0
+        # ...and the bridge's side of the peer connection is gone too.
+        t0 = time.monotonic()
+        while client.pc is not None and client.pc.connectionState not in ("closed", "failed") \
+                and time.monotonic() - t0 < 40:
+            await asyncio.sleep(0.1)
+        await client.close()
+
+    asyncio.run(run())
+    assert bridge.health()["peers"] == 0
+
+
+def test_shutdown_on_sigterm_closes_peers_exit_0() -> None:
+    own = Bridge("webrtc_bridge-sigterm")
+
+    async def run() -> str:
+        client = BridgeClient(own.url)
+        await client.connect()
+        await asyncio.to_thread(own.node.proc.send_signal, signal.SIGTERM)
+        assert client.ws is not None
+        closed = ""
+        try:
+            while await client.ws.receive(timeout=10) is not None:
+                pass
+        except Exception as exc:
+            closed = type(exc).__name__
+        await client.close()
+        return closed
+
+    t0 = time.monotonic()
+    assert asyncio.run(run()) == "ConnectionClosed"
+    assert time.monotonic() - t0 < 5
+    assert own.node.proc.wait(15) == 0
+    out = own.node.output()
+    own.stop()
+    assert "Traceback" not in out and "closed (bridge shutting down)" in out
