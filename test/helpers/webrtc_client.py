@@ -95,8 +95,16 @@ class BridgeClient:
         return self.ws
 
     async def send_json(self, obj: object) -> None:
+        """Raises SignalingError (with the bridge's error message, when it sent one) if closed."""
         assert self.ws is not None
-        await self.ws.send(json.dumps(obj))
+        try:
+            await self.ws.send(json.dumps(obj))
+        except Exception as exc:  # simple_websocket's ConnectionClosed
+            try:
+                reply = await self.receive_json(timeout=0)
+            except (SignalingError, TimeoutError):
+                reply = {}
+            raise SignalingError(str(reply.get("message", exc))) from exc
 
     async def receive_json(self, timeout: float = 10.0) -> dict[str, Any]:
         """The next signaling message; SignalingError if the socket closes first."""

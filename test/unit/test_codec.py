@@ -1,0 +1,115 @@
+"""Wire codec: real diagnostic_msgs messages in, protocol v1 JSON out."""
+
+from __future__ import annotations
+
+import json
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+
+from chedweb_bridge import codec
+from chedweb_bridge.history import History
+
+
+def status(name: str, level: bytes, values: dict[str, str], message: str = "ok") -> DiagnosticStatus:
+    s = DiagnosticStatus(name=name, level=level, message=message, hardware_id="hw")
+    s.values = [KeyValue(key=k, value=v) for k, v in values.items()]
+    return s
+
+
+def test_levels_become_ints_only_at_the_boundary() -> None:
+    assert [codec.level_to_int(x) for x in (DiagnosticStatus.OK, DiagnosticStatus.WARN,
+                                            DiagnosticStatus.ERROR, DiagnosticStatus.STALE)] == [0, 1, 2, 3]
+    assert codec.level_to_int(2) == 2
+
+
+def test_status_fields_and_repeated_key_last_wins() -> None:
+    s = status("n: cpu", DiagnosticStatus.WARN, {"usage %": "12.50"})
+    s.values.append(KeyValue(key="usage %", value="13.00"))
+    assert codec.status_to_dict(s) == {"name": "n: cpu", "level": 1, "message": "ok", "hardware_id": "hw",
+                                       "values": {"usage %": "13.00"}}
+
+
+def test_stamp_from_header_or_receive_time_when_zero() -> None:
+    msg = DiagnosticArray()
+    assert codec.stamp_seconds(msg.header, 123.5) == 123.5
+    msg.header.stamp.sec, msg.header.stamp.nanosec = 1764200000, 250_000_000
+    assert codec.stamp_seconds(msg.header, 123.5) == 1764200000.25
+
+
+def test_diagnostics_message_matches_protocol() -> None:
+    msg = DiagnosticArray()
+    msg.status = [status("a: x", DiagnosticStatus.ERROR, {"v": "1"})]
+    statuses = codec.statuses_from_msg(msg)
+    [text] = codec.encode_diagnostics(42, "/diagnostics", 1.5, statuses)
+    assert json.loads(text) == {"type": "diagnostics", "seq": 42, "topic": "/diagnostics", "stamp": 1.5,
+                                "statuses": [{"name": "a: x", "level": 2, "message": "ok",
+                                              "hardware_id": "hw", "values": {"v": "1"}}]}
+
+
+def test_array_over_64_kib_is_split_with_same_seq_topic_stamp() -> None:
+    values = {f"k{j}": "x" * 50 for j in range(40)}
+    statuses = [codec.status_to_dict(status(f"s: {i}", DiagnosticStatus.OK, values)) for i in range(60)]
+    texts = codec.encode_diagnostics(7, "/t", 2.0, statuses)
+    assert len(texts) > 1
+    parts = [json.loads(t) for t in texts]
+    assert all(codec.utf8_len(t) < codec.MAX_MESSAGE_BYTES for t in texts)
+    assert {(p["seq"], p["topic"], p["stamp"]) for p in parts} == {(7, "/t", 2.0)}
+    assert [s["name"] for p in parts for s in p["statuses"]] == [s["name"] for s in statuses]
+
+
+def test_non_ascii_is_counted_in_bytes() -> None:
+    statuses = [codec.status_to_dict(status(f"s: {i}", DiagnosticStatus.OK, {"k": "é" * 2000}))
+                for i in range(20)]  # 20 x ~4000 bytes but only ~2000 characters each
+    texts = codec.encode_diagnostics(1, "/t", 0.0, statuses)
+    assert len(texts) > 1 and all(codec.utf8_len(t) < codec.MAX_MESSAGE_BYTES for t in texts)
+
+
+def test_hello() -> None:
+    assert json.loads(codec.hello("robot", "0.1.0", ["/diagnostics"], 3600.0, 41)) == {
+        "type": "hello", "protocol": 1, "hostname": "robot", "version": "0.1.0",
+        "topics": ["/diagnostics"], "history_seconds": 3600.0, "seq": 41}
+
+
+def test_numeric_value() -> None:
+    assert codec.numeric_value("12.50") == 12.5
+    assert codec.numeric_value("nan") is None and codec.numeric_value("inf") is None
+    assert codec.numeric_value("eth0") is None and codec.numeric_value("") is None
+
+
+def test_empty_history_gives_one_empty_snapshot_part() -> None:
+    assert [json.loads(p) for p in codec.encode_snapshot([])] == [
+        {"type": "snapshot", "part": 0, "parts": 1, "statuses": []}]
+
+
+def test_snapshot_parts_below_64_kib_and_concatenate_back() -> None:
+    history = History(3600.0, max_entries=3600)
+    for i in range(3000):
+        history.add(1000.0 + i, [
+            codec.status_to_dict(status("big: net", DiagnosticStatus.OK,
+                                        {**{f"if{j} rx B/s": f"{i * j}.5" for j in range(10)},
+                                         "name": "eth0"})),
+            codec.status_to_dict(status("small: cpu", DiagnosticStatus.WARN if i % 2 else DiagnosticStatus.OK,
+                                        {"usage %": f"{i % 100}"})),
+        ])
+    texts = codec.encode_snapshot(history.series())
+    parts = [json.loads(t) for t in texts]
+    assert len(parts) > 1
+    assert all(codec.utf8_len(t) < codec.MAX_MESSAGE_BYTES for t in texts)
+    assert [p["part"] for p in parts] == list(range(len(parts)))
+    assert {p["parts"] for p in parts} == {len(parts)}
+    merged: dict[str, dict[str, list[object]]] = {}
+    latest = {}
+    for p in parts:
+        for st in p["statuses"]:
+            m = merged.setdefault(st["name"], {"t": [], "level": [], "rx": []})
+            m["t"] += st["t"]
+            m["level"] += st["level"]
+            m["rx"] += st["values"].get("if3 rx B/s", st["values"].get("usage %"))
+            if "latest" in st:
+                latest[st["name"]] = st["latest"]
+    assert merged["big: net"]["t"] == [1000.0 + i for i in range(3000)]
+    assert merged["big: net"]["rx"] == [i * 3 + 0.5 for i in range(3000)]
+    assert merged["small: cpu"]["level"] == [i % 2 for i in range(3000)]
+    # `latest` keeps string values for the table; the history keeps numbers only.
+    assert latest["big: net"]["values"]["name"] == "eth0"
+    assert latest["small: cpu"]["values"] == {"usage %": str(2999 % 100)}

@@ -1,0 +1,80 @@
+"""Bounded per-status history: time window, entry cap, status cap, key cap, absent values."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from chedweb_bridge.history import History
+
+
+def st(name: str, values: dict[str, str], level: int = 0) -> dict[str, object]:
+    return {"name": name, "level": level, "message": "", "hardware_id": "hw", "values": values}
+
+
+def rows(h: History, name: str) -> dict[str, Any]:
+    series = {s.name: s for s in h.series()}[name]
+    return series.rows(0, len(series))
+
+
+def test_only_numeric_values_kept_with_none_where_absent() -> None:
+    h = History(100.0)
+    h.add(1.0, [st("a", {"x": "1.5", "label": "eth0"})])
+    h.add(2.0, [st("a", {"y": "2"}, level=2)])
+    h.add(3.0, [st("a", {"x": "nan", "y": "3"})])
+    assert rows(h, "a") == {"t": [1.0, 2.0, 3.0], "level": [0, 2, 0],
+                            "values": {"x": [1.5, None, None], "y": [None, 2.0, 3.0]}}
+    assert {s.name: s.latest for s in h.series()}["a"]["values"] == {"x": "nan", "y": "3"}
+
+
+def test_time_window_relative_to_newest_sample() -> None:
+    h = History(10.0)
+    for t in range(100):
+        h.add(float(t), [st("a", {"v": str(t)})])
+    r = rows(h, "a")
+    assert r["t"] == [float(t) for t in range(89, 100)]
+    # A status no longer published ages out as others go on.
+    h.add(100.0, [st("b", {"v": "1"})])
+    h.add(200.0, [st("b", {"v": "1"})])
+    assert [s.name for s in h.series()] == ["b"]
+
+
+def test_entry_cap_per_status() -> None:
+    h = History(1e6, max_entries=50)
+    for t in range(10_000):
+        h.add(float(t), [st("a", {"v": str(t)})])
+    r = rows(h, "a")
+    assert r["t"] == [float(t) for t in range(9950, 10_000)]
+    assert r["values"] == {"v": [float(t) for t in range(9950, 10_000)]}
+    assert h.sample_count() == 50
+
+
+def test_status_cap_drops_least_recently_updated() -> None:
+    h = History(1e6, max_statuses=3)
+    for name in ("a", "b", "c"):
+        h.add(1.0, [st(name, {})])
+    h.add(2.0, [st("a", {})])  # a is now the most recent
+    h.add(3.0, [st("d", {})])
+    assert [s.name for s in h.series()] == ["a", "c", "d"]
+
+
+def test_key_cap_per_status() -> None:
+    h = History(1e6, max_keys=2)
+    h.add(1.0, [st("a", {"k1": "1", "k2": "2", "k3": "3"})])
+    assert set(rows(h, "a")["values"]) == {"k1", "k2"}
+
+
+def test_zero_seconds_keeps_nothing() -> None:
+    h = History(0.0)
+    h.add(1.0, [st("a", {"v": "1"})])
+    assert len(h) == 0
+
+
+def test_keys_absent_from_all_kept_samples_are_forgotten() -> None:
+    h = History(1e6, max_entries=10)
+    h.add(0.0, [st("a", {"old": "1"})])
+    for t in range(1, 40):
+        h.add(float(t), [st("a", {"new": "1"})])
+    series = next(iter(h.series()))
+    assert "old" not in series.rows(0, len(series))["values"]
+    assert not any(math.isnan(v) for v in series.rows(0, len(series))["values"]["new"])

@@ -1,0 +1,149 @@
+"""Connect/disconnect cycles leave nothing behind; port 0, parameters, and the HTTP routes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import rclpy
+from rcl_interfaces.msg import Parameter as ParameterMsg
+from rcl_interfaces.msg import ParameterType, ParameterValue
+from rcl_interfaces.srv import GetParameters, SetParameters
+from rclpy.executors import SingleThreadedExecutor
+
+from test.helpers.procs import NodeProcess, executable, ros_args
+from test.helpers.webrtc_client import BridgeClient, SignalingError
+from test.webrtc.bridge_proc import HOST, Bridge
+
+pytestmark = [pytest.mark.webrtc, pytest.mark.ros, pytest.mark.timeout(240)]
+
+CYCLES = 200
+
+
+def test_200_connect_disconnect_cycles_leave_nothing_behind(bridge: Bridge) -> None:
+    async def cycles(n: int, parallel: int = 4) -> None:
+        async def one() -> None:
+            client = BridgeClient(bridge.url)
+            await client.connect()
+            await client.wait_for(lambda m: any(x.msg["type"] == "snapshot" for x in m))
+            await client.close()
+
+        for _ in range(n // parallel):
+            await asyncio.gather(*(one() for _ in range(parallel)))
+
+    def settle() -> dict[str, int]:
+        deadline = time.monotonic() + 15
+        while bridge.health()["peers"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)  # handler threads notice their closed socket within 0.2 s
+        return bridge.proc_status()
+
+    asyncio.run(cycles(20))  # warm-up: imports, caches, allocator arenas
+    before = settle()
+    t0 = time.monotonic()
+    asyncio.run(cycles(CYCLES))
+    elapsed = time.monotonic() - t0
+    after = settle()
+    print(f"\n{CYCLES} cycles in {elapsed:.1f} s; threads {before['Threads']} -> {after['Threads']}, "
+          f"RSS {before['VmRSS']} -> {after['VmRSS']} kB")
+    assert bridge.health()["peers"] == 0
+    assert after["Threads"] <= before["Threads"] + 1
+    assert after["VmRSS"] - before["VmRSS"] < 8 * 1024, (before, after)
+
+
+def _param_service(name: str, srv_type: Any, request: Any) -> Any:
+    ctx = rclpy.Context()
+    rclpy.init(context=ctx)
+    try:
+        node = rclpy.create_node("param_probe", context=ctx)
+        executor = SingleThreadedExecutor(context=ctx)
+        executor.add_node(node)
+        client: Any = node.create_client(srv_type, f"/webrtc_bridge/{name}")
+        assert client.wait_for_service(timeout_sec=15)
+        future = client.call_async(request)
+        executor.spin_until_future_complete(future, timeout_sec=15)
+        assert future.done()
+        return future.result()
+    finally:
+        rclpy.shutdown(context=ctx)
+
+
+def _set(name: str, value: ParameterValue) -> Any:
+    request = SetParameters.Request(parameters=[ParameterMsg(name=name, value=value)])
+    return _param_service("set_parameters", SetParameters, request).results[0]
+
+
+def test_port_0_actual_port_logged_and_readable_as_parameter(bridge: Bridge) -> None:
+    assert bridge.port > 0 and f"serving on http://{HOST}:{bridge.port}/" in bridge.node.output()
+    result = _param_service("get_parameters", GetParameters, GetParameters.Request(names=["port"]))
+    assert result.values[0].integer_value == bridge.port
+    assert bridge.health()["status"] == "ok"
+
+
+def test_parameters_validated_at_runtime(bridge: Bridge) -> None:
+    refused = _set("max_peers", ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=0))
+    assert not refused.successful and "max_peers must be 1..1000" in refused.reason
+    refused = _set("port", ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=9999))
+    assert not refused.successful and "read-only after start" in refused.reason
+    refused = _set("ice_servers", ParameterValue(type=ParameterType.PARAMETER_STRING_ARRAY,
+                                                 string_array_value=["http://not-ice"]))
+    assert not refused.successful and "stun:" in refused.reason
+    assert bridge.health()["max_peers"] == 16  # nothing changed
+
+    # A valid change applies to the next browser: a token now needed, then none again.
+    ok = _set("auth_token", ParameterValue(type=ParameterType.PARAMETER_STRING, string_value="t0k"))
+    assert ok.successful
+
+    async def refused_without_token() -> str:
+        client = BridgeClient(bridge.url)
+        try:
+            await client.connect()
+        except SignalingError as exc:
+            return str(exc)
+        finally:
+            await client.close()
+        return "connected"
+
+    try:
+        assert asyncio.run(refused_without_token()) == "unauthorized"
+    finally:
+        cleared = ParameterValue(type=ParameterType.PARAMETER_STRING, string_value="")
+        assert _set("auth_token", cleared).successful
+    assert bridge.get("config")[0] == 200
+
+
+def test_bad_startup_parameter_exits_1_with_reason() -> None:
+    node = NodeProcess([executable("webrtc_bridge"), *ros_args({"host": HOST, "port": 70000})],
+                       "webrtc_bridge-badparam")
+    assert node.proc.wait(30) == 1
+    out = node.output()
+    node.stop()
+    assert "parameter port: port must be 0..65535" in out and "Traceback" not in out
+
+
+def test_port_in_use_exits_1_with_reason(bridge: Bridge) -> None:
+    node = NodeProcess([executable("webrtc_bridge"), *ros_args({"host": HOST, "port": bridge.port})],
+                       "webrtc_bridge-portinuse")
+    assert node.proc.wait(30) == 1
+    out = node.output()
+    node.stop()
+    assert f"cannot listen on {HOST}:{bridge.port}" in out and "Traceback" not in out
+
+
+def test_healthz_config_and_unbuilt_page(tmp_path: Path) -> None:
+    own = Bridge("webrtc_bridge-nopage", {"web_root": str(tmp_path)})
+    try:
+        status, body = own.get("/")
+        assert status == 200 and "make web" in body and "npm run build" in body
+        assert own.get("/app.js")[0] == 404
+        health = own.health()
+        assert {"peers", "max_peers", "messages_received", "messages_forwarded", "drops",
+                "uptime_s"} <= set(health)
+        assert health["peers"] == 0 and health["uptime_s"] >= 0
+        (tmp_path / "index.html").write_text("<!doctype html><title>built</title>")
+        assert "built" in own.get("/")[1]
+    finally:
+        assert own.stop() == 0
