@@ -188,7 +188,6 @@ class PeerRegistry:
         """One DiagnosticArray, already encoded once: into history, then to every peer."""
         self.seq = seq
         self.stats.messages_received += 1
-        self.history.add(stamp, statuses)
         for session in self._sessions.values():
             if session.state == "live":
                 self._send_live(session, payloads)
@@ -197,6 +196,9 @@ class PeerRegistry:
                     session.held.popleft()
                     self._drop(session)
                 session.held.append(payloads)
+        # After the sends: parsing numbers for the history must not delay live data. No snapshot
+        # can start in between (this callback runs to completion on the loop), so none misses it.
+        self.history.add(stamp, statuses)
 
     def _send_live(self, session: Session, payloads: list[str]) -> None:
         channel = session.channel
