@@ -1,164 +1,76 @@
-"""The system_metrics node: parameters, a timer and a publisher around the pure sampling
-(chedweb_ros.sampling) and status building (chedweb_ros.status) functions.
+"""The `system_metrics` executable: runs SystemMetricsNode (chedweb_ros.metrics_node).
 
-Every `period` seconds it publishes one diagnostic_msgs/DiagnosticArray on /diagnostics
-(RELIABLE, depth 10) with one DiagnosticStatus per task: CPU, Memory, Temperature, Disk,
-Network, Processes.
+This module stays light on purpose: the signal handlers go in before rclpy and psutil are
+imported (over a second on a small robot computer), so that SIGINT or SIGTERM at any moment of
+start-up still ends the process with exit code 0 and no traceback.
 """
 
 from __future__ import annotations
 
-import socket
+import signal
 import sys
-import time
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
-import psutil
-import rclpy
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
-from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
-from rclpy.exceptions import ParameterException, ParameterUninitializedException
-from rclpy.executors import ExternalShutdownException
-from rclpy.node import Node
-from rclpy.parameter import Parameter
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+if TYPE_CHECKING:
+    from rclpy.executors import SingleThreadedExecutor
 
-from chedweb_ros import params
-from chedweb_ros.sampling import Counters, ProcessSource, default_process_source, sample_all
-from chedweb_ros.status import ERROR, OK, TASKS, WARN, build_statuses
+    from chedweb_ros.metrics_node import SystemMetricsNode
 
-NODE_NAME = "system_metrics"
-TOPIC = "/diagnostics"
-QOS = QoSProfile(depth=10, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE)
+_rclpy_handles_signals = False
 
 
-class InvalidParameters(Exception):
-    """The parameters the node was started with are refused; the reasons are the message."""
-
-
-def _descriptor(spec: params.ParamSpec) -> ParameterDescriptor:
-    # Numbers are dynamically typed so that `ros2 param set ... period 2` (an integer) works;
-    # params.validate checks their type instead, and says why when it refuses one.
-    return ParameterDescriptor(description=spec.description, additional_constraints=spec.constraints,
-                               dynamic_typing=spec.kind == "number")
-
-
-class SystemMetricsNode(Node):
-    def __init__(self, *, ps: Any = psutil, processes: ProcessSource | None = None,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
-        super().__init__(NODE_NAME)
-        self._ps = ps
-        self._processes = processes or default_process_source(ps)
-        self._monotonic = monotonic
-        self._values = self._declare_parameters()
-        reasons = params.validate(self._values)
-        if reasons:
-            raise InvalidParameters("; ".join(reasons))
-        self._config = params.config_from(self._values)
-        self._last_levels: dict[str, bytes] = {}
-        self._publisher = self.create_publisher(DiagnosticArray, TOPIC, QOS)
-        # One sample now, unpublished, so that the first array already carries rates.
-        _, self._counters = self._sample(Counters())
-        self._timer = self.create_timer(self._config.period, self._tick)
-        self.add_on_set_parameters_callback(self._on_set_parameters)
-        self.get_logger().info(
-            f"publishing {TOPIC} every {self._config.period:g} s ({', '.join(TASKS)}) "
-            f"as hardware_id '{self._hardware_id()}'")
-
-    # ------------------------------------------------------------ parameters
-
-    def _declare_parameters(self) -> dict[str, object]:
-        values: dict[str, object] = {}
-        for spec in params.PARAMETERS:
-            if spec.kind == "string_array" and not spec.default:
-                # An empty list has no type a YAML file or rclpy could infer: declare the type.
-                self.declare_parameter(spec.name, Parameter.Type.STRING_ARRAY, _descriptor(spec))
-            else:
-                self.declare_parameter(spec.name, spec.default, _descriptor(spec))
-            try:
-                value = self.get_parameter(spec.name).value
-            except ParameterUninitializedException:
-                value = None
-            values[spec.name] = list(value) if isinstance(value, (list, tuple)) else (
-                spec.default if value is None and spec.kind == "string_array" else value)
-        return values
-
-    def _on_set_parameters(self, parameters: list[Parameter[Any]]) -> SetParametersResult:
-        changes = [(p.name, p.value) for p in parameters if p.name in params.SPECS]
-        if not changes:
-            return SetParametersResult(successful=True)
-        values = params.merged(self._values, changes)
-        reasons = params.validate(values)
-        if reasons:
-            reason = "; ".join(reasons)
-            self.get_logger().warning(f"parameter change refused, keeping the old values: {reason}")
-            return SetParametersResult(successful=False, reason=reason)
-        old_period = self._config.period
-        self._values = values
-        self._config = params.config_from(values)
-        if self._config.period != old_period:
-            # A new timer rather than a changed period: the next tick comes one new period from
-            # now, not at the end of the old (possibly long) one.
-            self.destroy_timer(self._timer)
-            self._timer = self.create_timer(self._config.period, self._tick)
-        self.get_logger().info("parameters changed: " + ", ".join(f"{n}={v!r}" for n, v in changes))
-        return SetParametersResult(successful=True)
-
-    # ------------------------------------------------------------ sampling
-
-    def _hardware_id(self) -> str:
-        return self._config.hardware_id or socket.gethostname()
-
-    def _sample(self, prev: Counters) -> tuple[Any, Counters]:
-        cfg = self._config
-        return sample_all(self._ps, self._processes, prev, self._monotonic(),
-                          disk_paths=cfg.disk_paths, interfaces=cfg.network_interfaces,
-                          top_n=cfg.top_processes)
-
-    def _tick(self) -> None:
-        try:
-            snapshot, self._counters = self._sample(self._counters)
-            msg = DiagnosticArray()
-            msg.header.stamp = self.get_clock().now().to_msg()
-            msg.status = build_statuses(snapshot, self._config.thresholds, self.get_name(),
-                                        self._hardware_id())
-            self._publisher.publish(msg)
-            self._log_level_changes(msg.status)
-        except Exception as exc:  # a bug in one tick must not end the node; the next tick retries
-            self.get_logger().error(f"tick failed: {type(exc).__name__}: {exc}", throttle_duration_sec=60.0)
-
-    def _log_level_changes(self, statuses: list[DiagnosticStatus]) -> None:
-        """One log line when a task's level changes, not one per tick."""
-        for status in statuses:
-            before = self._last_levels.get(status.name, OK)
-            self._last_levels[status.name] = status.level
-            if status.level == before:
-                continue
-            text = f"{status.name}: {status.message}"
-            if status.level == ERROR:
-                self.get_logger().error(text)
-            elif status.level == WARN:
-                self.get_logger().warning(text)
-            else:
-                self.get_logger().info(text)
+def _on_signal(signum: int, frame: object) -> None:
+    """Before rclpy.init, SIGINT/SIGTERM stop start-up at once. After it, rclpy's own handler
+    (which runs first and then calls this one) has already shut the context down and woken the
+    executor, so spin returns; raising KeyboardInterrupt then, at an arbitrary line, would only
+    risk a traceback from half-built objects."""
+    if not _rclpy_handles_signals:
+        raise KeyboardInterrupt
 
 
 def main(args: list[str] | None = None) -> int:
     """Shaped like the ros2/demos nodes: init, spin, and on SIGINT or SIGTERM a clean shutdown
-    with exit code 0 and no traceback."""
-    rclpy.init(args=args)
+    with exit code 0 and no traceback, whenever the signal comes."""
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)  # the default would end us with 143
+    try:
+        return _run(args)
+    except KeyboardInterrupt:  # during the imports, before there is anything to clean up
+        return 0
+
+
+def _run(args: list[str] | None) -> int:
+    global _rclpy_handles_signals
+    import rclpy
+    from rclpy.exceptions import ParameterException
+    from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+
+    from chedweb_ros.metrics_node import NODE_NAME, InvalidParameters, SystemMetricsNode
+
     node: SystemMetricsNode | None = None
+    executor: SingleThreadedExecutor | None = None
     code = 0
     try:
+        rclpy.init(args=args)
+        _rclpy_handles_signals = True
+        executor = SingleThreadedExecutor()
         node = SystemMetricsNode()
-        rclpy.spin(node)
+        executor.add_node(node)
+        executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except (InvalidParameters, ParameterException) as exc:
         rclpy.logging.get_logger(NODE_NAME).fatal(f"invalid parameters: {exc}")
         code = 2
+    except Exception:
+        # A signal that shuts the context down while the node is being built makes rclpy raise
+        # there: that is a stop, not a crash. Anything else is a bug and keeps its traceback.
+        if rclpy.ok():
+            raise
     finally:
+        _rclpy_handles_signals = False
+        if executor is not None:
+            executor.shutdown()
         if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()

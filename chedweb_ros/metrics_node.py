@@ -1,0 +1,147 @@
+"""The SystemMetricsNode: parameters, a timer and a publisher around the pure sampling
+(chedweb_ros.sampling) and status building (chedweb_ros.status) functions.
+
+Every `period` seconds it publishes one diagnostic_msgs/DiagnosticArray on /diagnostics
+(RELIABLE, depth 10) with one DiagnosticStatus per task: CPU, Memory, Temperature, Disk,
+Network, Processes.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psutil
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rclpy.exceptions import ParameterUninitializedException
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+from chedweb_ros import params
+from chedweb_ros.sampling import Counters, ProcessSource, default_process_source, sample_all
+from chedweb_ros.status import ERROR, OK, TASKS, WARN, build_statuses
+
+NODE_NAME = "system_metrics"
+TOPIC = "/diagnostics"
+QOS = QoSProfile(depth=10, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE)
+
+
+class InvalidParameters(Exception):
+    """The parameters the node was started with are refused; the reasons are the message."""
+
+
+def _descriptor(spec: params.ParamSpec) -> ParameterDescriptor:
+    # Numbers are dynamically typed so that `ros2 param set ... period 2` (an integer) works;
+    # params.validate checks their type instead, and says why when it refuses one.
+    return ParameterDescriptor(description=spec.description, additional_constraints=spec.constraints,
+                               dynamic_typing=spec.kind == "number")
+
+
+class SystemMetricsNode(Node):
+    def __init__(self, *, ps: Any = psutil, processes: ProcessSource | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(NODE_NAME)
+        self._ps = ps
+        self._processes = processes or default_process_source(ps)
+        self._monotonic = monotonic
+        self._values = self._declare_parameters()
+        reasons = params.validate(self._values)
+        if reasons:
+            raise InvalidParameters("; ".join(reasons))
+        self._config = params.config_from(self._values)
+        self._last_levels: dict[str, bytes] = {}
+        self._publisher = self.create_publisher(DiagnosticArray, TOPIC, QOS)
+        # One sample now, unpublished, so that the first array already carries rates.
+        _, self._counters = self._sample(Counters())
+        self._timer = self.create_timer(self._config.period, self._tick)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.get_logger().info(
+            f"publishing {TOPIC} every {self._config.period:g} s ({', '.join(TASKS)}) "
+            f"as hardware_id '{self._hardware_id()}'")
+
+    # ------------------------------------------------------------ parameters
+
+    def _declare_parameters(self) -> dict[str, object]:
+        values: dict[str, object] = {}
+        for spec in params.PARAMETERS:
+            if spec.kind == "string_array" and not spec.default:
+                # An empty list has no type a YAML file or rclpy could infer: declare the type.
+                self.declare_parameter(spec.name, Parameter.Type.STRING_ARRAY, _descriptor(spec))
+            else:
+                self.declare_parameter(spec.name, spec.default, _descriptor(spec))
+            try:
+                value = self.get_parameter(spec.name).value
+            except ParameterUninitializedException:
+                value = None
+            values[spec.name] = list(value) if isinstance(value, (list, tuple)) else (
+                spec.default if value is None and spec.kind == "string_array" else value)
+        return values
+
+    def _on_set_parameters(self, parameters: list[Parameter[Any]]) -> SetParametersResult:
+        changes = [(p.name, p.value) for p in parameters if p.name in params.SPECS]
+        if not changes:
+            return SetParametersResult(successful=True)
+        values = params.merged(self._values, changes)
+        reasons = params.validate(values)
+        if reasons:
+            reason = "; ".join(reasons)
+            self.get_logger().warning(f"parameter change refused, keeping the old values: {reason}")
+            return SetParametersResult(successful=False, reason=reason)
+        old_period = self._config.period
+        self._values = values
+        self._config = params.config_from(values)
+        if self._config.period != old_period:
+            # A new timer rather than a changed period: the next tick comes one new period from
+            # now, not at the end of the old (possibly long) one.
+            self.destroy_timer(self._timer)
+            self._timer = self.create_timer(self._config.period, self._tick)
+        self.get_logger().info("parameters changed: " + ", ".join(f"{n}={v!r}" for n, v in changes))
+        return SetParametersResult(successful=True)
+
+    # ------------------------------------------------------------ sampling
+
+    def _hardware_id(self) -> str:
+        return self._config.hardware_id or socket.gethostname()
+
+    def _sample(self, prev: Counters) -> tuple[Any, Counters]:
+        cfg = self._config
+        return sample_all(self._ps, self._processes, prev, self._monotonic(),
+                          disk_paths=cfg.disk_paths, interfaces=cfg.network_interfaces,
+                          top_n=cfg.top_processes)
+
+    def _tick(self) -> None:
+        if not self.context.ok():  # a signal shut us down between the timer firing and now
+            return
+        try:
+            snapshot, self._counters = self._sample(self._counters)
+            msg = DiagnosticArray()
+            msg.header.stamp = self.get_clock().now().to_msg()
+            msg.status = build_statuses(snapshot, self._config.thresholds, self.get_name(),
+                                        self._hardware_id())
+            self._publisher.publish(msg)
+            self._log_level_changes(msg.status)
+        except Exception as exc:  # a bug in one tick must not end the node; the next tick retries
+            if self.context.ok():  # after shutdown, a failed publish is expected and not news
+                self.get_logger().error(f"tick failed: {type(exc).__name__}: {exc}",
+                                        throttle_duration_sec=60.0)
+
+    def _log_level_changes(self, statuses: list[DiagnosticStatus]) -> None:
+        """One log line when a task's level changes, not one per tick."""
+        for status in statuses:
+            if not self.context.ok():  # logging to /rosout after shutdown only adds noise
+                return
+            before = self._last_levels.get(status.name, OK)
+            self._last_levels[status.name] = status.level
+            if status.level == before:
+                continue
+            text = f"{status.name.split(': ', 1)[-1]}: {status.message}"  # the logger names the node
+            if status.level == ERROR:
+                self.get_logger().error(text)
+            elif status.level == WARN:
+                self.get_logger().warning(text)
+            else:
+                self.get_logger().info(text)

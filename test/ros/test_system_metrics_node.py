@@ -1,0 +1,273 @@
+"""The real system_metrics executable in its own process, observed over DDS by a real rclpy
+subscriber and parameter-service client in this one: publishing rate, every task present,
+runtime period changes, refused parameters, probe failures, and clean exits on signals."""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from rcl_interfaces.msg import SetParametersResult
+from rcl_interfaces.srv import GetParameters, SetParameters
+from rclpy.context import Context
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import AllowableParameterValue, Parameter, parameter_value_to_python
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+
+from chedweb_ros.status import ERROR, TASKS
+from test.helpers.procs import REPO, NodeProcess, executable, ros_args
+
+pytestmark = [pytest.mark.ros, pytest.mark.timeout(120)]
+
+CONFIG = str(REPO / "config" / "chedweb.yaml")
+# Thresholds no machine reaches, for tests that must not see a level raised by a busy CI box.
+CALM = {"cpu_warn_percent": 1000.0, "cpu_error_percent": 1000.0,
+        "memory_warn_percent": 1000.0, "memory_error_percent": 1000.0,
+        "disk_warn_percent": 1000.0, "disk_error_percent": 1000.0,
+        "temperature_warn_celsius": 1000.0, "temperature_error_celsius": 1000.0}
+
+
+@dataclass
+class Received:
+    at: float  # time.monotonic() in this process
+    msg: DiagnosticArray
+
+
+class Client:
+    """A subscriber to /diagnostics and a parameter-service client, on a context of its own."""
+
+    def __init__(self) -> None:
+        self.context = Context()
+        rclpy.init(context=self.context)
+        self.node = Node(f"metrics_test_{uuid.uuid4().hex[:8]}", context=self.context)
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+        self.received: list[Received] = []
+        qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        self.node.create_subscription(DiagnosticArray, "/diagnostics",
+                                      lambda m: self.received.append(Received(time.monotonic(), m)), qos)
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.destroy_node()
+        rclpy.shutdown(context=self.context)
+
+    def spin_until(self, done: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{what}: not within {timeout} s")
+            self.executor.spin_once(timeout_sec=0.05)
+
+    def spin_for(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.executor.spin_once(timeout_sec=min(0.05, max(0.0, end - time.monotonic())))
+
+    def arrays_from(self, node_name: str, since: float = 0.0) -> list[Received]:
+        prefix = f"{node_name}: "
+        return [r for r in self.received
+                if r.at >= since and any(s.name.startswith(prefix) for s in r.msg.status)]
+
+    def wait_first(self, node_name: str, timeout: float = 30.0) -> Received:
+        self.spin_until(lambda: bool(self.arrays_from(node_name)), timeout, f"first array from {node_name}")
+        return self.arrays_from(node_name)[0]
+
+    def _call(self, srv_type: type, service: str, request: object) -> object:
+        client: Any = self.node.create_client(srv_type, service)
+        try:
+            self.spin_until(lambda: client.service_is_ready(), 20.0, f"service {service}")
+            future = client.call_async(request)
+            self.spin_until(future.done, 10.0, f"answer from {service}")
+            return future.result()
+        finally:
+            self.node.destroy_client(client)
+
+    def set_parameter(self, node_name: str, name: str, value: AllowableParameterValue) -> SetParametersResult:
+        request = SetParameters.Request()
+        request.parameters = [Parameter(name, value=value).to_parameter_msg()]
+        response = self._call(SetParameters, f"/{node_name}/set_parameters", request)
+        return response.results[0]  # type: ignore[attr-defined]
+
+    def get_parameter(self, node_name: str, name: str) -> object:
+        request = GetParameters.Request()
+        request.names = [name]
+        response = self._call(GetParameters, f"/{node_name}/get_parameters", request)
+        return parameter_value_to_python(response.values[0])  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    c = Client()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def started() -> Iterator[list[NodeProcess]]:
+    """Node processes a test starts; any still running at the end are stopped."""
+    procs: list[NodeProcess] = []
+    yield procs
+    for p in procs:
+        p.stop()
+
+
+def start(started: list[NodeProcess], *, name: str | None = None, params: dict[str, object] | None = None,
+          params_file: str | None = None, log: str = "system_metrics") -> NodeProcess:
+    cmd = [executable("system_metrics"), *ros_args(params, params_file, name)]
+    proc = NodeProcess(cmd, log)
+    started.append(proc)
+    return proc
+
+
+def unique_name() -> str:
+    return f"metrics_{uuid.uuid4().hex[:8]}"
+
+
+def rate_over(client: Client, node_name: str, seconds: float) -> int:
+    """Arrays received from `node_name` during the next `seconds` seconds."""
+    since = time.monotonic()
+    client.spin_for(seconds)
+    return len(client.arrays_from(node_name, since))
+
+
+def by_task(msg: DiagnosticArray, node_name: str) -> dict[str, DiagnosticStatus]:
+    return {s.name.removeprefix(f"{node_name}: "): s for s in msg.status}
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def test_default_period_every_task_from_the_config_file(client: Client, started: list[NodeProcess]) -> None:
+    start(started, params_file=CONFIG, log="system_metrics_default")
+    client.wait_first("system_metrics")
+    count = rate_over(client, "system_metrics", 5.0)
+    assert 4 <= count <= 6, count
+    for r in client.arrays_from("system_metrics")[-count:]:
+        statuses = by_task(r.msg, "system_metrics")
+        assert sorted(statuses) == sorted(TASKS)
+        assert r.msg.header.stamp.sec > 0
+        for s in statuses.values():
+            assert s.level in (DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR)
+            assert s.hardware_id and s.message
+        assert "usage %" in {kv.key for kv in statuses["CPU"].values}
+        # This VM reports no sensors; where there are some, their count is reported instead.
+        temp = statuses["Temperature"]
+        assert temp.level != DiagnosticStatus.STALE and {kv.key for kv in temp.values} >= {"sensors"}
+
+
+def test_period_change_takes_effect_at_once(client: Client, started: list[NodeProcess]) -> None:
+    name = unique_name()
+    start(started, name=name, params={"period": 10.0}, log="system_metrics_period")
+    proc_started = time.monotonic()
+    # At 10 s a first array would take 10 s; after the change one must come within about 0.2 s
+    # of the answer, which shows the new period applies now and not at the end of the old one.
+    client.spin_until(lambda: client.node.count_publishers("/diagnostics") > 0, 20.0, "publisher")
+    result = client.set_parameter(name, "period", 0.2)
+    assert result.successful, result.reason
+    answered = time.monotonic()
+    client.wait_first(name, timeout=5.0)
+    assert time.monotonic() - answered < 2.0
+    assert time.monotonic() - proc_started < 10.0
+    count = rate_over(client, name, 3.0)
+    assert 12 <= count <= 18, count  # about 5 per second
+    assert client.get_parameter(name, "period") == 0.2
+    # An integer is a number of seconds too.
+    assert client.set_parameter(name, "period", 1).successful
+    count = rate_over(client, name, 3.0)
+    assert 2 <= count <= 4, count
+
+
+REFUSED: list[tuple[str, AllowableParameterValue, str]] = [
+    ("period", -1.0, "period must be greater than 0 seconds (got -1.0)"),
+    ("period", 0.0, "period must be greater than 0 seconds (got 0.0)"),
+    ("period", math.nan, "period must be a finite number (got nan)"),
+    ("period", "fast", "period must be a number (got str 'fast')"),
+    ("cpu_warn_percent", 99.0, "cpu_warn_percent (99.0) must not be above cpu_error_percent (95.0)"),
+]
+
+
+def test_bad_values_are_refused_and_publishing_goes_on(client: Client, started: list[NodeProcess]) -> None:
+    name = unique_name()
+    proc = start(started, name=name, params={"period": 0.5}, log="system_metrics_refused")
+    client.wait_first(name)
+    for param, value, reason in REFUSED:
+        before = client.get_parameter(name, param)
+        result = client.set_parameter(name, param, value)
+        assert not result.successful, (param, value)
+        assert result.reason == reason
+        assert client.get_parameter(name, param) == before
+    count = rate_over(client, name, 2.0)
+    assert 3 <= count <= 5, count  # still every 0.5 s
+    assert proc.proc.poll() is None
+    assert proc.output().count("parameter change refused") == len(REFUSED)
+
+
+def test_failed_probe_fails_only_its_task(client: Client, started: list[NodeProcess]) -> None:
+    name = unique_name()
+    start(started, name=name, params={**CALM, "disk_paths": ["/", "/no/such/mount"]},
+          log="system_metrics_probe")
+    client.wait_first(name)
+    client.spin_for(1.5)
+    statuses = by_task(client.arrays_from(name)[-1].msg, name)
+    disk = statuses["Disk"]
+    assert disk.level == ERROR
+    assert disk.message == "probe failed: /no/such/mount: No such file or directory"
+    assert "/ used %" in {kv.key for kv in disk.values}  # the path that exists is still reported
+    others = {task: s.level for task, s in statuses.items() if task != "Disk"}
+    assert all(level != ERROR for level in others.values()), others
+
+
+def test_invalid_start_parameters_exit_with_a_reason(started: list[NodeProcess]) -> None:
+    proc = start(started, name=unique_name(), params={"period": -2.0, "top_processes": 500},
+                 log="system_metrics_invalid")
+    assert proc.proc.wait(30) == 2
+    out = proc.output()
+    assert "period must be greater than 0 seconds (got -2.0)" in out
+    assert "top_processes must be from 0 to 50 (got 500)" in out
+    assert "Traceback" not in out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_ends_the_node_with_exit_code_0(client: Client, started: list[NodeProcess],
+                                               sig: signal.Signals) -> None:
+    name = unique_name()
+    proc = start(started, name=name, log=f"system_metrics_{sig.name}")
+    client.wait_first(name)
+    assert proc.stop(sig) == 0
+    out = proc.log_path.read_text()  # stop() closed our handle on the log
+    assert "Traceback" not in out and "publishing /diagnostics" in out
+
+
+def _catches_sigterm(pid: int) -> bool:
+    """Whether the process has installed a SIGTERM handler (SigCgt in /proc/<pid>/status)."""
+    try:
+        status = open(f"/proc/{pid}/status").read()  # noqa: SIM115 - one read of a proc file
+    except OSError:
+        return False
+    caught = int(status.split("SigCgt:", 1)[1].split()[0], 16)
+    return bool(caught & (1 << (signal.SIGTERM - 1)))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_during_start_up_also_ends_with_exit_code_0(started: list[NodeProcess],
+                                                           sig: signal.Signals) -> None:
+    """The signal lands while rclpy and psutil are still being imported (main() installs its
+    handlers first), or while the node is being built."""
+    proc = start(started, name=unique_name(), log=f"system_metrics_early_{sig.name}")
+    deadline = time.monotonic() + 20.0
+    while not _catches_sigterm(proc.proc.pid):
+        assert time.monotonic() < deadline and proc.proc.poll() is None, proc.output()
+        time.sleep(0.005)
+    assert proc.stop(sig) == 0
+    out = proc.log_path.read_text()
+    assert "Traceback" not in out, out
