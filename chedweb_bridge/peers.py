@@ -188,9 +188,12 @@ class PeerRegistry:
         """One DiagnosticArray, already encoded once: into history, then to every peer."""
         self.seq = seq
         self.stats.messages_received += 1
-        for session in self._sessions.values():
+        for session in list(self._sessions.values()):
             if session.state == "live":
-                self._send_live(session, payloads)
+                try:
+                    self._send_live(session, payloads)
+                except Exception as exc:  # one broken peer must not cost the others this message
+                    self.close_session(session, f"send failed: {_reason(exc)}")
             elif session.state == "snapshot":
                 if len(session.held) >= HELD_LIMIT:
                     session.held.popleft()

@@ -24,6 +24,8 @@ from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.peers import OfferError, PeerRegistry, Session
 
 OFFER_TIMEOUT_S = 10.0
+# A socket that never offers would hold one of max_peers' places: it gets this long.
+OFFER_DEADLINE_S = 30.0
 SESSION_TIMEOUT_S = 5.0
 # How often the handler looks at `Session.closed` between frames: the delay with which a failed
 # peer's socket is closed.
@@ -33,6 +35,7 @@ _POLL_S = 0.2
 CLOSE_NORMAL = 1000
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
+CLOSE_INTERNAL = 1011
 CLOSE_TRY_AGAIN = 1013
 
 
@@ -82,6 +85,10 @@ def serve_socket(ws: Any, environ: Mapping[str, Any], args: Mapping[str, str], l
         _close_quietly(ws, refusal.code, refusal.reason)
     except ConnectionClosed:
         pass
+    except Exception as exc:  # the loop stopped (shutdown) or timed out: never a traceback
+        log("warn", f"{prefix} closed: {type(exc).__name__}: {exc}")
+        _send_quietly(ws, sm.error("internal error"))
+        _close_quietly(ws, CLOSE_INTERNAL, "internal error")
     finally:
         if session is not None:
             loop.call_soon(registry.close_session, session, "WebSocket closed")
@@ -90,10 +97,13 @@ def serve_socket(ws: Any, environ: Mapping[str, Any], args: Mapping[str, str], l
 def _frames(ws: Any, session: Session, loop: LoopThread, registry: PeerRegistry, log: Log) -> None:
     rate = sm.FrameRateLimit()
     offered = False
+    opened = time.monotonic()
     while True:
         if session.closed.is_set():
             _close_quietly(ws, CLOSE_NORMAL, "peer closed")
             return
+        if not offered and time.monotonic() - opened > OFFER_DEADLINE_S:
+            raise _Refused(f"no offer within {OFFER_DEADLINE_S:.0f} s", CLOSE_POLICY)
         frame = ws.receive(timeout=_POLL_S)
         if frame is None:
             continue

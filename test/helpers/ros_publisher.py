@@ -53,8 +53,6 @@ class DiagPublisher(Node):
     def publish_one(self) -> int:
         self.index += 1
         msg = DiagnosticArray()
-        if not self.zero_stamp:
-            msg.header.stamp = self.get_clock().now().to_msg()
         for i in range(self.statuses):
             status = DiagnosticStatus()
             status.name = f"{self.name_prefix}: status {i}"
@@ -67,6 +65,9 @@ class DiagPublisher(Node):
             status.values += [KeyValue(key=f"extra {k}", value=f"{k + 0.5:.2f}")
                               for k in range(self.extra_values)]
             msg.status.append(status)
+        if not self.zero_stamp:
+            # Stamped last, right before publish: latency measured from the stamp is the path's own.
+            msg.header.stamp = self.get_clock().now().to_msg()
         self._pub.publish(msg)
         return self.index
 

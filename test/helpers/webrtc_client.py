@@ -75,12 +75,14 @@ def ws_url(base: str, token: str | None = None) -> str:
 
 class BridgeClient:
     def __init__(self, base_url: str, token: str | None = None, origin: str | None = "same",
-                 label: str = "chedweb") -> None:
+                 label: str = "chedweb", mdns_candidate: bool = False) -> None:
         self.base_url = base_url
         self.token = token
         parts = urlsplit(base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}" if origin == "same" else origin
         self.label = label
+        # Also trickle a Chromium-style mDNS host candidate, as Chromium does before the real ones.
+        self.mdns_candidate = mdns_candidate
         self.ws: BrowserLikeSocket | None = None
         self.pc: RTCPeerConnection | None = None
         self.channel: RTCDataChannel | None = None
@@ -132,6 +134,9 @@ class BridgeClient:
         await self.pc.setLocalDescription(await self.pc.createOffer())
         sdp, candidates, mid = split_candidates(self.pc.localDescription.sdp)
         await self.send_json({"type": "offer", "sdp": sdp})
+        if self.mdns_candidate:
+            candidates.insert(0, "candidate:1 1 udp 2122262783 5f0e9a2c-1f0e-4a2b-9c3d-0123456789ab.local "
+                                 "54321 typ host generation 0")
         for candidate in candidates:
             await self.send_json({"type": "candidate", "candidate": candidate, "sdpMid": mid,
                                   "sdpMLineIndex": 0})

@@ -216,3 +216,17 @@ def test_shutdown_on_sigterm_closes_peers_exit_0() -> None:
     out = own.node.output()
     own.stop()
     assert "Traceback" not in out and "closed (bridge shutting down)" in out
+
+
+def test_mdns_candidate_is_dropped_without_delay(bridge: Bridge) -> None:
+    async def run() -> float:
+        client = BridgeClient(bridge.url, mdns_candidate=True)
+        t0 = time.monotonic()
+        await client.connect()
+        elapsed = time.monotonic() - t0
+        await client.close()
+        return elapsed
+
+    # Resolving it would cost aiortc a 1 s timeout; dropped, the channel opens well before that.
+    assert asyncio.run(run()) < 0.9
+    assert "candidate not applied" not in bridge.node.output()

@@ -114,6 +114,30 @@ def test_parameters_validated_at_runtime(bridge: Bridge) -> None:
         assert _set("auth_token", cleared).successful
     assert bridge.get("config")[0] == 200
 
+    # allowed_origins: another site may connect once listed, and the page's own origin then may not.
+    other = "https://ops.example.org"
+    ok = _set("allowed_origins", ParameterValue(type=ParameterType.PARAMETER_STRING_ARRAY,
+                                                string_array_value=[other]))
+    assert ok.successful
+
+    async def outcome(origin: str) -> str:
+        client = BridgeClient(bridge.url, origin=origin)
+        try:
+            await client.connect()
+        except SignalingError as exc:
+            return str(exc)
+        finally:
+            await client.close()
+        return "connected"
+
+    try:
+        assert asyncio.run(outcome(other)) == "connected"
+        assert asyncio.run(outcome("same")) == "origin not allowed"
+    finally:
+        assert _set("allowed_origins", ParameterValue(type=ParameterType.PARAMETER_STRING_ARRAY,
+                                                      string_array_value=[])).successful
+    assert asyncio.run(outcome("same")) == "connected"
+
 
 def test_bad_startup_parameter_exits_1_with_reason() -> None:
     node = NodeProcess([executable("webrtc_bridge"), *ros_args({"host": HOST, "port": 70000})],
