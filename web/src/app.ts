@@ -2,7 +2,7 @@
 // animation frame (several messages in one frame cost one redraw).
 import { classify } from "./protocol";
 import { Store, isStale } from "./store";
-import { cards, chartSpecs, joinSeries, machines, newestTime, processes, type ChartId, type Table } from "./metrics";
+import { cards, chartSpecs, emptyTable, joinSeries, machines, newestTime, processes, type ChartId, type ChartSpec } from "./metrics";
 import { toCsv } from "./csv";
 import { Timings } from "./timings";
 import { formatValue, levelClass, levelName } from "./format";
@@ -13,6 +13,7 @@ import type { LinkState } from "./connection";
 export const RANGES_SECONDS = [60, 300, 900, 3600] as const;
 /** Narrowest x axis, so the first few samples do not fill the whole width. */
 const MIN_SPAN_SECONDS = 30;
+const CHART_IDS: readonly ChartId[] = ["cpu-memory", "cores", "network", "temperature"];
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -37,6 +38,7 @@ export interface Stats {
   applyMs: number[];
   redrawMs: number[];
   frameMs: number[];
+  sections: Record<string, ReturnType<Timings["summary"]>>;
 }
 
 export class App {
@@ -50,16 +52,22 @@ export class App {
   linkState: LinkState = "disconnected";
   linkDetail = "";
 
+  /** Time per part of the redraw, to find what a slow frame spent its time on. */
+  readonly sections = new Map<string, Timings>();
   private frameRequested = false;
+  private viewDirty = true;
+  private viewDrawnAt = -Infinity;
   private applySinceFrame = 0;
   private charts = new Map<ChartId, ChartView>();
   private table: StatusTable;
   private machineList = "";
-  private lastTables: Table[] = [];
+  private chartsDirty = new Set<ChartId>();
+  private chartDrawnAt = new Map<ChartId, number>();
+  private chartTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly now: () => number = () => Date.now()) {
     this.table = new StatusTable(byId<HTMLTableSectionElement>("status-body"));
-    for (const id of ["cpu-memory", "temperature", "network", "cores"] as const) {
+    for (const id of CHART_IDS) {
       const host = byId(`chart-${id}`);
       this.charts.set(id, new ChartView(host, host.dataset["unit"] ?? ""));
     }
@@ -67,11 +75,13 @@ export class App {
     range.value = String(this.rangeSeconds);
     range.addEventListener("change", () => {
       this.rangeSeconds = Number(range.value);
+      this.markChartsDirty(true);
       this.schedule();
     });
     const picker = byId<HTMLSelectElement>("machine-picker");
     picker.addEventListener("change", () => {
       this.machine = picker.value;
+      this.markChartsDirty(true);
       this.schedule();
     });
     byId("csv-export").addEventListener("click", () => this.downloadCsv());
@@ -81,10 +91,14 @@ export class App {
     observer.observe(byId("charts"));
     window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
       for (const c of this.charts.values()) c.restyle();
+      this.markChartsDirty(true);
       this.schedule();
     });
-    // Ages and staleness move with the clock even when no message arrives.
-    setInterval(() => this.schedule(), 1000);
+    // Ages and staleness move with the clock even when no message arrives (whole seconds, so a
+    // view redrawn by a message less than a second ago is still right).
+    setInterval(() => {
+      if (performance.now() - this.viewDrawnAt >= 900) this.schedule();
+    }, 1000);
   }
 
   /** The DataChannel's message handler: validate, apply, schedule a redraw. Never throws. */
@@ -97,6 +111,7 @@ export class App {
     else if (c.msg.type === "hello") this.store.applyHello(c.msg);
     else if (c.msg.type === "snapshot") this.store.applySnapshotPart(c.msg, now);
     else this.store.applyDiagnostics(c.msg, now);
+    if (c.kind === "ok" && c.msg.type !== "hello") this.markChartsDirty();
     const dt = performance.now() - t0;
     this.applyTimings.add(dt);
     this.applySinceFrame += dt;
@@ -111,6 +126,11 @@ export class App {
 
   /** Requests one redraw on the next animation frame; repeated calls before it coalesce. */
   schedule(): void {
+    this.viewDirty = true;
+    this.requestFrame();
+  }
+
+  private requestFrame(): void {
     if (this.frameRequested) return;
     this.frameRequested = true;
     requestAnimationFrame(() => this.redraw());
@@ -126,21 +146,43 @@ export class App {
     const applied = this.applySinceFrame;
     this.applySinceFrame = 0;
     const now = this.now();
-    this.renderLink();
-    this.renderMachines();
-    this.renderCards();
-    this.renderCharts();
-    this.renderProcesses();
-    this.table.update(this.store, now);
-    this.renderBanner(now);
-    this.renderCounters();
+    // Frames that only finish the charts of an earlier message leave the rest alone.
+    const parts: [string, () => void][] = this.viewDirty
+      ? [
+          ["link", () => this.renderLink()],
+          ["machines", () => this.renderMachines()],
+          ["cards", () => this.renderCards()],
+          ["charts", () => this.renderCharts()],
+          ["processes", () => this.renderProcesses()],
+          ["table", () => this.table.update(this.store, now)],
+          ["banner", () => this.renderBanner(now)],
+          ["counters", () => this.renderCounters()],
+        ]
+      : [["charts", () => this.renderCharts()]];
+    if (this.viewDirty) this.viewDrawnAt = t0;
+    this.viewDirty = false;
+    let mark = t0;
+    for (const [name, render] of parts) {
+      render();
+      const end = performance.now();
+      this.sectionTimings(name).add(end - mark);
+      mark = end;
+    }
     queueMicrotask(() =>
       queueMicrotask(() => {
-        const dt = performance.now() - t0;
+        const end = performance.now();
+        this.sectionTimings("paint").add(end - mark);
+        const dt = end - t0;
         this.redrawTimings.add(dt);
         this.frameTimings.add(dt + applied);
       }),
     );
+  }
+
+  private sectionTimings(name: string): Timings {
+    let t = this.sections.get(name);
+    if (t === undefined) this.sections.set(name, (t = new Timings(512)));
+    return t;
   }
 
   stats(): Stats {
@@ -159,6 +201,7 @@ export class App {
       applyMs: this.applyTimings.values(),
       redrawMs: this.redrawTimings.values(),
       frameMs: this.frameTimings.values(),
+      sections: Object.fromEntries([...this.sections].map(([k, t]) => [k, t.summary()])),
     };
   }
 
@@ -166,11 +209,14 @@ export class App {
     this.applyTimings.clear();
     this.redrawTimings.clear();
     this.frameTimings.clear();
+    for (const t of this.sections.values()) t.clear();
   }
 
   /** CSV of the charted history in view for the selected machine. */
   csv(): string {
-    return toCsv(this.lastTables);
+    const specs = chartSpecs(this.store, this.machine);
+    const w = this.chartWindow(specs);
+    return toCsv(specs.map((spec) => (w ? joinSeries(spec.series, w.from) : emptyTable(spec.series.map((s) => s.label)))));
   }
 
   private downloadCsv(): void {
@@ -203,6 +249,7 @@ export class App {
     if (!list.includes(this.machine)) {
       const preferred = this.store.hello?.hostname;
       this.machine = preferred !== undefined && list.includes(preferred) ? preferred : (list[0] ?? "");
+      this.markChartsDirty(true);
     }
     const picker = byId<HTMLSelectElement>("machine-picker");
     const signature = list.join("\u0000");
@@ -233,24 +280,69 @@ export class App {
     }
   }
 
-  private renderCharts(): void {
+  /** The x range of every chart: the time window, clipped to the history held. */
+  private chartWindow(specs: ChartSpec[]): { from: number; left: number; to: number } | undefined {
     const to = newestTime(this.store, this.machine);
+    if (!Number.isFinite(to)) return undefined;
     const from = to - this.rangeSeconds;
-    const specs = chartSpecs(this.store, this.machine);
-    const tables: Table[] = specs.map((spec) =>
-      Number.isFinite(to)
-        ? joinSeries(spec.series, from)
-        : { labels: spec.series.map((s) => s.label), t: new Float64Array(0), columns: spec.series.map(() => []) },
-    );
-    // The x axis spans the history in view: while less than the range is held, it starts at the
-    // oldest sample instead of leaving most of the chart empty.
+    // While less than the range is held, the axis starts at the oldest sample instead of leaving
+    // most of the chart empty.
     let oldest = Number.POSITIVE_INFINITY;
-    for (const t of tables) if (t.t.length > 0 && (t.t[0] as number) < oldest) oldest = t.t[0] as number;
+    for (const spec of specs) {
+      for (const s of spec.series) {
+        const h = s.entry.history;
+        const i = h.lowerBound(from);
+        if (i < h.length && h.timeAt(i) < oldest) oldest = h.timeAt(i);
+      }
+    }
     const left = Number.isFinite(oldest) ? Math.min(Math.max(from, oldest), to - MIN_SPAN_SECONDS) : from;
-    specs.forEach((spec, i) => {
-      this.charts.get(spec.id)?.update(tables[i]!, Number.isFinite(left) ? left : 0, Number.isFinite(to) ? to : 1);
-    });
-    this.lastTables = tables;
+    return { from, left, to };
+  }
+
+  /**
+   * Updates one chart per frame, and asks for another frame while some are left: a message's
+   * redraw is spread over frames so that no frame pays for all four charts. A chart is redrawn at
+   * most once per pixel of time (range / width, between 0.1 s and 1 s): at 10 Hz on a 5 min
+   * axis a new sample moves nothing visible, so redrawing for each one would be wasted work.
+   */
+  private renderCharts(): void {
+    const nowMs = performance.now();
+    const id = CHART_IDS.find((c) => this.chartsDirty.has(c) && (this.chartDrawnAt.get(c) ?? -Infinity) + this.chartInterval(c) <= nowMs);
+    if (id !== undefined) {
+      this.chartsDirty.delete(id);
+      this.chartDrawnAt.set(id, nowMs);
+      const specs = chartSpecs(this.store, this.machine);
+      const spec = specs.find((s) => s.id === id);
+      const view = this.charts.get(id);
+      if (spec !== undefined && view !== undefined) {
+        const w = this.chartWindow(specs);
+        const labels = spec.series.map((s) => s.label);
+        if (w === undefined) view.update(emptyTable(labels), 0, 1);
+        else view.update(joinSeries(spec.series, w.from), w.left, w.to);
+      }
+    }
+    if (this.chartsDirty.size === 0) return;
+    // The next chart is either due now (next frame) or later (a timer, then a frame).
+    let due = Infinity;
+    for (const c of this.chartsDirty) due = Math.min(due, (this.chartDrawnAt.get(c) ?? -Infinity) + this.chartInterval(c));
+    if (due <= nowMs + 1) this.requestFrame();
+    else if (this.chartTimer === undefined) {
+      this.chartTimer = setTimeout(() => {
+        this.chartTimer = undefined;
+        this.requestFrame();
+      }, due - nowMs);
+    }
+  }
+
+  private chartInterval(id: ChartId): number {
+    const width = this.charts.get(id)?.plotWidth ?? 500;
+    return Math.min(1000, Math.max(100, (this.rangeSeconds * 1000) / Math.max(1, width)));
+  }
+
+  /** Marks every chart for redraw; `now` also drops the rate limit (a new range or machine). */
+  private markChartsDirty(now = false): void {
+    for (const id of CHART_IDS) this.chartsDirty.add(id);
+    if (now) this.chartDrawnAt.clear();
   }
 
   private renderProcesses(): void {

@@ -22,7 +22,7 @@ export function toCsv(tables: Table[]): string {
       if (row === undefined) rows.set(t, (row = new Array<string>(width).fill("")));
       table.columns.forEach((col, c) => {
         const v = col[i];
-        if (v !== null && v !== undefined) row[offset + c] = String(v);
+        if (v !== undefined && !Number.isNaN(v)) row[offset + c] = String(v);
       });
     }
     offset += table.labels.length;

@@ -29,7 +29,8 @@ export function formatValue(value: number | undefined, unit: string): string {
 
 export function formatAge(ms: number): string {
   const s = Math.max(0, ms) / 1000;
-  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  // Whole seconds: the text of 50 rows then changes once a second, not on every frame.
+  if (s < 60) return `${Math.floor(s)} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min`;
   return `${Math.floor(s / 3600)} h`;
 }

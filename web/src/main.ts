@@ -12,6 +12,8 @@ export interface ChedwebHook {
   /** Redraws now instead of on the next animation frame. */
   redraw(): void;
   resetTimings(): void;
+  /** Frames timed since the last reset (their times are stats().frameMs, in order). */
+  frameCount(): number;
   csv(): string;
   connect(): void;
   disconnect(): void;
@@ -41,6 +43,7 @@ window.chedweb = {
   feed: (data) => app.handleMessage(data),
   redraw: () => app.redraw(),
   resetTimings: () => app.resetTimings(),
+  frameCount: () => app.frameTimings.count,
   csv: () => app.csv(),
   connect: () => link.connect(),
   disconnect: () => link.disconnect(),

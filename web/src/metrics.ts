@@ -131,11 +131,21 @@ export interface SeriesSpec {
   label: string;
 }
 
-/** Series aligned on one time axis, nulls where a series has no sample at that time. */
+/** Series aligned on one time axis, NaN where a series has no sample at that time. */
 export interface Table {
   labels: string[];
   t: Float64Array;
-  columns: (number | null)[][];
+  columns: Float64Array[];
+}
+
+export function emptyTable(labels: string[]): Table {
+  return { labels, t: new Float64Array(0), columns: labels.map(() => new Float64Array(0)) };
+}
+
+function sameTimes(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -147,18 +157,22 @@ export function joinSeries(specs: SeriesSpec[], from: number): Table {
     const start = s.entry.history.lowerBound(from);
     return { t: s.entry.history.timesFrom(start), v: s.entry.history.valuesFrom(s.key, start) };
   });
-  // Fast path: every series reads the same status, so they share one time column.
-  const sameEntry = specs.every((s) => s.entry === specs[0]?.entry);
-  if (sameEntry && parts.length > 0) {
+  // Fast path: the series share one time column (they read the same status, or statuses that
+  // came in the same DiagnosticArray, as system_metrics publishes them).
+  const first = parts[0];
+  const shared =
+    first !== undefined &&
+    (specs.every((s) => s.entry === specs[0]?.entry) || parts.every((p) => sameTimes(p.t, first.t)));
+  if (shared) {
     return {
       labels: specs.map((s) => s.label),
-      t: parts[0]!.t,
-      columns: parts.map((p) => Array.from(p.v, (x) => (Number.isNaN(x) ? null : x))),
+      t: first.t,
+      columns: parts.map((p) => p.v),
     };
   }
   const idx = parts.map(() => 0);
   const times: number[] = [];
-  const columns: (number | null)[][] = parts.map(() => []);
+  const columns: number[][] = parts.map(() => []);
   for (;;) {
     let next = Number.POSITIVE_INFINITY;
     for (let k = 0; k < parts.length; k++) {
@@ -172,15 +186,18 @@ export function joinSeries(specs: SeriesSpec[], from: number): Table {
       const p = parts[k]!;
       const i = idx[k]!;
       if (i < p.t.length && p.t[i] === next) {
-        const x = p.v[i] as number;
-        columns[k]!.push(Number.isNaN(x) ? null : x);
+        columns[k]!.push(p.v[i] as number);
         idx[k] = i + 1;
       } else {
-        columns[k]!.push(null);
+        columns[k]!.push(Number.NaN);
       }
     }
   }
-  return { labels: specs.map((s) => s.label), t: Float64Array.from(times), columns };
+  return {
+    labels: specs.map((s) => s.label),
+    t: Float64Array.from(times),
+    columns: columns.map((c) => Float64Array.from(c)),
+  };
 }
 
 export type ChartId = "cpu-memory" | "temperature" | "network" | "cores";

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { csvField, toCsv } from "../src/csv";
 
+const f = (xs: number[]) => Float64Array.from(xs);
+
 describe("CSV export", () => {
   it("quotes fields that need it", () => {
     expect(csvField("plain")).toBe("plain");
@@ -10,8 +12,8 @@ describe("CSV export", () => {
 
   it("writes one row per time across tables, empty cells where a series has no sample", () => {
     const csv = toCsv([
-      { labels: ["CPU %", "Memory %"], t: Float64Array.from([100, 101]), columns: [[1.5, 2], [50, null]] },
-      { labels: ["rx B/s"], t: Float64Array.from([101, 102]), columns: [[10, 20]] },
+      { labels: ["CPU %", "Memory %"], t: Float64Array.from([100, 101]), columns: [f([1.5, 2]), f([50, NaN])] },
+      { labels: ["rx B/s"], t: Float64Array.from([101, 102]), columns: [f([10, 20])] },
     ]);
     const lines = csv.trimEnd().split("\r\n");
     expect(lines[0]).toBe("time_iso,time_unix,CPU %,Memory %,rx B/s");
@@ -22,6 +24,6 @@ describe("CSV export", () => {
   });
 
   it("has just a header when nothing is in view", () => {
-    expect(toCsv([{ labels: ["a"], t: new Float64Array(0), columns: [[]] }])).toBe("time_iso,time_unix,a\r\n");
+    expect(toCsv([{ labels: ["a"], t: new Float64Array(0), columns: [f([])] }])).toBe("time_iso,time_unix,a\r\n");
   });
 });

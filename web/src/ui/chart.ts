@@ -3,6 +3,7 @@
 import uPlot from "uplot";
 import type { Table } from "../metrics";
 import { formatRate } from "../format";
+import { decimate } from "../decimate";
 
 const PALETTE = ["#2f7ed8", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#0b7285", "#f08c00", "#5c940d"];
 
@@ -27,11 +28,19 @@ export class ChartView {
     this.range = [from, to];
     const signature = table.labels.join("\u0000");
     if (this.plot === undefined || signature !== this.signature) this.rebuild(table.labels, signature);
-    const data: uPlot.AlignedData = [table.t, ...table.columns];
+    // About one row per pixel column (each a bucket's min or max): what the canvas can show.
+    const drawn = decimate(table, this.plot?.width ?? this.width());
+    const data: uPlot.AlignedData = [drawn.t, ...drawn.columns];
     this.plot?.setData(data, true);
     this.points = table.t.length;
+    this.host.dataset["drawn"] = String(drawn.t.length);
     this.host.dataset["points"] = String(this.points);
     this.host.dataset["series"] = String(table.labels.length);
+  }
+
+  /** Plot width in CSS pixels (before the first draw: the container's). */
+  get plotWidth(): number {
+    return this.plot?.width ?? this.width();
   }
 
   /** Follows the container's width (phone rotation, window resize). */

@@ -1,0 +1,303 @@
+"""Page apply+redraw time in headless Chromium (issue 4: under 16 ms at p99).
+
+Two loads, each fed into the built page's real DataChannel message handler through its
+instrumentation hook (`window.chedweb.feed`, the same function the DataChannel calls, zod
+validation included), paced in real time by timers in the page, the range selector on the
+history's length (1 h, 5 min):
+  1hz-1h:  hello + a snapshot holding one hour of 1 Hz history of the six system_metrics statuses
+           (in parts below 64 KiB, as the bridge sends it), then live arrays one second apart;
+  10hz-50: hello + a snapshot of 5 min of 10 Hz history, then live arrays of 50 statuses at 10 Hz.
+The page applies a message at once and redraws on animation frames, one chart per frame (see
+App.renderCharts). Printed: per frame, the apply time of the messages it shows plus its redraw
+(DOM, charts, table; uPlot's paint included, see App.redraw); per message, the sum over every
+frame between it and the next message (everything the page did for it, the once-a-second age
+refresh included); and apply alone.
+
+Why the hook rather than the real bridge: an hour of history would take an hour of publishing
+to build through the bridge, and the figure wanted is the page's own cost, not the network's.
+The messages are generated in protocol v1's exact shape and the page validates each one (the
+run fails if any is counted malformed).
+
+  scripts/in-test-netns .venv/bin/python -m bench.page_apply [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import http.server
+import json
+import math
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DIST = REPO / "web" / "dist"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+HOST = "robot-1"
+MAX_PART_BYTES = 60_000
+CORES = 4
+
+
+def system_metrics_statuses(i: int) -> list[dict[str, Any]]:
+    """The six system_metrics statuses (docs/protocol.md keys) for sample i, values as strings."""
+    cpu = 35 + 25 * math.sin(i / 40)
+    cores = {f"core {c} %": f"{max(0.0, cpu + 10 * math.sin(i / 7 + c)):.2f}" for c in range(CORES)}
+    def st(task: str, values: dict[str, str], message: str = "OK") -> dict[str, Any]:
+        return {"name": f"system_metrics: {task}", "level": 0, "message": message,
+                "hardware_id": HOST, "values": values}
+    procs: dict[str, str] = {}
+    for r in range(1, 6):
+        procs |= {f"{r} name": f"proc{r}", f"{r} pid": str(1000 + r), f"{r} cpu %": f"{20 / r:.1f}",
+                  f"{r} rss MiB": f"{300 / r:.1f}"}
+    nets: dict[str, str] = {"rx B/s": f"{20000 + 9000 * math.sin(i / 9):.0f}",
+                            "tx B/s": f"{8000 + 3000 * math.cos(i / 11):.0f}"}
+    for iface in ("eth0", "wlan0"):
+        nets |= {f"{iface} rx B/s": "1000", f"{iface} tx B/s": "500", f"{iface} rx packets": str(10 * i),
+                 f"{iface} tx packets": str(8 * i), f"{iface} errors in": "0", f"{iface} errors out": "0",
+                 f"{iface} drops in": "0", f"{iface} drops out": "0", f"{iface} up": "1"}
+    return [
+        st("CPU", {"usage %": f"{cpu:.2f}", **cores, "load 1 min": "0.8", "load 5 min": "0.7",
+                   "load 15 min": "0.6", "frequency MHz": "2400", "cores": str(CORES)}),
+        st("Memory", {"used %": f"{48 + 4 * math.cos(i / 60):.2f}", "used MiB": "7800",
+                      "available MiB": "8200", "total MiB": "16000", "swap used %": "0.00"}),
+        st("Temperature", {"coretemp Package id 0 degC": f"{55 + 5 * math.sin(i / 90):.1f}",
+                           "coretemp Package id 0 high degC": "80.0",
+                           "coretemp Package id 0 critical degC": "100.0",
+                           "acpitz temp1 degC": f"{45 + 2 * math.sin(i / 70):.1f}", "sensors": "2"}),
+        st("Disk", {"/ used %": "61.20", "/ used GiB": "120.5", "/ free GiB": "76.3", "/ total GiB": "196.8",
+                    "read B/s": "4096", "write B/s": "8192"}),
+        st("Network", nets),
+        st("Processes", procs),
+    ]
+
+
+def other_statuses(i: int, count: int) -> list[dict[str, Any]]:
+    """Statuses from other nodes, shaped like test/helpers/ros_publisher.py's."""
+    return [{"name": f"driver_{k}: status {k}", "level": 0, "message": f"message {i}",
+             "hardware_id": "test-host",
+             "values": {"pub index": str(i), "value": f"{(i * 7 + k) % 100:.2f}",
+                        "label": "text, not a number"}}
+            for k in range(count)]
+
+
+def numeric(values: dict[str, str]) -> dict[str, float]:
+    out = {}
+    for k, v in values.items():
+        try:
+            x = float(v)
+        except ValueError:
+            continue
+        if math.isfinite(x):
+            out[k] = x
+    return out
+
+
+def snapshot_parts(samples: list[tuple[float, list[dict[str, Any]]]]) -> list[str]:
+    """The bridge's snapshot for these samples: per status its t/level/values columns, split by time
+    into chunks and packed into parts below 64 KiB, `latest` in the part with the newest sample."""
+    per_status: dict[tuple[str, str], dict[str, Any]] = {}
+    for t, statuses in samples:
+        for s in statuses:
+            key = (s["hardware_id"], s["name"])
+            col = per_status.setdefault(key, {"t": [], "level": [], "values": {}, "latest": None, "n": 0})
+            for k in numeric(s["values"]):
+                col["values"].setdefault(k, [None] * col["n"])
+            nums = numeric(s["values"])
+            for k, arr in col["values"].items():
+                arr.append(nums.get(k))
+            col["t"].append(t)
+            col["level"].append(s["level"])
+            col["latest"] = s
+            col["n"] += 1
+    chunks: list[str] = []
+    for (hw, name), col in per_status.items():
+        n = col["n"]
+        step = 200
+        for a in range(0, n, step):
+            b = min(n, a + step)
+            entry: dict[str, Any] = {"name": name, "hardware_id": hw, "t": col["t"][a:b],
+                                     "level": col["level"][a:b],
+                                     "values": {k: v[a:b] for k, v in col["values"].items()}}
+            if b == n:
+                entry["latest"] = col["latest"]
+            chunks.append(json.dumps(entry, separators=(",", ":")))
+    groups: list[list[str]] = [[]]
+    size = 0
+    for c in chunks:
+        if groups[-1] and size + len(c) > MAX_PART_BYTES:
+            groups.append([])
+            size = 0
+        groups[-1].append(c)
+        size += len(c) + 1
+    total = len(groups)
+    return [f'{{"type":"snapshot","part":{p},"parts":{total},"statuses":[{",".join(g)}]}}'
+            for p, g in enumerate(groups)]
+
+
+def hello(history_seconds: float) -> str:
+    return json.dumps({"type": "hello", "protocol": 1, "hostname": HOST, "version": "bench",
+                       "topics": ["/diagnostics"], "history_seconds": history_seconds, "seq": 0})
+
+
+def diagnostics(seq: int, stamp: float, statuses: list[dict[str, Any]]) -> str:
+    return json.dumps({"type": "diagnostics", "seq": seq, "topic": "/diagnostics", "stamp": stamp,
+                       "statuses": statuses}, separators=(",", ":"))
+
+
+def scenario_1hz_hour(live: int) -> tuple[list[str], list[str], int]:
+    t0 = time.time() - 3600
+    history = [(t0 + i, system_metrics_statuses(i)) for i in range(3600)]
+    setup = [hello(3600), *snapshot_parts(history)]
+    msgs = [diagnostics(i + 1, t0 + 3600 + i, system_metrics_statuses(3600 + i)) for i in range(live)]
+    return setup, msgs, 3600
+
+
+def scenario_10hz_50(live: int) -> tuple[list[str], list[str], int]:
+    others = 50 - 6
+    t0 = time.time() - 300
+    history = [(t0 + i / 10, system_metrics_statuses(i) + other_statuses(i, others)) for i in range(3000)]
+    setup = [hello(3600), *snapshot_parts(history)]
+    msgs = [diagnostics(i + 1, t0 + 300 + i / 10,
+                        system_metrics_statuses(3000 + i) + other_statuses(3000 + i, others))
+            for i in range(live)]
+    return setup, msgs, 300
+
+
+# Runs in the page: feeds the setup at once, waits for it to be drawn, then feeds one live message
+# every `interval` ms (timer-paced) and returns the hook's stats once the last one is drawn.
+FEED_JS = """async ([setup, msgs, interval]) => {
+  const hook = window.chedweb;
+  const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+  for (const m of setup) hook.feed(m);
+  for (let i = 0; i < 6; i++) await frame();
+  hook.resetTimings();
+  const bounds = [];
+  const start = performance.now();
+  for (let i = 0; i < msgs.length; i++) {
+    const due = start + i * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    bounds.push(hook.frameCount());
+    hook.feed(msgs[i]);
+  }
+  for (let i = 0; i < 6; i++) await frame();
+  bounds.push(hook.frameCount());
+  const stats = hook.stats();
+  // Per message: every frame between it and the next message (its apply, and its redraw spread
+  // over frames); the once-a-second age refresh lands in some of these too.
+  const perMessage = [];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    let sum = 0;
+    for (let k = bounds[i]; k < bounds[i + 1]; k++) sum += stats.frameMs[k];
+    perMessage.push(sum);
+  }
+  return { ...stats, perMessage };
+}"""
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@functools.cache
+def _handler() -> Any:
+    return functools.partial(_QuietHandler, directory=str(DIST))
+
+
+@contextlib.contextmanager
+def serve_dist() -> Iterator[str]:
+    """web/dist over HTTP on loopback (module scripts do not load from file://)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/?autoconnect=0"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def summary(values: list[float]) -> dict[str, float | int | None]:
+    """n, p50, p99 (nearest rank) and max, as the page's own Timings.summary."""
+    if not values:
+        return {"n": 0, "p50": None, "p99": None, "max": None}
+    s = sorted(values)
+
+    def rank(p: float) -> float:
+        return s[min(len(s) - 1, max(0, math.ceil(p / 100 * len(s)) - 1))]
+
+    return {"n": len(s), "p50": rank(50), "p99": rank(99), "max": s[-1]}
+
+
+def fmt(ms: float | None) -> str:
+    return "-" if ms is None else f"{ms:.2f}"
+
+
+def run(quick: bool) -> list[dict[str, Any]]:
+    from playwright.sync_api import sync_playwright
+
+    if not (DIST / "index.html").is_file():
+        raise SystemExit(f"{DIST}/index.html missing: build the page first (make web)")
+    loads = [
+        # Paced in real time: the page redraws a chart at most once per pixel of time (at least
+        # every second), so feeding 1 Hz data faster than 1 Hz would skip redraws it really does.
+        ("1hz-1h", "1 Hz, 6 statuses, 1 h of history", scenario_1hz_hour, 15 if quick else 120, 1000.0),
+        ("10hz-50", "10 Hz, 50 statuses, 5 min of history", scenario_10hz_50, 50 if quick else 300, 100.0),
+    ]
+    results = []
+    with serve_dist() as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            for key, label, make, live, interval in loads:
+                setup, msgs, window = make(live)
+                page = browser.new_page(viewport={"width": 1280, "height": 1000})
+                page.goto(url)
+                page.wait_for_function("() => window.chedweb !== undefined")
+                page.select_option('[data-testid="range-select"]', str(window))
+                stats = page.evaluate(FEED_JS, [setup, msgs, interval])
+                page.close()
+                counters = stats["counters"]
+                if counters["malformed"]:
+                    raise SystemExit(f"{key}: the page refused {counters['malformed']} messages: "
+                                     f"{counters['lastMalformed']}")
+                results.append({"load": key, "label": label, "messages": len(msgs),
+                                "snapshot_parts": len(setup) - 1, "frames": stats["frame"]["n"],
+                                "chart_points": stats["chartPoints"]["cpu-memory"],
+                                "frame": stats["frame"], "apply": stats["apply"],
+                                "redraw": stats["redraw"], "sections": stats["sections"],
+                                "message": summary(stats["perMessage"])})
+        finally:
+            browser.close()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="page apply+redraw time in headless Chromium")
+    parser.add_argument("--quick", action="store_true", help="fewer live messages")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON too")
+    args = parser.parse_args(argv)
+    results = run(args.quick)
+    print("page_apply: apply+redraw in headless Chromium, ms (target: p99 < 16)")
+    print(f"{'load':<38} {'msgs':>5} {'frames':>6} | {'per frame p50/p99/max':>22} | "
+          f"{'per message p50/p99/max':>24} | {'apply p50/p99':>13}")
+    for r in results:
+        f, m, a = r["frame"], r["message"], r["apply"]
+        print(f"{r['label']:<38} {r['messages']:>5} {r['frames']:>6} | "
+              f"{fmt(f['p50']) + '/' + fmt(f['p99']) + '/' + fmt(f['max']):>22} | "
+              f"{fmt(m['p50']) + '/' + fmt(m['p99']) + '/' + fmt(m['max']):>24} | "
+              f"{fmt(a['p50']) + '/' + fmt(a['p99']):>13}")
+    if args.json:
+        print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
