@@ -111,7 +111,7 @@ class SystemMetricsNode(Node):
         cfg = self._config
         return sample_all(self._ps, self._processes, prev, self._monotonic(),
                           disk_paths=cfg.disk_paths, interfaces=cfg.network_interfaces,
-                          top_n=cfg.top_processes)
+                          top_n=cfg.top_processes, period=cfg.period, process_period=cfg.process_period)
 
     def _tick(self) -> None:
         if not self.context.ok():  # a signal shut us down between the timer firing and now

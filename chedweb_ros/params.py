@@ -64,6 +64,11 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "interfaces to report; empty: every interface but loopback", "interface names"),
     ParamSpec("top_processes", 5, "integer", "how many processes to list, by CPU use",
               f"integer from 0 to {MAX_TOP_PROCESSES}"),
+    ParamSpec("process_period", 5.0, "number",
+              "seconds between two reads of the process table, the window each process's CPU % is "
+              "averaged over; between reads the last list is repeated. The read costs one file per "
+              "process, the largest part of a tick: a value at or below period reads it every tick",
+              "finite number > 0"),
     *_threshold_specs(),
 )
 
@@ -81,6 +86,7 @@ class MetricsConfig:
     disk_paths: tuple[str, ...] = ("/",)
     network_interfaces: tuple[str, ...] = ()
     top_processes: int = 5
+    process_period: float = 5.0
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 
@@ -102,8 +108,8 @@ def _check_one(spec: ParamSpec, value: object) -> str | None:
         number = float(value)  # type: ignore[arg-type]
         if not math.isfinite(number):
             return f"{name} must be a finite number (got {number})"
-        if name == "period" and number <= 0.0:
-            return f"period must be greater than 0 seconds (got {number})"
+        if name in ("period", "process_period") and number <= 0.0:
+            return f"{name} must be greater than 0 seconds (got {number})"
     elif spec.kind == "integer":
         if not isinstance(value, int) or isinstance(value, bool):
             return f"{name} must be an integer (got {_shown(value)})"
@@ -164,6 +170,7 @@ def config_from(values: Mapping[str, object]) -> MetricsConfig:
         disk_paths=strings("disk_paths"),
         network_interfaces=strings("network_interfaces"),
         top_processes=int(values["top_processes"]),  # type: ignore[call-overload]
+        process_period=number("process_period"),
         thresholds=Thresholds(*pairs),
     )
 

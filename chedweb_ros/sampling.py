@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 T = TypeVar("T")
 
@@ -97,14 +97,15 @@ def sample_cpu(ps: Any, prev: Sequence[CpuTimes] | None) -> tuple[CpuSample, tup
         )
     load = _attempt(errors, "load average", ps.getloadavg)
     freq = _attempt(errors, "frequency", ps.cpu_freq)
-    count = _attempt(errors, "core count", lambda: ps.cpu_count(logical=True))
+    # The per-core times already count the cores; ask psutil only when they failed.
+    count = len(now) if now else _attempt(errors, "core count", lambda: ps.cpu_count(logical=True))
     sample = CpuSample(
         usage_percent=usage,
         core_percent=cores_pct,
         load=(float(load[0]), float(load[1]), float(load[2])) if load is not None else None,
         # cpu_freq() returns None, or current == 0.0, where the machine reports no frequency.
         frequency_mhz=float(freq.current) if freq is not None and freq.current else None,
-        cores=int(count) if count else (len(now) if now else None),
+        cores=int(count) if count else None,
         errors=tuple(errors),
     )
     return sample, now
@@ -333,9 +334,9 @@ def sample_network(ps: Any, wanted: Sequence[str], prev: Mapping[str, IoCounters
 # ---------------------------------------------------------------- Processes
 
 
-@dataclass(frozen=True)
-class ProcessStat:
-    """One process's cumulative CPU time, as any process source reports it."""
+class ProcessStat(NamedTuple):
+    """One process's cumulative CPU time, as any process source reports it. A NamedTuple, not a
+    frozen dataclass: one is built per process per tick, and this is several times cheaper."""
 
     pid: int
     name: str
@@ -356,6 +357,8 @@ class ProcessInfo:
 class ProcessSample:
     top: tuple[ProcessInfo, ...] = ()
     errors: tuple[str, ...] = ()
+    rated: bool = False  # CPU % measured between two reads (False on the first read: all zero)
+    requested: int = 0  # the N this top-N was made for
 
 
 ProcessKey = tuple[int, float]
@@ -402,30 +405,31 @@ def psutil_process_stats(ps: Any) -> list[ProcessStat]:
 def parse_proc_stat(pid: int, data: bytes, clock_ticks: int, page_size: int) -> ProcessStat:
     """One /proc/<pid>/stat line (proc(5)). The name sits in parentheses and may itself contain
     spaces and ')', so the fields are split after the last ')'."""
-    lpar, rpar = data.index(b"("), data.rindex(b")")
-    name = data[lpar + 1: rpar].decode(errors="replace")
-    fields = data[rpar + 2:].split()
+    rpar = data.rindex(b")")
+    name = data[data.index(b"(") + 1: rpar].decode(errors="replace")
+    fields = data[rpar + 2:].split(None, 22)
     # fields[0] is field 3 (state): utime is field 14, stime 15, starttime 22, rss 24.
-    utime, stime, start, rss = int(fields[11]), int(fields[12]), int(fields[19]), int(fields[21])
-    return ProcessStat(pid, name, (utime + stime) / clock_ticks, max(0, rss) * page_size, float(start))
+    return ProcessStat(pid, name, (int(fields[11]) + int(fields[12])) / clock_ticks,
+                       max(0, int(fields[21])) * page_size, float(fields[19]))
 
 
 def read_proc_stats(proc_root: str = "/proc") -> list[ProcessStat]:
     """Every process from /proc/<pid>/stat: one read per process. On a robot with hundreds of
     processes this is what keeps the node under half a percent of a core (psutil reads two or
-    three files per process and does far more work in Python)."""
+    three files per process and does far more work in Python: bench/tick.py shows both)."""
     clock_ticks = os.sysconf("SC_CLK_TCK")
     page_size = os.sysconf("SC_PAGE_SIZE")
+    open_, read, close, rdonly = os.open, os.read, os.close, os.O_RDONLY
     out: list[ProcessStat] = []
     for entry in os.listdir(proc_root):
         if not entry.isdigit():
             continue
         try:
-            fd = os.open(f"{proc_root}/{entry}/stat", os.O_RDONLY)
+            fd = open_(f"{proc_root}/{entry}/stat", rdonly)
             try:
-                data = os.read(fd, 4096)
+                data = read(fd, 4096)
             finally:
-                os.close(fd)
+                close(fd)
             out.append(parse_proc_stat(int(entry), data, clock_ticks, page_size))
         except (OSError, ValueError, IndexError):
             continue  # the process ended between listdir and open, or is not ours to read
@@ -445,13 +449,24 @@ def default_process_source(ps: Any) -> ProcessSource:
 def sample_processes(source: ProcessSource, prev: ProcessCounters | None, now_time: float,
                      n: int) -> tuple[ProcessSample, ProcessCounters | None]:
     if n <= 0:  # nothing to report: skip the scan, its cost grows with the process count
-        return ProcessSample(), None
+        return ProcessSample(rated=True), None
     errors: list[str] = []
     stats = _attempt(errors, "process list", lambda: list(source()))
     if stats is None:
-        return ProcessSample(errors=tuple(errors)), prev
+        return ProcessSample(errors=tuple(errors), requested=n), prev
     top, counters = top_processes(stats, prev, now_time, n)
-    return ProcessSample(top=top, errors=tuple(errors)), counters
+    return ProcessSample(top=top, errors=tuple(errors), rated=prev is not None, requested=n), counters
+
+
+def process_scan_due(last: ProcessSample | None, counters: ProcessCounters | None, now_time: float, *,
+                     n: int, process_period: float, period: float) -> bool:
+    """Whether to read the process table this tick. It is read once per `process_period`
+    (each process's CPU % is then averaged over that window), and at once when the last read
+    has no rates yet, failed, or was for another N. Half a tick of slack keeps jitter from
+    pushing a read to the tick after."""
+    if last is None or counters is None or not last.rated or last.errors or last.requested != n:
+        return True
+    return now_time - counters.time + period / 2.0 >= process_period
 
 
 # ---------------------------------------------------------------- One tick
@@ -475,15 +490,22 @@ class Counters:
     disk_io: IoCounters | None = None
     network: Mapping[str, IoCounters] = field(default_factory=dict)
     processes: ProcessCounters | None = None
+    last_processes: ProcessSample | None = None  # repeated until the next process-table read
 
 
 def sample_all(ps: Any, processes: ProcessSource, prev: Counters, now_time: float, *,
-               disk_paths: Sequence[str], interfaces: Sequence[str],
-               top_n: int) -> tuple[Snapshot, Counters]:
-    """Every task once. `now_time` is a monotonic clock reading in seconds."""
+               disk_paths: Sequence[str], interfaces: Sequence[str], top_n: int,
+               period: float = 0.0, process_period: float = 0.0) -> tuple[Snapshot, Counters]:
+    """Every task once (the process table only when process_scan_due says so). `now_time` is a
+    monotonic clock reading in seconds; `period` the time between two calls."""
     cpu, cpu_c = sample_cpu(ps, prev.cpu)
     disk, disk_c = sample_disk(ps, disk_paths, prev.disk_io, now_time)
     net, net_c = sample_network(ps, interfaces, prev.network, now_time)
-    procs, proc_c = sample_processes(processes, prev.processes, now_time, top_n)
+    if prev.last_processes is not None and not process_scan_due(
+            prev.last_processes, prev.processes, now_time, n=top_n, process_period=process_period,
+            period=period):
+        procs, proc_c = prev.last_processes, prev.processes
+    else:
+        procs, proc_c = sample_processes(processes, prev.processes, now_time, top_n)
     snapshot = Snapshot(cpu, sample_memory(ps), sample_temperature(ps), disk, net, procs)
-    return snapshot, Counters(cpu_c, disk_c, net_c, proc_c)
+    return snapshot, Counters(cpu_c, disk_c, net_c, proc_c, procs)

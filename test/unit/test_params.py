@@ -41,6 +41,12 @@ def test_bad_periods_are_refused_with_a_reason(period: object, reason: str) -> N
         params.config_from(with_(period=period))
 
 
+def test_process_period_must_be_positive() -> None:
+    assert params.validate(with_(process_period=0.0)) == [
+        "process_period must be greater than 0 seconds (got 0.0)"]
+    assert params.config_from(with_(process_period=1)).process_period == 1.0
+
+
 @pytest.mark.parametrize("period", [0.2, 2, 0.001, 3600.0])
 def test_good_periods(period: float) -> None:
     assert params.config_from(with_(period=period)).period == float(period)

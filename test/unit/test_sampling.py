@@ -225,7 +225,51 @@ def test_zero_top_processes_skips_the_scan() -> None:
         raise AssertionError("scanned")
 
     snap, _ = tick(FakePsutil(), top_n=0, processes=must_not_run)
-    assert snap.processes == sampling.ProcessSample()
+    assert snap.processes.top == () and snap.processes.errors == ()
+
+
+def test_process_table_is_read_once_per_process_period() -> None:
+    """Period 1 s, process_period 5 s: read at start, at once again for the first rates, then
+    every fifth tick; in between the last list is repeated unchanged."""
+    reads: list[float] = []
+    clock = [0.0]
+
+    def source() -> list[ProcessStat]:
+        reads.append(clock[0])
+        return [ProcessStat(1, "busy", clock[0] * 0.5, 1, 0.0)]  # half a core, always
+
+    counters, shown = Counters(), []
+    for t in range(13):
+        clock[0] = t + (0.003 if t % 2 else -0.003)  # timer jitter either side
+        snap, counters = sampling.sample_all(FakePsutil(), source, counters, clock[0], disk_paths=(),
+                                             interfaces=(), top_n=1, period=1.0, process_period=5.0)
+        shown.append(snap.processes.top[0].cpu_percent)
+    assert [round(r) for r in reads] == [0, 1, 6, 11]
+    assert shown[0] == 0.0 and all(p == pytest.approx(50.0, abs=0.5) for p in shown[1:])
+
+
+def test_process_table_is_read_again_when_top_n_changes() -> None:
+    reads = []
+
+    def source() -> list[ProcessStat]:
+        reads.append(1)
+        return [ProcessStat(1, "a", 1.0, 1, 0.0), ProcessStat(2, "b", 1.0, 1, 0.0)]
+
+    counters = Counters()
+    for t, n in ((0.0, 1), (1.0, 1), (2.0, 1), (3.0, 2)):
+        snap, counters = sampling.sample_all(FakePsutil(), source, counters, t, disk_paths=(), interfaces=(),
+                                             top_n=n, period=1.0, process_period=5.0)
+    assert len(reads) == 3 and len(snap.processes.top) == 2
+
+
+def test_process_period_at_or_below_period_reads_every_tick() -> None:
+    last = sampling.ProcessSample(rated=True, requested=5)
+    counters = ProcessCounters({}, 10.0)
+    assert sampling.process_scan_due(last, counters, 11.0, n=5, process_period=1.0, period=1.0)
+    assert sampling.process_scan_due(last, counters, 10.2, n=5, process_period=0.1, period=0.2)
+    assert not sampling.process_scan_due(last, counters, 11.0, n=5, process_period=5.0, period=1.0)
+    failed = sampling.ProcessSample(errors=("process list: access denied",), rated=True, requested=5)
+    assert sampling.process_scan_due(failed, counters, 11.0, n=5, process_period=5.0, period=1.0)
 
 
 def test_parse_proc_stat_with_spaces_and_parentheses_in_the_name() -> None:
