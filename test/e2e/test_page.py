@@ -195,3 +195,28 @@ def test_token_protected_bridge(browser: Any, page: Any, metrics: NodeProcess) -
             refused.close()
     finally:
         bridge.stop()
+
+
+def test_phone_sized_dark_layout(browser: Any, bridge: BridgeProcess) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark",
+                                  is_mobile=True, has_touch=True)
+    try:
+        phone = context.new_page()
+        phone.goto(bridge.url)
+        wait_state(phone, "live")
+        phone.wait_for_function("() => window.chedweb.stats().chartPoints['cpu-memory'] > 0", timeout=5000)
+        # Nothing wider than the screen: no sideways scrolling of the page itself.
+        assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390
+        # Charts stack in one column and fit the width.
+        boxes = [phone.locator(f'[data-testid="chart-{c}"]').bounding_box()
+                 for c in ("cpu-memory", "temperature", "network", "cores")]
+        assert all(b is not None and b["x"] >= 0 and b["x"] + b["width"] <= 390 for b in boxes)
+        xs = {round(b["x"]) for b in boxes if b is not None}
+        assert len(xs) == 1
+        # The dark scheme is followed: a dark background.
+        bg = phone.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        r, g, b = (int(v) for v in bg[bg.index("(") + 1:bg.index(")")].split(",")[:3])
+        assert r + g + b < 200
+        phone.screenshot(path=str(ARTIFACTS / "e2e-phone-dark.png"), full_page=True)
+    finally:
+        context.close()

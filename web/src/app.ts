@@ -1,6 +1,6 @@
 // The page: applies each DataChannel message to the store at once, and redraws at most once per
 // animation frame (several messages in one frame cost one redraw).
-import { classify } from "./protocol";
+import { PROTOCOL_VERSION, classify } from "./protocol";
 import { Store, isStale } from "./store";
 import { cards, chartSpecs, emptyTable, joinSeries, machines, newestTime, processes, type ChartId, type ChartSpec } from "./metrics";
 import { toCsv } from "./csv";
@@ -399,6 +399,13 @@ export class App {
     setText(byId("count-unknown"), String(c.unknown));
     setText(byId("count-malformed"), String(c.malformed));
     setText(byId("count-dropped"), String(c.dropped));
-    setText(byId("last-problem"), c.lastMalformed ? `last malformed: ${c.lastMalformed}` : "");
+    const hello = this.store.hello;
+    const problems: string[] = [];
+    if (hello !== undefined && hello.protocol !== PROTOCOL_VERSION) {
+      problems.push(`bridge speaks protocol ${hello.protocol}, this page ${PROTOCOL_VERSION}`);
+    }
+    if (c.lastMalformed) problems.push(`last malformed: ${c.lastMalformed}`);
+    if (c.lastUnknown) problems.push(`last unknown type: ${c.lastUnknown}`);
+    setText(byId("last-problem"), problems.join(" · "));
   }
 }
