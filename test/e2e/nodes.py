@@ -61,6 +61,7 @@ class BridgeProcess:
         return self.node.stop()
 
 
-def start_system_metrics(log_name: str, period: float = 0.5) -> NodeProcess:
-    params: dict[str, object] = {"period": period, **QUIET_THRESHOLDS}
-    return NodeProcess([executable("system_metrics"), *ros_args(params)], log_name)
+def start_system_metrics(log_name: str, period: float = 0.5, name: str | None = None,
+                         hardware_id: str = "") -> NodeProcess:
+    params: dict[str, object] = {"period": period, "hardware_id": hardware_id, **QUIET_THRESHOLDS}
+    return NodeProcess([executable("system_metrics"), *ros_args(params, name=name)], log_name)

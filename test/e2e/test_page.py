@@ -220,3 +220,43 @@ def test_phone_sized_dark_layout(browser: Any, bridge: BridgeProcess) -> None:
         phone.screenshot(path=str(ARTIFACTS / "e2e-phone-dark.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_disconnect_and_connect_buttons(page: Any, bridge: BridgeProcess) -> None:
+    page.goto(bridge.url)
+    wait_state(page, "live")
+    button = page.locator('[data-testid="connect-button"]')
+    assert button.inner_text() == "Disconnect"
+    button.click()
+    wait_state(page, "disconnected", 2000)
+    assert button.inner_text() == "Connect"
+    # Nothing arrives while disconnected (system_metrics publishes every 0.5 s).
+    before = stats(page)["counters"]["messages"]
+    page.wait_for_timeout(1500)
+    assert stats(page)["counters"]["messages"] == before
+    button.click()
+    wait_state(page, "live")
+    page.wait_for_function(f"() => window.chedweb.stats().counters.diagnostics > 0 "
+                           f"&& window.chedweb.stats().counters.messages > {before + 2}", timeout=5000)
+
+
+def test_machine_picker_follows_a_second_machine(page: Any, bridge: BridgeProcess) -> None:
+    other = start_system_metrics("e2e-system_metrics-robot-2", name="system_metrics_2",
+                                 hardware_id="e2e-robot-2")
+    try:
+        page.goto(bridge.url)
+        wait_state(page, "live")
+        picker = '[data-testid="machine-picker"]'
+        page.wait_for_selector(f'{picker} option[value="e2e-robot-2"]', state="attached", timeout=15_000)
+        assert page.locator(picker).is_enabled()
+        page.wait_for_selector('[data-testid="status-group"][data-hardware-id="e2e-robot-2"]',
+                               state="attached")
+        page.select_option(picker, "e2e-robot-2")
+        page.wait_for_function("() => window.chedweb.stats().machine === 'e2e-robot-2'"
+                               " && document.querySelector('[data-testid=card-cpu]').dataset.value !== ''",
+                               timeout=5000)
+        row = '[data-testid="status-row"][data-name="system_metrics_2: CPU"]'
+        assert page.get_attribute(row, "data-hardware-id") == "e2e-robot-2"
+        page.wait_for_function("() => window.chedweb.stats().chartPoints['cpu-memory'] > 0", timeout=5000)
+    finally:
+        other.stop()
