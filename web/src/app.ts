@@ -1,8 +1,19 @@
-// The page: applies each DataChannel message to the store at once, and redraws at most once per
-// animation frame (several messages in one frame cost one redraw).
+// The page: applies each DataChannel message to the store at once, and redraws on animation
+// frames (several messages in one frame cost one redraw; the charts are spread over frames, see
+// renderCharts).
 import { PROTOCOL_VERSION, classify } from "./protocol";
 import { Store, isStale } from "./store";
-import { cards, chartSpecs, emptyTable, joinSeries, machines, newestTime, processes, type ChartId, type ChartSpec } from "./metrics";
+import {
+  cards,
+  chartSpecs,
+  emptyTable,
+  joinSeries,
+  machines,
+  newestTime,
+  processes,
+  type ChartId,
+  type ChartSpec,
+} from "./metrics";
 import { toCsv } from "./csv";
 import { Timings } from "./timings";
 import { formatValue, levelClass, levelName } from "./format";
@@ -216,7 +227,9 @@ export class App {
   csv(): string {
     const specs = chartSpecs(this.store, this.machine);
     const w = this.chartWindow(specs);
-    return toCsv(specs.map((spec) => (w ? joinSeries(spec.series, w.from) : emptyTable(spec.series.map((s) => s.label)))));
+    return toCsv(
+      specs.map((spec) => (w ? joinSeries(spec.series, w.from) : emptyTable(spec.series.map((s) => s.label)))),
+    );
   }
 
   private downloadCsv(): void {
@@ -307,7 +320,7 @@ export class App {
    */
   private renderCharts(): void {
     const nowMs = performance.now();
-    const id = CHART_IDS.find((c) => this.chartsDirty.has(c) && (this.chartDrawnAt.get(c) ?? -Infinity) + this.chartInterval(c) <= nowMs);
+    const id = CHART_IDS.find((c) => this.chartsDirty.has(c) && this.chartDue(c) <= nowMs);
     if (id !== undefined) {
       this.chartsDirty.delete(id);
       this.chartDrawnAt.set(id, nowMs);
@@ -324,7 +337,7 @@ export class App {
     if (this.chartsDirty.size === 0) return;
     // The next chart is either due now (next frame) or later (a timer, then a frame).
     let due = Infinity;
-    for (const c of this.chartsDirty) due = Math.min(due, (this.chartDrawnAt.get(c) ?? -Infinity) + this.chartInterval(c));
+    for (const c of this.chartsDirty) due = Math.min(due, this.chartDue(c));
     if (due <= nowMs + 1) this.requestFrame();
     else if (this.chartTimer === undefined) {
       this.chartTimer = setTimeout(() => {
@@ -332,6 +345,11 @@ export class App {
         this.requestFrame();
       }, due - nowMs);
     }
+  }
+
+  /** When a chart may be redrawn next (performance.now() time). */
+  private chartDue(id: ChartId): number {
+    return (this.chartDrawnAt.get(id) ?? -Infinity) + this.chartInterval(id);
   }
 
   private chartInterval(id: ChartId): number {
@@ -387,7 +405,8 @@ export class App {
         item.dataset["name"] = e.name;
         item.dataset["level"] = levelName(e.latest?.level);
         const stale = isStale(e, now) ? " (stale)" : "";
-        item.textContent = `${levelName(e.latest?.level)} ${e.name} [${e.hardwareId}]: ${e.latest?.message ?? ""}${stale}`;
+        const level = levelName(e.latest?.level);
+        item.textContent = `${level} ${e.name} [${e.hardwareId}]: ${e.latest?.message ?? ""}${stale}`;
         return item;
       }),
     );
