@@ -227,6 +227,27 @@ def test_failed_probe_fails_only_its_task(client: Client, started: list[NodeProc
     assert all(level != ERROR for level in others.values()), others
 
 
+def test_list_parameters_change_at_runtime(client: Client, started: list[NodeProcess]) -> None:
+    """network_interfaces is declared without a value (empty: all but loopback) and can be set
+    later; disk_paths changes the Disk keys from the next array on."""
+    name = unique_name()
+    start(started, name=name, params={"period": 0.3}, log="system_metrics_lists")
+    client.wait_first(name)
+    keys = {kv.key for kv in by_task(client.arrays_from(name)[-1].msg, name)["Network"].values}
+    assert not any(k.startswith("lo ") for k in keys), keys
+    assert client.set_parameter(name, "network_interfaces", ["lo"]).successful
+    assert client.set_parameter(name, "disk_paths", ["/", "/tmp"]).successful
+    since = time.monotonic()
+    client.spin_until(lambda: len(client.arrays_from(name, since)) >= 2, 10.0, "two arrays")
+    statuses = by_task(client.arrays_from(name)[-1].msg, name)
+    net_keys = {kv.key for kv in statuses["Network"].values}
+    assert {"lo rx packets", "lo up"} <= net_keys and not any(k.startswith("chedweb") for k in net_keys)
+    assert "/tmp used %" in {kv.key for kv in statuses["Disk"].values}
+    refused = client.set_parameter(name, "disk_paths", ["relative/path"])
+    assert not refused.successful
+    assert refused.reason == "disk_paths must be absolute paths (got 'relative/path')"
+
+
 def test_invalid_start_parameters_exit_with_a_reason(started: list[NodeProcess]) -> None:
     proc = start(started, name=unique_name(), params={"period": -2.0, "top_processes": 500},
                  log="system_metrics_invalid")
