@@ -23,7 +23,7 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from chedweb_ros import params
 from chedweb_ros.sampling import Counters, ProcessSource, default_process_source, sample_all
-from chedweb_ros.status import ERROR, OK, TASKS, WARN, build_statuses
+from chedweb_ros.status import ERROR, TASKS, WARN, LevelChanges, build_statuses
 
 NODE_NAME = "system_metrics"
 TOPIC = "/diagnostics"
@@ -53,7 +53,7 @@ class SystemMetricsNode(Node):
         if reasons:
             raise InvalidParameters("; ".join(reasons))
         self._config = params.config_from(self._values)
-        self._last_levels: dict[str, bytes] = {}
+        self._level_changes = LevelChanges()
         self._publisher = self.create_publisher(DiagnosticArray, TOPIC, QOS)
         # One sample now, unpublished, so that the first array already carries rates.
         _, self._counters = self._sample(Counters())
@@ -130,14 +130,10 @@ class SystemMetricsNode(Node):
                                         throttle_duration_sec=60.0)
 
     def _log_level_changes(self, statuses: list[DiagnosticStatus]) -> None:
-        """One log line when a task's level changes, not one per tick."""
-        for status in statuses:
+        """A log line when a task's level changes (LevelChanges keeps a flapping one quiet)."""
+        for status in self._level_changes.to_log(statuses, self._monotonic()):
             if not self.context.ok():  # logging to /rosout after shutdown only adds noise
                 return
-            before = self._last_levels.get(status.name, OK)
-            self._last_levels[status.name] = status.level
-            if status.level == before:
-                continue
             text = f"{status.name.split(': ', 1)[-1]}: {status.message}"  # the logger names the node
             if status.level == ERROR:
                 self.get_logger().error(text)

@@ -200,3 +200,24 @@ def build_statuses(snapshot: Snapshot, limits: Thresholds, node_name: str,
         network_status(snapshot.network, name("Network"), hardware_id),
         processes_status(snapshot.processes, name("Processes"), hardware_id),
     ]
+
+
+class LevelChanges:
+    """Which statuses deserve a log line: a task whose level differs from the last one logged
+    for it, at most once per `quiet` seconds per task. A level that flaps (a CPU hovering at a
+    threshold) then costs one line per window instead of one per tick, and the level it ends on
+    is still logged once the window has passed."""
+
+    def __init__(self, quiet: float = 10.0) -> None:
+        self.quiet = quiet
+        self._logged: dict[str, tuple[bytes, float]] = {}
+
+    def to_log(self, statuses: Sequence[DiagnosticStatus], now: float) -> list[DiagnosticStatus]:
+        out = []
+        for s in statuses:
+            level, at = self._logged.get(s.name, (OK, float("-inf")))
+            if s.level == level or now - at < self.quiet:
+                continue
+            self._logged[s.name] = (s.level, now)
+            out.append(s)
+        return out

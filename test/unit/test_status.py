@@ -205,3 +205,18 @@ def test_interface_down_reports_zero() -> None:
     iface = InterfaceSample("wlan0", 0.0, 0.0, 0, 0, 0, 0, 0, 0, False)
     s = build(network=NetworkSample((iface,), 0.0, 0.0))["Network"]
     assert values(s)["wlan0 up"] == "0"
+
+
+def test_level_changes_are_logged_at_most_once_per_window_per_task() -> None:
+    def statuses(cpu: bytes, disk: bytes = OK) -> list[DiagnosticStatus]:
+        return [DiagnosticStatus(name="m: CPU", level=cpu), DiagnosticStatus(name="m: Disk", level=disk)]
+
+    changes = status.LevelChanges(quiet=10.0)
+    assert changes.to_log(statuses(OK), 0.0) == []  # OK at start is not news
+    assert [s.name for s in changes.to_log(statuses(ERROR, WARN), 1.0)] == ["m: CPU", "m: Disk"]
+    # CPU flaps every second: nothing more until the window has passed...
+    for t in range(2, 11):
+        assert changes.to_log(statuses(OK if t % 2 else ERROR, WARN), float(t)) == []
+    # ...then the level it is at, if that differs from the last one logged.
+    assert [s.level for s in changes.to_log(statuses(OK, WARN), 11.0)] == [OK]
+    assert changes.to_log(statuses(OK, WARN), 30.0) == []
