@@ -149,7 +149,12 @@ class PublisherProcess:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
                                      cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-        self._expect("ready", 40)
+        try:
+            self._expect("ready", 40)
+        except AssertionError:
+            self.proc.kill()
+            self.proc.wait()
+            raise
 
     def _expect(self, prefix: str, timeout: float) -> str:
         assert self.proc.stdout is not None

@@ -23,7 +23,11 @@ class Bridge:
         all_params: dict[str, object] = {"host": HOST, "port": 0}
         all_params.update(params or {})
         self.node = NodeProcess([executable("webrtc_bridge"), *ros_args(all_params)], log_name)
-        out = self.node.wait_for_output("serving on http://", timeout=30)
+        try:
+            out = self.node.wait_for_output("serving on http://", timeout=30)
+        except AssertionError:
+            self.node.stop()
+            raise
         match = _SERVING.search(out)
         assert match, out
         self.port = int(match.group(2))

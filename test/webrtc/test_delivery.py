@@ -209,13 +209,15 @@ def test_shutdown_on_sigterm_closes_peers_exit_0() -> None:
         await client.close()
         return closed
 
-    t0 = time.monotonic()
-    assert asyncio.run(run()) == "ConnectionClosed"
-    assert time.monotonic() - t0 < 5
-    assert own.node.proc.wait(15) == 0
-    out = own.node.output()
-    own.stop()
-    assert "Traceback" not in out and "closed (bridge shutting down)" in out
+    try:
+        t0 = time.monotonic()
+        assert asyncio.run(run()) == "ConnectionClosed"
+        assert time.monotonic() - t0 < 5
+        assert own.node.proc.wait(15) == 0
+        out = own.node.output()
+        assert "Traceback" not in out and "closed (bridge shutting down)" in out
+    finally:
+        own.stop()
 
 
 def test_mdns_candidate_is_dropped_without_delay(bridge: Bridge) -> None:

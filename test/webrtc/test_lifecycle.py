@@ -142,18 +142,22 @@ def test_parameters_validated_at_runtime(bridge: Bridge) -> None:
 def test_bad_startup_parameter_exits_1_with_reason() -> None:
     node = NodeProcess([executable("webrtc_bridge"), *ros_args({"host": HOST, "port": 70000})],
                        "webrtc_bridge-badparam")
-    assert node.proc.wait(30) == 1
-    out = node.output()
-    node.stop()
+    try:
+        assert node.proc.wait(30) == 1
+        out = node.output()
+    finally:
+        node.stop()
     assert "parameter port: port must be 0..65535" in out and "Traceback" not in out
 
 
 def test_port_in_use_exits_1_with_reason(bridge: Bridge) -> None:
     node = NodeProcess([executable("webrtc_bridge"), *ros_args({"host": HOST, "port": bridge.port})],
                        "webrtc_bridge-portinuse")
-    assert node.proc.wait(30) == 1
-    out = node.output()
-    node.stop()
+    try:
+        assert node.proc.wait(30) == 1
+        out = node.output()
+    finally:
+        node.stop()
     assert f"cannot listen on {HOST}:{bridge.port}" in out and "Traceback" not in out
 
 
