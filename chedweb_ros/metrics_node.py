@@ -77,8 +77,10 @@ class SystemMetricsNode(Node):
                 value = self.get_parameter(spec.name).value
             except ParameterUninitializedException:
                 value = None
-            values[spec.name] = list(value) if isinstance(value, (list, tuple)) else (
-                spec.default if value is None and spec.kind == "string_array" else value)
+            if value is None and spec.kind == "string_array":
+                # Declared by type only and not overridden (older rclpy returns None, newer raises).
+                value = list(spec.default)  # type: ignore[call-overload]
+            values[spec.name] = list(value) if isinstance(value, (list, tuple)) else value
         return values
 
     def _on_set_parameters(self, parameters: list[Parameter[Any]]) -> SetParametersResult:
