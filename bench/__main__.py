@@ -29,7 +29,8 @@ def machine() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs, for a smoke check")
     parser.add_argument("names", nargs="*", help=f"benchmarks to run, of {', '.join(ORDER)} (default: all)")
     args = parser.parse_args()
