@@ -8,11 +8,11 @@ and RSS growth per client over the no-client figure, p99 latency over every clie
 and drops (the bridge's own count from /healthz, and sequence gaps seen by the clients).
 The clients share this machine with the bridge: their own CPU use competes with it.
 
-With --browser, the clients are instead N RTCPeerConnections in one headless Chromium page
-(real browser WebRTC/SCTP, signaled through /ws exactly as the page does it), for comparison:
-aiortc as a client acknowledges every SCTP packet, browsers do not, which costs the bridge CPU.
+Then the same again (a fresh bridge) with N RTCPeerConnections in one headless Chromium page
+instead (real browser WebRTC/SCTP, signaled through /ws exactly as the page does it): aiortc as a
+client acknowledges every SCTP packet, browsers do not, and that costs the bridge CPU.
 
-  scripts/in-test-netns .venv/bin/python -m bench.fanout [--quick] [--browser]
+  scripts/in-test-netns .venv/bin/python -m bench.fanout [--quick] [--clients aiortc|browser|both]
 """
 
 from __future__ import annotations
@@ -162,16 +162,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs (smoke check)")
-    parser.add_argument("--browser", action="store_true", help="headless Chromium peers instead of aiortc")
+    parser.add_argument("--clients", choices=("aiortc", "browser", "both"), default="both")
     args = parser.parse_args(argv)
-    bridge = Bridge("bench-fanout-bridge", {"max_peers": 64})
-    try:
-        if args.browser:
-            run_browser(bridge, 4.0 if args.quick else 20.0)
-        else:
-            asyncio.run(run(bridge, 4.0 if args.quick else 20.0))
-    finally:
-        bridge.stop()
+    seconds = 4.0 if args.quick else 20.0
+    if args.clients in ("aiortc", "both"):
+        print("aiortc clients (in this process):", flush=True)
+        bridge = Bridge("bench-fanout-bridge", {"max_peers": 64})
+        try:
+            asyncio.run(run(bridge, seconds))
+        finally:
+            bridge.stop()
+    if args.clients in ("browser", "both"):
+        print("headless Chromium peers (one page):", flush=True)
+        bridge = Bridge("bench-fanout-bridge-browser", {"max_peers": 64})
+        try:
+            run_browser(bridge, seconds)
+        finally:
+            bridge.stop()
     return 0
 
 

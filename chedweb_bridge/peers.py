@@ -205,9 +205,7 @@ class PeerRegistry:
 
     def _send_live(self, session: Session, payloads: list[str]) -> None:
         channel = session.channel
-        if channel is None or channel.readyState != "open":
-            return
-        if channel.bufferedAmount > BUFFERED_LIMIT:
+        if channel is None or channel.readyState != "open" or channel.bufferedAmount > BUFFERED_LIMIT:
             self._drop(session)
             return
         for payload in payloads:
