@@ -38,12 +38,14 @@ async def run(bridge: Bridge, seconds: float) -> None:
         rss0 = rss_mib(bridge.pid)
         print(f"0 clients: bridge RSS {rss0:.1f} MiB", flush=True)
         for count in COUNTS:
+            # Drops are counted over the whole step (connecting and settling included), so that a
+            # gap a stalled client only notices later is still matched by the bridge's count.
+            drops0 = (await asyncio.to_thread(bridge.health))["drops"]
             while len(clients) < count:
                 batch = [BridgeClient(bridge.url) for _ in range(min(5, count - len(clients)))]
                 await asyncio.gather(*(c.connect(timeout=30) for c in batch))
                 clients += batch
             await asyncio.sleep(2.0)  # snapshots sent, steady state
-            drops0 = (await asyncio.to_thread(bridge.health))["drops"]
             window = Window(bridge.pid)
             window.start()
             since = time.time()
@@ -56,7 +58,8 @@ async def run(bridge: Bridge, seconds: float) -> None:
             print(f"{count:>2} clients at 10 Hz, 20 statuses: bridge CPU {share * 100:5.1f} % of one core  "
                   f"RSS {rss:.1f} MiB (+{(rss - rss0) / count:.2f} MiB/client)  "
                   f"p50 {percentile(lat, 50):.2f} ms  p99 {percentile(lat, 99):.2f} ms  "
-                  f"drops {health['drops'] - drops0} (client-seen gaps {gaps})  n={len(lat)}", flush=True)
+                  f"drops {health['drops'] - drops0} this step (client-seen gaps {gaps})  n={len(lat)}",
+                  flush=True)
             for c in clients:  # keep memory flat in this process between steps
                 c.messages.clear()
     finally:
@@ -123,6 +126,7 @@ def run_browser(bridge: Bridge, seconds: float) -> None:
             connected = 0
             pages = []
             for count in COUNTS:
+                drops0 = bridge.health()["drops"]
                 # One page per step, adding the difference: every earlier page stays connected.
                 page = browser.new_page()
                 page.goto(bridge.url + "healthz")  # any same-origin page: the Origin check passes
@@ -130,7 +134,6 @@ def run_browser(bridge: Bridge, seconds: float) -> None:
                 pages.append(page)
                 connected = count
                 time.sleep(2.0)
-                drops0 = bridge.health()["drops"]
                 window = Window(bridge.pid)
                 for pg in pages:
                     pg.evaluate("() => { window.lat = []; window.seqs.forEach(s => s.clear()); "
@@ -151,7 +154,7 @@ def run_browser(bridge: Bridge, seconds: float) -> None:
                 print(f"{count:>2} browser peers at 10 Hz, 20 statuses: bridge CPU {share * 100:5.1f} % "
                       f"of one core  RSS {rss:.1f} MiB (+{(rss - rss0) / count:.2f} MiB/peer)  "
                       f"p50 {percentile(lat, 50):.2f} ms  p99 {percentile(lat, 99):.2f} ms  "
-                      f"drops {health['drops'] - drops0} (browser-seen gaps {gaps})  n={len(lat)}",
+                      f"drops {health['drops'] - drops0} this step (browser-seen gaps {gaps})  n={len(lat)}",
                       flush=True)
             browser.close()
     finally:
