@@ -1,4 +1,4 @@
-"""Browser fixtures: one headless Debian Chromium for the whole run (never a downloaded build),
+"""Browser fixtures: one headless Debian Chromium for the browser tests (never a downloaded build),
 and a page per test whose screenshot is kept in test-artifacts/."""
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an asyncio loop running in this thread
+# while it is started, and the tests after test/e2e call asyncio.run(), which refuses to run
+# inside a running loop. Stopping it when test/e2e ends leaves the thread clean for them.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not in_test_netns():
         pytest.skip("opens sockets: run inside scripts/in-test-netns")
