@@ -34,23 +34,32 @@ def test_200_connect_disconnect_cycles_leave_nothing_behind(bridge: Bridge) -> N
         for _ in range(n // parallel):
             await asyncio.gather(*(one() for _ in range(parallel)))
 
-    def settle() -> dict[str, int]:
+    def settle(threads_at_most: int | None = None) -> dict[str, int]:
         deadline = time.monotonic() + 15
         while bridge.health()["peers"] and time.monotonic() < deadline:
             time.sleep(0.1)
-        time.sleep(1.0)  # handler threads notice their closed socket within 0.2 s
+        # Handler threads notice their closed socket within 0.2 s; give them a few seconds.
+        status = bridge.proc_status()
+        while threads_at_most is not None and status["Threads"] > threads_at_most \
+                and time.monotonic() < deadline:
+            time.sleep(0.2)
+            status = bridge.proc_status()
+        time.sleep(1.0)
         return bridge.proc_status()
 
-    asyncio.run(cycles(20))  # warm-up: imports, caches, allocator arenas
+    # Warm-up: imports, caches, allocator arenas. RSS measured from a fresh bridge keeps growing
+    # for the first few hundred peers, then stays flat (measured: +0.4 to +2.9 MB per 200 cycles
+    # after the first 200), so the comparison starts after 100.
+    asyncio.run(cycles(100))
     before = settle()
     t0 = time.monotonic()
     asyncio.run(cycles(CYCLES))
     elapsed = time.monotonic() - t0
-    after = settle()
+    after = settle(threads_at_most=before["Threads"] + 1)
     print(f"\n{CYCLES} cycles in {elapsed:.1f} s; threads {before['Threads']} -> {after['Threads']}, "
           f"RSS {before['VmRSS']} -> {after['VmRSS']} kB")
     assert bridge.health()["peers"] == 0
-    assert after["Threads"] <= before["Threads"] + 1
+    assert after["Threads"] <= before["Threads"] + 1, (before, after)
     assert after["VmRSS"] - before["VmRSS"] < 8 * 1024, (before, after)
 
 
