@@ -24,8 +24,8 @@ import time
 from collections.abc import Sequence
 
 from bench.latency import Publisher, Window, latencies_ms, percentile, rss_mib, seq_gaps
+from test.helpers.bridge_proc import Bridge
 from test.helpers.webrtc_client import BridgeClient
-from test.webrtc.bridge_proc import Bridge
 
 COUNTS = (1, 10, 25, 50)
 

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from test.helpers.bridge_proc import Bridge
 from test.helpers.webrtc_client import BridgeClient, Received
-from test.webrtc.bridge_proc import Bridge
 
 REPO = Path(__file__).resolve().parents[1]
 _TICKS = os.sysconf("SC_CLK_TCK")

@@ -13,12 +13,9 @@ checks the same things here by starting the same executables with the same param
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
-import time
 import unittest
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -35,6 +32,7 @@ from launch.actions import IncludeLaunchDescription
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 
 from chedweb_ros.status import TASKS
+from test.helpers.bridge_proc import wait_healthz
 from test.helpers.diagnostics_listener import listen, status_names
 from test.helpers.webrtc_client import BridgeClient
 
@@ -66,19 +64,6 @@ def generate_test_description() -> tuple[launch.LaunchDescription, dict[str, obj
     return launch.LaunchDescription([bringup, launch_testing.actions.ReadyToTest()]), {}
 
 
-def _wait_healthz(timeout: float = 30.0) -> dict[str, object]:
-    """The bridge's /healthz once it answers (it starts a moment after the launch)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{PORT}/healthz", timeout=2) as reply:
-                health: dict[str, object] = json.load(reply)
-                return health
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
 
 class TestBringup(unittest.TestCase):
     def test_diagnostics_has_every_system_metrics_task(self) -> None:
@@ -87,11 +72,11 @@ class TestBringup(unittest.TestCase):
                         f"missing: {sorted(EXPECTED - status_names(arrays))}")
 
     def test_bridge_answers_healthz(self) -> None:
-        health = _wait_healthz()
+        health = wait_healthz(f"http://{HOST}:{PORT}/")
         self.assertIn("peers", health)
 
     def test_aiortc_client_receives_diagnostics(self) -> None:
-        _wait_healthz()
+        wait_healthz(f"http://{HOST}:{PORT}/")
 
         async def run() -> dict[str, object]:
             client = BridgeClient(f"http://{HOST}:{PORT}/")

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from test.e2e.nodes import BridgeProcess, start_system_metrics
+from test.e2e.nodes import start_system_metrics
+from test.helpers.bridge_proc import Bridge
 from test.helpers.procs import ARTIFACTS, NodeProcess
 from test.helpers.ros_publisher import PublisherProcess
 
@@ -27,8 +28,8 @@ def metrics() -> Iterator[NodeProcess]:
 
 
 @pytest.fixture(scope="module")
-def bridge(metrics: NodeProcess) -> Iterator[BridgeProcess]:
-    b = BridgeProcess("e2e-bridge")
+def bridge(metrics: NodeProcess) -> Iterator[Bridge]:
+    b = Bridge("e2e-bridge")
     try:
         b.wait_messages(1)
         yield b
@@ -45,7 +46,7 @@ def stats(page: Any) -> dict[str, Any]:
     return result
 
 
-def test_shows_values_within_3_s_of_load(page: Any, bridge: BridgeProcess) -> None:
+def test_shows_values_within_3_s_of_load(page: Any, bridge: Bridge) -> None:
     start = time.monotonic()
     page.goto(bridge.url)
     page.wait_for_function(
@@ -67,7 +68,7 @@ def test_shows_values_within_3_s_of_load(page: Any, bridge: BridgeProcess) -> No
     assert stats(page)["counters"]["malformed"] == 0
 
 
-def test_cpu_chart_gains_points(page: Any, bridge: BridgeProcess) -> None:
+def test_cpu_chart_gains_points(page: Any, bridge: Bridge) -> None:
     # Only system_metrics publishes so far: one array per sample, so the bridge's history holds
     # this many CPU samples, and the chart starts with all of them (the snapshot), not empty.
     held = int(bridge.health()["messages_received"])
@@ -90,7 +91,7 @@ def test_cpu_chart_gains_points(page: Any, bridge: BridgeProcess) -> None:
     assert len(lines) - 1 >= before
 
 
-def test_warn_status_shows_in_table_and_banner_then_clears(page: Any, bridge: BridgeProcess) -> None:
+def test_warn_status_shows_in_table_and_banner_then_clears(page: Any, bridge: Bridge) -> None:
     page.goto(bridge.url)
     wait_state(page, "live")
     row = '[data-testid="status-row"][data-name="e2e_alert: status 0"]'
@@ -122,7 +123,7 @@ def test_warn_status_shows_in_table_and_banner_then_clears(page: Any, bridge: Br
     assert page.locator('[data-testid="alert-banner"]').is_hidden()
 
 
-def test_stale_status_is_marked(page: Any, bridge: BridgeProcess) -> None:
+def test_stale_status_is_marked(page: Any, bridge: Bridge) -> None:
     page.goto(bridge.url)
     wait_state(page, "live")
     pub = PublisherProcess("--statuses", "1", "--levels", "0", "--name-prefix", "e2e_stale")
@@ -138,7 +139,7 @@ def test_stale_status_is_marked(page: Any, bridge: BridgeProcess) -> None:
     assert page.get_attribute(cpu_row, "data-stale") == "false"
 
 
-def test_malformed_and_unknown_messages_are_counted_not_fatal(page: Any, bridge: BridgeProcess) -> None:
+def test_malformed_and_unknown_messages_are_counted_not_fatal(page: Any, bridge: Bridge) -> None:
     page.goto(bridge.url)
     wait_state(page, "live")
     # Straight into the DataChannel's message handler, as if the bridge had sent them.
@@ -156,8 +157,8 @@ def test_malformed_and_unknown_messages_are_counted_not_fatal(page: Any, bridge:
 
 
 def test_bridge_restart_reconnects_without_reload(page: Any, metrics: NodeProcess) -> None:
-    first = BridgeProcess("e2e-bridge-restart-1")
-    second: BridgeProcess | None = None
+    first = Bridge("e2e-bridge-restart-1")
+    second: Bridge | None = None
     try:
         first.wait_messages(1)
         page.goto(first.url)
@@ -166,7 +167,7 @@ def test_bridge_restart_reconnects_without_reload(page: Any, metrics: NodeProces
         first.stop()
         wait_state(page, "reconnecting", 5000)
         page.screenshot(path=str(ARTIFACTS / "e2e-reconnecting.png"), full_page=True)
-        second = BridgeProcess("e2e-bridge-restart-2", port=first.port)
+        second = Bridge("e2e-bridge-restart-2", port=first.port)
         wait_state(page, "live", 15_000)
         assert page.evaluate("() => window.__sameDocument === true")
         hellos = stats(page)["counters"]["hello"]
@@ -181,7 +182,7 @@ def test_bridge_restart_reconnects_without_reload(page: Any, metrics: NodeProces
 
 
 def test_token_protected_bridge(browser: Any, page: Any, metrics: NodeProcess) -> None:
-    bridge = BridgeProcess("e2e-bridge-token", params={"auth_token": "s3cret-token"})
+    bridge = Bridge("e2e-bridge-token", params={"auth_token": "s3cret-token"})
     try:
         page.goto(bridge.url + "?token=s3cret-token")
         wait_state(page, "live")
@@ -201,7 +202,7 @@ def test_token_protected_bridge(browser: Any, page: Any, metrics: NodeProcess) -
         bridge.stop()
 
 
-def test_phone_sized_dark_layout(browser: Any, bridge: BridgeProcess) -> None:
+def test_phone_sized_dark_layout(browser: Any, bridge: Bridge) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark",
                                   is_mobile=True, has_touch=True)
     try:
@@ -226,7 +227,7 @@ def test_phone_sized_dark_layout(browser: Any, bridge: BridgeProcess) -> None:
         context.close()
 
 
-def test_disconnect_and_connect_buttons(page: Any, bridge: BridgeProcess) -> None:
+def test_disconnect_and_connect_buttons(page: Any, bridge: Bridge) -> None:
     page.goto(bridge.url)
     wait_state(page, "live")
     button = page.locator('[data-testid="connect-button"]')
@@ -244,7 +245,7 @@ def test_disconnect_and_connect_buttons(page: Any, bridge: BridgeProcess) -> Non
                            f"&& window.chedweb.stats().counters.messages > {before + 2}", timeout=5000)
 
 
-def test_machine_picker_follows_a_second_machine(page: Any, bridge: BridgeProcess) -> None:
+def test_machine_picker_follows_a_second_machine(page: Any, bridge: Bridge) -> None:
     other = start_system_metrics("e2e-system_metrics-robot-2", name="system_metrics_2",
                                  hardware_id="e2e-robot-2")
     try:

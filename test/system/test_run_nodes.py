@@ -7,16 +7,14 @@ bridge's /healthz, a real aiortc client receiving `diagnostics` through /ws, and
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import subprocess
-import time
-import urllib.request
 
 import pytest
 
 from chedweb_ros.status import TASKS
+from test.helpers.bridge_proc import wait_healthz
 from test.helpers.diagnostics_listener import listen, status_names
 from test.helpers.procs import ARTIFACTS, REPO, executable
 from test.helpers.webrtc_client import BridgeClient
@@ -28,18 +26,6 @@ EXPECTED = {f"system_metrics: {task}" for task in TASKS}
 # veth address reaches it.
 BASE = f"http://{os.environ.get('CHEDWEB_TEST_HOST', '127.0.0.1')}:8080/"
 
-
-def _healthz(timeout: float = 30.0) -> dict[str, object]:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(BASE + "healthz", timeout=2) as reply:
-                health: dict[str, object] = json.load(reply)
-                return health
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def test_make_run_brings_up_both_nodes_and_stops_cleanly_on_ctrl_c() -> None:
@@ -53,7 +39,7 @@ def test_make_run_brings_up_both_nodes_and_stops_cleanly_on_ctrl_c() -> None:
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
-            health = _healthz()
+            health = wait_healthz(BASE)
             assert health["peers"] == 0
 
             arrays = listen(lambda got: status_names(got) >= EXPECTED, timeout=20.0)

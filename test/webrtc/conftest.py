@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from test.helpers.bridge_proc import Bridge
 from test.helpers.ros_publisher import PublisherProcess
-from test.webrtc.bridge_proc import Bridge
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ from collections.abc import Awaitable, Callable, Iterator
 import pytest
 from aiortc import RTCPeerConnection
 
+from test.helpers.bridge_proc import Bridge
 from test.helpers.ros_publisher import PublisherProcess
 from test.helpers.webrtc_client import BridgeClient, SignalingError, live_indices
-from test.webrtc.bridge_proc import Bridge
 
 pytestmark = [pytest.mark.webrtc, pytest.mark.ros, pytest.mark.timeout(120)]
 

@@ -14,9 +14,9 @@ from rcl_interfaces.msg import ParameterType, ParameterValue
 from rcl_interfaces.srv import GetParameters, SetParameters
 from rclpy.executors import SingleThreadedExecutor
 
+from test.helpers.bridge_proc import HOST, Bridge
 from test.helpers.procs import NodeProcess, executable, ros_args
 from test.helpers.webrtc_client import BridgeClient, SignalingError
-from test.webrtc.bridge_proc import HOST, Bridge
 
 pytestmark = [pytest.mark.webrtc, pytest.mark.ros, pytest.mark.timeout(240)]
 
@@ -106,8 +106,9 @@ def test_parameters_validated_at_runtime(bridge: Bridge) -> None:
     ok = _set("auth_token", ParameterValue(type=ParameterType.PARAMETER_STRING, string_value="t0k"))
     assert ok.successful
 
-    async def refused_without_token() -> str:
-        client = BridgeClient(bridge.url)
+    async def outcome(origin: str = "same") -> str:
+        """"connected", or the error a fresh client was refused with."""
+        client = BridgeClient(bridge.url, origin=origin)
         try:
             await client.connect()
         except SignalingError as exc:
@@ -117,7 +118,7 @@ def test_parameters_validated_at_runtime(bridge: Bridge) -> None:
         return "connected"
 
     try:
-        assert asyncio.run(refused_without_token()) == "unauthorized"
+        assert asyncio.run(outcome()) == "unauthorized"
     finally:
         cleared = ParameterValue(type=ParameterType.PARAMETER_STRING, string_value="")
         assert _set("auth_token", cleared).successful
@@ -128,16 +129,6 @@ def test_parameters_validated_at_runtime(bridge: Bridge) -> None:
     ok = _set("allowed_origins", ParameterValue(type=ParameterType.PARAMETER_STRING_ARRAY,
                                                 string_array_value=[other]))
     assert ok.successful
-
-    async def outcome(origin: str) -> str:
-        client = BridgeClient(bridge.url, origin=origin)
-        try:
-            await client.connect()
-        except SignalingError as exc:
-            return str(exc)
-        finally:
-            await client.close()
-        return "connected"
 
     try:
         assert asyncio.run(outcome(other)) == "connected"

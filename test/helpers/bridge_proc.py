@@ -1,11 +1,13 @@
 """The webrtc_bridge executable as a real child process, bound to the test namespace's veth
-address (aiortc gathers no loopback candidates) on port 0; the port is read from its log."""
+address (aiortc gathers no loopback candidates); port 0 (the default) picks a free port, read
+back from its log line. Used by the WebRTC, browser and system tests and by the benches."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -19,8 +21,8 @@ _SERVING = re.compile(r"serving on http://([^:/\s]+):(\d+)/")
 
 
 class Bridge:
-    def __init__(self, log_name: str, params: Mapping[str, object] | None = None) -> None:
-        all_params: dict[str, object] = {"host": HOST, "port": 0}
+    def __init__(self, log_name: str, params: Mapping[str, object] | None = None, port: int = 0) -> None:
+        all_params: dict[str, object] = {"host": HOST, "port": port}
         all_params.update(params or {})
         self.node = NodeProcess([executable("webrtc_bridge"), *ros_args(all_params)], log_name)
         try:
@@ -59,5 +61,32 @@ class Bridge:
                 out[key] = int(value.split()[0])
         return out
 
+    def wait_messages(self, count: int = 1, timeout: float = 20.0) -> None:
+        """Waits until the bridge has received `count` DiagnosticArrays (DDS discovery done)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if int(self.health()["messages_received"]) >= count:
+                    return
+            except (OSError, AssertionError):
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"bridge received fewer than {count} messages in {timeout} s:\n"
+                             f"{self.node.output()}")
+
     def stop(self) -> int:
         return self.node.stop()
+
+
+def wait_healthz(base_url: str, timeout: float = 30.0) -> dict[str, Any]:
+    """A bridge started by someone else (make run, a launch file): its /healthz once it answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(base_url + "healthz", timeout=2) as reply:
+                health: dict[str, Any] = json.load(reply)
+                return health
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
