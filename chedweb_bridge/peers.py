@@ -27,6 +27,9 @@ from chedweb_bridge.ice import IceServer
 from chedweb_bridge.signaling_messages import Candidate
 
 BUFFERED_LIMIT = 256 * 1024
+# The snapshot and held messages are sent only while the buffer is below this, so that a peer
+# goes live with most of BUFFERED_LIMIT free for live data.
+SNAPSHOT_PACE_LIMIT = 64 * 1024
 # Live messages held for a peer while its snapshot is being sent; beyond this they are dropped
 # (and counted): at 50 Hz this is 5 s, far longer than a snapshot takes on a live browser.
 HELD_LIMIT = 256
@@ -219,7 +222,7 @@ class PeerRegistry:
         self.stats.drops += 1
 
     async def _stream(self, session: Session, channel: RTCDataChannel) -> None:
-        """hello, then the snapshot (paced), then what was held, then live."""
+        """hello, then the snapshot and then what was held, both paced; then live."""
         session.state = "snapshot"
         # Encoded before the first await: the snapshot holds exactly the messages up to `seq`,
         # and every later one is held for this peer.
@@ -230,11 +233,16 @@ class PeerRegistry:
         try:
             channel.send(hello)
             for part in parts:
-                while channel.bufferedAmount > BUFFERED_LIMIT:
-                    await asyncio.sleep(_SNAPSHOT_POLL_S)
-                    if session.state == "closed" or channel.readyState != "open":
-                        return
+                if not await self._room(session, channel):
+                    return
                 channel.send(part)
+            # The held messages are paced too, and the peer goes live only once they are all
+            # sent with room to spare: otherwise a snapshot still in the buffer would make the
+            # first live messages look like a slow browser's, and they would be skipped.
+            while session.held:
+                if not await self._room(session, channel):
+                    return
+                self._send_live(session, session.held.popleft())
         except Exception as exc:  # the channel closed under us
             self._warn(session, f"snapshot not sent: {_reason(exc)}")
             return
@@ -242,8 +250,15 @@ class PeerRegistry:
             return
         self._info(session, f"snapshot sent ({len(parts)} parts), live from seq {seq + 1}")
         session.state = "live"
-        while session.held:
-            self._send_live(session, session.held.popleft())
+
+    @staticmethod
+    async def _room(session: Session, channel: RTCDataChannel) -> bool:
+        """Waits until the peer's buffer is below SNAPSHOT_PACE_LIMIT; False if it closed."""
+        while channel.bufferedAmount > SNAPSHOT_PACE_LIMIT:
+            await asyncio.sleep(_SNAPSHOT_POLL_S)
+            if session.state == "closed" or channel.readyState != "open":
+                return False
+        return True
 
     # ---- helpers ----
 
