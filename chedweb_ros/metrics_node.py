@@ -16,6 +16,7 @@ from typing import Any
 import psutil
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rclpy.clock import Clock, ClockType
 from rclpy.exceptions import ParameterUninitializedException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -57,7 +58,10 @@ class SystemMetricsNode(Node):
         self._publisher = self.create_publisher(DiagnosticArray, TOPIC, QOS)
         # One sample now, unpublished, so that the first array already carries rates.
         _, self._counters = self._sample(Counters())
-        self._timer = self.create_timer(self._config.period, self._tick)
+        # The steady clock, not the node clock: a system monitor keeps sampling while a simulation
+        # is paused (use_sim_time), or the aggregator would turn everything stale.
+        self._steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self._timer = self.create_timer(self._config.period, self._tick, clock=self._steady)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.get_logger().info(
             f"publishing {TOPIC} every {self._config.period:g} s ({', '.join(TASKS)}) "
@@ -100,7 +104,7 @@ class SystemMetricsNode(Node):
             # A new timer rather than a changed period: the next tick comes one new period from
             # now, not at the end of the old (possibly long) one.
             self.destroy_timer(self._timer)
-            self._timer = self.create_timer(self._config.period, self._tick)
+            self._timer = self.create_timer(self._config.period, self._tick, clock=self._steady)
         self.get_logger().info("parameters changed: " + ", ".join(f"{n}={v!r}" for n, v in changes))
         return SetParametersResult(successful=True)
 

@@ -292,3 +292,12 @@ def test_signal_during_start_up_also_ends_with_exit_code_0(started: list[NodePro
     assert proc.stop(sig) == 0
     out = proc.log_path.read_text()
     assert "Traceback" not in out, out
+
+
+def test_keeps_publishing_with_sim_time_and_no_clock(client: Client, started: list[NodeProcess]) -> None:
+    """use_sim_time with no /clock publisher (a paused or not yet started simulation): the node
+    samples on the steady clock, so it goes on publishing instead of leaving every status stale."""
+    name = unique_name()
+    start(started, name=name, params={"use_sim_time": True, "period": 0.2, **CALM}, log="system_metrics_sim")
+    client.wait_first(name)
+    assert rate_over(client, name, 2.0) >= 7
