@@ -1,10 +1,11 @@
 """Bounded per-status history (pure), so that a browser that connects gets charts that start full.
 
-Only numeric values are kept, column by column in float arrays (8 bytes a sample, NaN where a key
-was absent), because a dict per sample would cost ~30x more memory for an hour of history.
-Three bounds, whichever bites first: `history_seconds` of time (relative to the newest sample
-seen on any status), `max_entries` samples per status, `max_statuses` statuses (the one updated
-least recently goes first), and `max_keys` numeric keys per status (later new keys are ignored).
+One history per status, a status being a (hardware_id, name) pair. Only numeric values are
+kept, column by column in float arrays (8 bytes a sample, NaN where a key was absent), because
+a dict per sample would cost ~30x more memory for an hour of history. Bounds, whichever bites
+first: `history_seconds` of time (relative to the newest sample seen on any status),
+`max_entries` samples per status, `max_statuses` statuses (the one updated least recently goes
+first), and `max_keys` numeric keys per status (later new keys are ignored).
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ class SeriesHistory:
     """One status's samples, oldest first. Front trimming is lazy (`_start`) and compacts in
     batches, so appending stays O(1) amortized."""
 
-    def __init__(self, name: str, max_keys: int) -> None:
+    def __init__(self, name: str, hardware_id: str, max_keys: int) -> None:
         self.name = name
-        self.hardware_id = ""
+        self.hardware_id = hardware_id
         self.latest: Status = {}
         self._max_keys = max_keys
         self._start = 0
@@ -39,12 +40,7 @@ class SeriesHistory:
     def __len__(self) -> int:
         return len(self._t) - self._start
 
-    @property
-    def newest_t(self) -> float:
-        return self._t[-1] if len(self) else -math.inf
-
     def append(self, t: float, status: Status) -> None:
-        self.hardware_id = status["hardware_id"]
         self.latest = status
         n = len(self._t)
         self._t.append(t)
@@ -105,8 +101,10 @@ class History:
         self.max_entries = max_entries
         self.max_statuses = max_statuses
         self.max_keys = max_keys
-        # Insertion order doubles as recency order: a status is moved to the end on update.
-        self._series: dict[str, SeriesHistory] = {}
+        # Keyed by (hardware_id, name), as the page groups them: two machines each running
+        # system_metrics publish the same names. Insertion order doubles as recency order: a
+        # status is moved to the end on update.
+        self._series: dict[tuple[str, str], SeriesHistory] = {}
         self._newest = -math.inf
 
     def __len__(self) -> int:
@@ -117,9 +115,9 @@ class History:
             return
         self._newest = max(self._newest, t)
         for status in statuses:
-            name = status["name"]
-            series = self._series.pop(name, None) or SeriesHistory(name, self.max_keys)
-            self._series[name] = series
+            key = (status["hardware_id"], status["name"])
+            series = self._series.pop(key, None) or SeriesHistory(key[1], key[0], self.max_keys)
+            self._series[key] = series
             series.append(t, status)
         while len(self._series) > self.max_statuses:
             del self._series[next(iter(self._series))]
@@ -127,16 +125,16 @@ class History:
 
     def _trim(self) -> None:
         t_min = self._newest - self.history_seconds
-        for name in list(self._series):
-            series = self._series[name]
+        for key in list(self._series):
+            series = self._series[key]
             series.drop_before(t_min, self.max_entries)
             if not len(series):
-                del self._series[name]
+                del self._series[key]
 
     def series(self) -> Iterator[SeriesHistory]:
-        """Every status, sorted by name so the snapshot's order is stable."""
-        for name in sorted(self._series):
-            yield self._series[name]
+        """Every status, sorted by (name, hardware_id) so the snapshot's order is stable."""
+        for key in sorted(self._series, key=lambda k: (k[1], k[0])):
+            yield self._series[key]
 
     def sample_count(self) -> int:
         return sum(len(s) for s in self._series.values())

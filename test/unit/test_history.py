@@ -78,3 +78,17 @@ def test_keys_absent_from_all_kept_samples_are_forgotten() -> None:
     series = next(iter(h.series()))
     assert "old" not in series.rows(0, len(series))["values"]
     assert not any(math.isnan(v) for v in series.rows(0, len(series))["values"]["new"])
+
+
+def test_same_name_from_two_machines_kept_apart() -> None:
+    """Two robots each running system_metrics publish the same names; the page shows each
+    machine on its own, so the history must not interleave their samples."""
+    h = History(100.0)
+    for t in range(3):
+        h.add(float(t), [{"name": "system_metrics: CPU", "level": 0, "message": "", "hardware_id": "robot-a",
+                          "values": {"usage %": "10"}},
+                         {"name": "system_metrics: CPU", "level": 1, "message": "", "hardware_id": "robot-b",
+                          "values": {"usage %": "90"}}])
+    got = {s.hardware_id: s.rows(0, len(s)) for s in h.series()}
+    assert got == {"robot-a": {"t": [0.0, 1.0, 2.0], "level": [0, 0, 0], "values": {"usage %": [10.0] * 3}},
+                   "robot-b": {"t": [0.0, 1.0, 2.0], "level": [1, 1, 1], "values": {"usage %": [90.0] * 3}}}
