@@ -93,9 +93,3 @@ def _decode(buf: bytes) -> tuple[int, int, list[Status]]:
         raise CdrError("truncated")
     return sec, nanosec, statuses
 
-
-def stamp_seconds(sec: int, nanosec: int, receive_time: float) -> float:
-    """header.stamp in float seconds, or the receive time when the publisher left it zero."""
-    if sec == 0 and nanosec == 0:
-        return receive_time
-    return sec + nanosec * 1e-9

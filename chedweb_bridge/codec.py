@@ -65,12 +65,11 @@ def level_to_int(level: bytes | int) -> int:
     return int(level)
 
 
-def stamp_seconds(header: _Header, receive_time: float) -> float:
+def stamp_seconds(sec: int, nanosec: int, receive_time: float) -> float:
     """header.stamp in float seconds, or the receive time when the publisher left it zero."""
-    stamp = header.stamp
-    if stamp.sec == 0 and stamp.nanosec == 0:
+    if sec == 0 and nanosec == 0:
         return receive_time
-    return stamp.sec + stamp.nanosec * 1e-9
+    return sec + nanosec * 1e-9
 
 
 def status_to_dict(status: _DiagnosticStatus) -> Status:
@@ -141,9 +140,7 @@ def encode_snapshot(histories: Iterable[StatusHistory], limit: int = MAX_MESSAGE
     budget = limit - _ENVELOPE_MARGIN
     pieces: list[tuple[str, int]] = []
     for history in histories:
-        for piece in _pieces(history, 0, len(history), budget):
-            text = dumps(piece)
-            pieces.append((text, utf8_len(text)))
+        pieces += _pieces(history, 0, len(history), budget)
     groups: list[list[str]] = []
     size = budget + 1
     for text, n in pieces:
@@ -159,12 +156,16 @@ def encode_snapshot(histories: Iterable[StatusHistory], limit: int = MAX_MESSAGE
             for i, g in enumerate(groups)]
 
 
-def _pieces(history: StatusHistory, start: int, stop: int, budget: int) -> list[dict[str, Any]]:
+def _pieces(history: StatusHistory, start: int, stop: int, budget: int) -> list[tuple[str, int]]:
+    """Samples start..stop of one status as encoded pieces (text, UTF-8 size), halved by time
+    until each fits in `budget`."""
     piece: dict[str, Any] = {"name": history.name, "hardware_id": history.hardware_id}
     if stop == len(history):
         piece["latest"] = history.latest
     piece.update(history.rows(start, stop))
-    if stop - start <= 1 or utf8_len(dumps(piece)) <= budget:
-        return [piece]
+    text = dumps(piece)
+    size = utf8_len(text)
+    if stop - start <= 1 or size <= budget:
+        return [(text, size)]
     mid = (start + stop) // 2
     return _pieces(history, start, mid, budget) + _pieces(history, mid, stop, budget)

@@ -178,12 +178,13 @@ class WebRtcBridge(Node):
         """The fast CDR path (cdr.py), else rclpy's deserialisation; None (logged once) if neither."""
         try:
             sec, nanosec, statuses = cdr.decode_diagnostic_array(raw)
-            return cdr.stamp_seconds(sec, nanosec, received), statuses
+            return codec.stamp_seconds(sec, nanosec, received), statuses
         except cdr.CdrError:
             pass
         try:
             msg = deserialize_message(raw, DiagnosticArray)
-            return codec.stamp_seconds(msg.header, received), codec.statuses_from_msg(msg)
+            stamp = msg.header.stamp
+            return codec.stamp_seconds(stamp.sec, stamp.nanosec, received), codec.statuses_from_msg(msg)
         except Exception as exc:
             if not self._undecodable:
                 self.get_logger().warning(f"webrtc_bridge: a message could not be decoded, skipped: {exc}")

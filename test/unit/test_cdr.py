@@ -43,10 +43,6 @@ def test_same_as_rclpy(msg: DiagnosticArray) -> None:
     assert statuses == codec.statuses_from_msg(msg)
 
 
-def test_stamp() -> None:
-    assert cdr.stamp_seconds(0, 0, 12.5) == 12.5
-    assert cdr.stamp_seconds(10, 500_000_000, 12.5) == 10.5
-
 
 def test_every_truncation_is_a_cdr_error() -> None:
     data = serialize_message(CASES[-2])

@@ -30,10 +30,9 @@ def test_status_fields_and_repeated_key_last_wins() -> None:
 
 
 def test_stamp_from_header_or_receive_time_when_zero() -> None:
-    msg = DiagnosticArray()
-    assert codec.stamp_seconds(msg.header, 123.5) == 123.5
-    msg.header.stamp.sec, msg.header.stamp.nanosec = 1764200000, 250_000_000
-    assert codec.stamp_seconds(msg.header, 123.5) == 1764200000.25
+    assert codec.stamp_seconds(0, 0, 123.5) == 123.5
+    assert codec.stamp_seconds(1764200000, 250_000_000, 123.5) == 1764200000.25
+    assert codec.stamp_seconds(10, 500_000_000, 12.5) == 10.5
 
 
 def test_diagnostics_message_matches_protocol() -> None:
