@@ -40,9 +40,6 @@ class LoopThread:
             self.loop.run_until_complete(self.loop.shutdown_asyncgens())
             self.loop.close()
 
-    def in_loop_thread(self) -> bool:
-        return threading.current_thread() is self._thread
-
     def call_soon(self, callback: Callable[..., object], *args: Any) -> bool:
         """Schedule callback(*args) on the loop; False when the loop is already stopping."""
         if self._stopped:
