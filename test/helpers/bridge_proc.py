@@ -12,9 +12,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from test.helpers.procs import NodeProcess, executable, ros_args
+
+if TYPE_CHECKING:  # its module imports rclpy, which the make-run test's process needs not load
+    from test.helpers.ros_publisher import PublisherProcess
 
 HOST = os.environ.get("CHEDWEB_TEST_HOST", "198.18.0.1")
 _SERVING = re.compile(r"serving on http://([^:/\s]+):(\d+)/")
@@ -72,6 +75,26 @@ class Bridge:
                 pass
             time.sleep(0.1)
         raise AssertionError(f"bridge received fewer than {count} messages in {timeout} s:\n"
+                             f"{self.node.output()}")
+
+    def take_from(self, pub: PublisherProcess, timeout: float = 30.0) -> int:
+        """Publishes one message at a time from `pub` until this bridge has received one; returns
+        `messages_received` then. From that point both ends have matched each other, so a burst
+        loses nothing to discovery: `pub` being ready only means it matched *a* subscriber (maybe
+        another test's bridge), and a sample sent before this bridge's reader knows the writer is
+        dropped, then repaired only while it is still in the writer's history of 10. Only for a
+        bridge that has no other source of DiagnosticArrays."""
+        before = int(self.health()["messages_received"])
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pub.burst(1)
+            step = time.monotonic() + 0.5
+            while time.monotonic() < step:
+                received = int(self.health()["messages_received"])
+                if received > before:
+                    return received
+                time.sleep(0.02)
+        raise AssertionError(f"bridge received nothing from the publisher in {timeout} s:\n"
                              f"{self.node.output()}")
 
     def stop(self) -> int:

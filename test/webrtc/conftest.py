@@ -21,5 +21,6 @@ def bridge(request: pytest.FixtureRequest) -> Iterator[Bridge]:
 @pytest.fixture(scope="module")
 def publisher(bridge: Bridge) -> Iterator[PublisherProcess]:
     pub = PublisherProcess(wait_subscribers=1)
+    bridge.take_from(pub)
     yield pub
     pub.stop()
