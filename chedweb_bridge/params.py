@@ -28,6 +28,10 @@ SPECS: dict[str, Spec] = {
                  "integer"),
     "topics": Spec(["/diagnostics"], "diagnostic_msgs/DiagnosticArray topics to forward",
                    "at least one valid topic name; read-only after start", "string_array"),
+    "qos_depth": Spec(1000, "KEEP_LAST depth of each RELIABLE topic subscription: every publisher on a "
+                      "topic shares this one queue, so it must hold a burst from all of them while the "
+                      "bridge is busy (diagnostic_aggregator's history_depth is 1000 too)",
+                      "1..100000; read-only after start", "integer"),
     "history_seconds": Spec(3600.0, "seconds of history per status sent to a browser that connects "
                             "(also capped at 3600 samples per status and 256 statuses)", ">= 0 (0: none)",
                             "double"),
@@ -46,7 +50,7 @@ SPECS: dict[str, Spec] = {
                      "string"),
 }
 
-READ_ONLY_AFTER_START = frozenset({"host", "port", "topics", "web_root"})
+READ_ONLY_AFTER_START = frozenset({"host", "port", "topics", "qos_depth", "web_root"})
 
 # ROS 2 topic names: absolute or relative, tokens of [A-Za-z0-9_] not starting with a digit.
 _TOPIC = re.compile(r"^(/|~/)?[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -76,6 +80,9 @@ def check(name: str, value: object) -> str | None:
         except ValueError as exc:
             return str(exc)
         return None
+    if name == "qos_depth":
+        ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 100_000
+        return None if ok else f"qos_depth must be 1..100000, got {value!r}"
     if name == "max_peers":
         ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1000
         return None if ok else f"max_peers must be 1..1000, got {value!r}"

@@ -100,7 +100,8 @@ class WebRtcBridge(Node):
             self._setting_actual_port = False
         self._started = True
 
-        qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        qos = QoSProfile(depth=int(values["qos_depth"]),  # type: ignore[call-overload]
+                         reliability=ReliabilityPolicy.RELIABLE)
         # raw=True: the bytes as received, decoded by cdr.py at a fraction of rclpy's cost.
         self._subs = [self.create_subscription(DiagnosticArray, topic, self._callback_for(topic), qos,
                                                raw=True)

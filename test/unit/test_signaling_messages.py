@@ -115,6 +115,8 @@ def test_origin() -> None:
     ("topics", ["/9lives"], False),
     ("history_seconds", 0.0, True), ("history_seconds", -1.0, False),
     ("max_peers", 0, False), ("max_peers", 16, True),
+    ("qos_depth", 0, False), ("qos_depth", 1, True), ("qos_depth", 1000, True),
+    ("qos_depth", 100_001, False), ("qos_depth", 10.0, False),
     ("ice_servers", ["stun:a:3478"], True), ("ice_servers", ["turn:a"], False),
     ("allowed_origins", ["https://a.example:8443", "*"], True), ("allowed_origins", ["a.example"], False),
     ("auth_token", "x", True), ("web_root", "", True),
