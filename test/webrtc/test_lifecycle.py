@@ -97,6 +97,8 @@ def test_parameters_validated_at_runtime(bridge: Bridge) -> None:
     assert not refused.successful and "max_peers must be 1..1000" in refused.reason
     refused = _set("port", ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=9999))
     assert not refused.successful and "read-only after start" in refused.reason
+    refused = _set("qos_depth", ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=5))
+    assert not refused.successful and "read-only after start" in refused.reason
     refused = _set("ice_servers", ParameterValue(type=ParameterType.PARAMETER_STRING_ARRAY,
                                                  string_array_value=["http://not-ice"]))
     assert not refused.successful and "stun:" in refused.reason
