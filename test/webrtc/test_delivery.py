@@ -242,8 +242,8 @@ def test_no_live_message_lost_after_a_large_snapshot() -> None:
     pub = PublisherProcess("--statuses", "20", "--extra-values", "30")
     try:
         primed = own.take_from(pub)  # the module's bridge also counts as pub's subscriber
-        # 40 Hz: a rate the bridge keeps up with for arrays this large (RELIABLE, depth 10, so a
-        # faster burst could overwrite samples before the bridge takes them).
+        # 40 Hz: a rate the bridge keeps up with for arrays this large (the publisher's RELIABLE
+        # writer keeps the last 10, so a much faster burst could drop samples not yet acknowledged).
         pub.burst(160, 40)
         wait_received(own, primed + 160, timeout=20)
 
