@@ -36,12 +36,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from chedweb_bridge import codec
+from chedweb_bridge.history import History
+
 REPO = Path(__file__).resolve().parents[1]
 DIST = REPO / "web" / "dist"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 HOST = "robot-1"
-MAX_PART_BYTES = 60_000
 CORES = 4
 
 
@@ -87,74 +89,30 @@ def other_statuses(i: int, count: int) -> list[dict[str, Any]]:
             for k in range(count)]
 
 
-def numeric(values: dict[str, str]) -> dict[str, float]:
-    out = {}
-    for k, v in values.items():
-        try:
-            x = float(v)
-        except ValueError:
-            continue
-        if math.isfinite(x):
-            out[k] = x
-    return out
-
-
-def snapshot_parts(samples: list[tuple[float, list[dict[str, Any]]]]) -> list[str]:
-    """The bridge's snapshot for these samples: per status its t/level/values columns, split by time
-    into chunks and packed into parts below 64 KiB, `latest` in the part with the newest sample."""
-    per_status: dict[tuple[str, str], dict[str, Any]] = {}
+def snapshot_parts(samples: list[tuple[float, list[dict[str, Any]]]], history_seconds: float) -> list[str]:
+    """The bridge's own snapshot for these samples: its History and codec, so the parts, their
+    split and their order are exactly what a browser connecting to the bridge would get."""
+    history = History(history_seconds)
     for t, statuses in samples:
-        for s in statuses:
-            key = (s["hardware_id"], s["name"])
-            col = per_status.setdefault(key, {"t": [], "level": [], "values": {}, "latest": None, "n": 0})
-            for k in numeric(s["values"]):
-                col["values"].setdefault(k, [None] * col["n"])
-            nums = numeric(s["values"])
-            for k, arr in col["values"].items():
-                arr.append(nums.get(k))
-            col["t"].append(t)
-            col["level"].append(s["level"])
-            col["latest"] = s
-            col["n"] += 1
-    chunks: list[str] = []
-    for (hw, name), col in per_status.items():
-        n = col["n"]
-        step = 200
-        for a in range(0, n, step):
-            b = min(n, a + step)
-            entry: dict[str, Any] = {"name": name, "hardware_id": hw, "t": col["t"][a:b],
-                                     "level": col["level"][a:b],
-                                     "values": {k: v[a:b] for k, v in col["values"].items()}}
-            if b == n:
-                entry["latest"] = col["latest"]
-            chunks.append(json.dumps(entry, separators=(",", ":")))
-    groups: list[list[str]] = [[]]
-    size = 0
-    for c in chunks:
-        if groups[-1] and size + len(c) > MAX_PART_BYTES:
-            groups.append([])
-            size = 0
-        groups[-1].append(c)
-        size += len(c) + 1
-    total = len(groups)
-    return [f'{{"type":"snapshot","part":{p},"parts":{total},"statuses":[{",".join(g)}]}}'
-            for p, g in enumerate(groups)]
+        history.add(t, statuses)
+    return codec.encode_snapshot(history.series())
 
 
 def hello(history_seconds: float) -> str:
-    return json.dumps({"type": "hello", "protocol": 1, "hostname": HOST, "version": "bench",
-                       "topics": ["/diagnostics"], "history_seconds": history_seconds, "seq": 0})
+    return codec.hello(HOST, "bench", ["/diagnostics"], history_seconds, 0)
 
 
 def diagnostics(seq: int, stamp: float, statuses: list[dict[str, Any]]) -> str:
-    return json.dumps({"type": "diagnostics", "seq": seq, "topic": "/diagnostics", "stamp": stamp,
-                       "statuses": statuses}, separators=(",", ":"))
+    """One live array as the bridge encodes it: one message, as these arrays are far below the
+    size at which the bridge would split one."""
+    (text,) = codec.encode_diagnostics(seq, "/diagnostics", stamp, statuses)
+    return text
 
 
 def scenario_1hz_hour(live: int) -> tuple[list[str], list[str], int]:
     t0 = time.time() - 3600
     history = [(t0 + i, system_metrics_statuses(i)) for i in range(3600)]
-    setup = [hello(3600), *snapshot_parts(history)]
+    setup = [hello(3600), *snapshot_parts(history, 3600)]
     msgs = [diagnostics(i + 1, t0 + 3600 + i, system_metrics_statuses(3600 + i)) for i in range(live)]
     return setup, msgs, 3600
 
@@ -163,7 +121,7 @@ def scenario_10hz_50(live: int) -> tuple[list[str], list[str], int]:
     others = 50 - 6
     t0 = time.time() - 300
     history = [(t0 + i / 10, system_metrics_statuses(i) + other_statuses(i, others)) for i in range(3000)]
-    setup = [hello(3600), *snapshot_parts(history)]
+    setup = [hello(3600), *snapshot_parts(history, 3600)]
     msgs = [diagnostics(i + 1, t0 + 300 + i / 10,
                         system_metrics_statuses(3000 + i) + other_statuses(3000 + i, others))
             for i in range(live)]
