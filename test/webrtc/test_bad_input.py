@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
@@ -23,12 +22,8 @@ TOKEN = "s3cret-token"
 @pytest.fixture(scope="module")
 def strict_bridge(publisher: PublisherProcess) -> Iterator[Bridge]:
     b = Bridge("webrtc_bridge-strict", {"max_peers": 2, "auth_token": TOKEN})
-    # The publisher already runs: wait until DDS has matched it with this second bridge, or the
-    # first messages of a test could be published before the match and never reach it.
-    deadline = time.monotonic() + 20
-    while b.health()["messages_received"] == 0:
-        assert time.monotonic() < deadline, "strict bridge never received from the publisher"
-        publisher.burst(1, 10)
+    # The publisher already runs, matched with the module's bridge: match it with this one too.
+    b.take_from(publisher, timeout=20)
     yield b
     assert b.stop() == 0, b.node.output()
 

@@ -20,13 +20,6 @@ from test.helpers.webrtc_client import BridgeClient, Received, live_indices
 pytestmark = [pytest.mark.webrtc, pytest.mark.ros, pytest.mark.timeout(120)]
 
 
-def wait_received(bridge: Bridge, at_least: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while bridge.health()["messages_received"] < at_least:
-        assert time.monotonic() < deadline, bridge.health()
-        time.sleep(0.05)
-
-
 def has_indices(wanted: list[int]) -> Callable[[list[Received]], bool]:
     return lambda msgs: set(wanted) <= set(live_indices(msgs))
 
@@ -35,7 +28,7 @@ def test_hello_then_snapshot_with_earlier_data_then_live_within_1s(
         bridge: Bridge, publisher: PublisherProcess) -> None:
     before = bridge.health()["messages_received"]
     earlier_last = publisher.burst(5, 50)
-    wait_received(bridge, before + 5)
+    bridge.wait_messages(before + 5, timeout=10)
 
     async def run() -> list[Received]:
         client = BridgeClient(bridge.url)
@@ -245,7 +238,7 @@ def test_no_live_message_lost_after_a_large_snapshot() -> None:
         # 40 Hz: a rate the bridge keeps up with for arrays this large (the publisher's RELIABLE
         # writer keeps the last 10, so a much faster burst could drop samples not yet acknowledged).
         pub.burst(160, 40)
-        wait_received(own, primed + 160, timeout=20)
+        own.wait_messages(primed + 160, timeout=20)
 
         async def run() -> tuple[BridgeClient, int]:
             client = BridgeClient(own.url)
