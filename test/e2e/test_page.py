@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from test.e2e.nodes import start_system_metrics
 from test.helpers.bridge_proc import Bridge
+from test.helpers.metrics_proc import start_system_metrics
 from test.helpers.procs import ARTIFACTS, NodeProcess
 from test.helpers.ros_publisher import PublisherProcess
 

@@ -24,16 +24,12 @@ from rclpy.parameter import AllowableParameterValue, Parameter, parameter_value_
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from chedweb_ros.status import ERROR, TASKS
+from test.helpers.metrics_proc import QUIET_THRESHOLDS
 from test.helpers.procs import REPO, NodeProcess, executable, ros_args
 
 pytestmark = [pytest.mark.ros, pytest.mark.timeout(120)]
 
 CONFIG = str(REPO / "config" / "chedweb.yaml")
-# Thresholds no machine reaches, for tests that must not see a level raised by a busy CI box.
-CALM = {"cpu_warn_percent": 1000.0, "cpu_error_percent": 1000.0,
-        "memory_warn_percent": 1000.0, "memory_error_percent": 1000.0,
-        "disk_warn_percent": 1000.0, "disk_error_percent": 1000.0,
-        "temperature_warn_celsius": 1000.0, "temperature_error_celsius": 1000.0}
 
 
 @dataclass
@@ -214,7 +210,7 @@ def test_bad_values_are_refused_and_publishing_goes_on(client: Client, started: 
 
 def test_failed_probe_fails_only_its_task(client: Client, started: list[NodeProcess]) -> None:
     name = unique_name()
-    start(started, name=name, params={**CALM, "disk_paths": ["/", "/no/such/mount"]},
+    start(started, name=name, params={**QUIET_THRESHOLDS, "disk_paths": ["/", "/no/such/mount"]},
           log="system_metrics_probe")
     client.wait_first(name)
     client.spin_for(1.5)
@@ -298,6 +294,7 @@ def test_keeps_publishing_with_sim_time_and_no_clock(client: Client, started: li
     """use_sim_time with no /clock publisher (a paused or not yet started simulation): the node
     samples on the steady clock, so it goes on publishing instead of leaving every status stale."""
     name = unique_name()
-    start(started, name=name, params={"use_sim_time": True, "period": 0.2, **CALM}, log="system_metrics_sim")
+    start(started, name=name, params={"use_sim_time": True, "period": 0.2, **QUIET_THRESHOLDS},
+          log="system_metrics_sim")
     client.wait_first(name)
     assert rate_over(client, name, 2.0) >= 7

@@ -1,6 +1,7 @@
-"""The system_metrics node the browser tests run against, as its own process: sampling fast, with
-thresholds no test machine reaches (so its statuses stay OK and the banner only ever shows what a
-test published). The bridge process is test.helpers.bridge_proc.Bridge."""
+"""The system_metrics node as its own process, sampling fast, with thresholds no test machine
+reaches: its statuses stay OK however busy a CI machine is, so the browser tests' banner only ever
+shows what a test published. QUIET_THRESHOLDS also serves the ROS tests that start the node their
+own way. The bridge process is test.helpers.bridge_proc.Bridge."""
 
 from __future__ import annotations
 
