@@ -5,7 +5,8 @@ import type { StatusEntry, Store } from "./store";
 export const TASKS = ["CPU", "Memory", "Temperature", "Disk", "Network", "Processes"] as const;
 export type Task = (typeof TASKS)[number];
 
-const TASK_RE = /^(.*): (CPU|Memory|Temperature|Disk|Network|Processes)$/;
+// The task names are plain words: no regular-expression escaping needed.
+const TASK_RE = new RegExp(`^(.*): (${TASKS.join("|")})$`);
 
 /** The system_metrics task of a status name ("<node>: CPU" -> "CPU"), whatever the node is called. */
 export function taskOf(name: string): Task | undefined {
