@@ -17,7 +17,7 @@ export function taskOf(name: string): Task | undefined {
 /** Machines (hardware_ids) that publish system_metrics statuses, sorted. */
 export function machines(store: Store): string[] {
   const ids = new Set<string>();
-  for (const e of store.entries.values()) if (taskOf(e.name) !== undefined) ids.add(e.hardwareId);
+  for (const e of store.entries.values()) if (e.task !== undefined) ids.add(e.hardwareId);
   return [...ids].sort();
 }
 
@@ -25,9 +25,8 @@ export function machines(store: Store): string[] {
 export function machineStatuses(store: Store, hardwareId: string): Partial<Record<Task, StatusEntry>> {
   const out: Partial<Record<Task, StatusEntry>> = {};
   for (const e of store.entries.values()) {
-    if (e.hardwareId !== hardwareId) continue;
-    const task = taskOf(e.name);
-    if (task !== undefined && out[task] === undefined) out[task] = e;
+    if (e.hardwareId !== hardwareId || e.task === undefined) continue;
+    if (out[e.task] === undefined) out[e.task] = e;
   }
   return out;
 }

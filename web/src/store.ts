@@ -2,6 +2,7 @@
 // the message counters, and sequence-gap accounting. Pure: the clock is passed in, no DOM.
 import type { Diagnostics, Hello, Snapshot, SnapshotStatus, Status } from "./protocol";
 import { StatusHistory } from "./ring";
+import { taskOf, type Task } from "./metrics";
 
 /** A status not updated for this long is shown as stale. */
 export const STALE_AFTER_MS = 5000;
@@ -10,6 +11,8 @@ export interface StatusEntry {
   readonly key: string;
   readonly name: string;
   readonly hardwareId: string;
+  /** Its system_metrics task, if any: read from the name once, since the name never changes. */
+  readonly task: Task | undefined;
   latest: Status | undefined;
   /** Page clock (ms) when this status was last updated. */
   updatedMs: number;
@@ -223,6 +226,7 @@ export class Store {
         key,
         name,
         hardwareId,
+        task: taskOf(name),
         latest: undefined,
         updatedMs: nowMs,
         history: new StatusHistory(this.windowSeconds),
