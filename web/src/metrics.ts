@@ -153,16 +153,21 @@ function sameTimes(a: Float64Array, b: Float64Array): boolean {
  * sorted (the ring guarantees it), so this is a k-way merge, linear in the samples in view.
  */
 export function joinSeries(specs: SeriesSpec[], from: number): Table {
+  // One window search and one copy of the time column per status, however many of its keys
+  // are charted: series of the same status share that copy.
+  const windows = new Map<StatusEntry, { start: number; t: Float64Array }>();
   const parts = specs.map((s) => {
-    const start = s.entry.history.lowerBound(from);
-    return { t: s.entry.history.timesFrom(start), v: s.entry.history.valuesFrom(s.key, start) };
+    let w = windows.get(s.entry);
+    if (w === undefined) {
+      const start = s.entry.history.lowerBound(from);
+      windows.set(s.entry, (w = { start, t: s.entry.history.timesFrom(start) }));
+    }
+    return { t: w.t, v: s.entry.history.valuesFrom(s.key, w.start) };
   });
   // Fast path: the series share one time column (they read the same status, or statuses that
   // came in the same DiagnosticArray, as system_metrics publishes them).
   const first = parts[0];
-  const shared =
-    first !== undefined &&
-    (specs.every((s) => s.entry === specs[0]?.entry) || parts.every((p) => sameTimes(p.t, first.t)));
+  const shared = first !== undefined && parts.every((p) => p.t === first.t || sameTimes(p.t, first.t));
   if (shared) {
     return {
       labels: specs.map((s) => s.label),
