@@ -19,6 +19,7 @@ import { Timings } from "./timings";
 import { formatValue, levelClass, levelName } from "./format";
 import { ChartView } from "./ui/chart";
 import { StatusTable } from "./ui/table";
+import { setText } from "./ui/dom";
 import type { LinkState } from "./connection";
 
 export const RANGES_SECONDS = [60, 300, 900, 3600] as const;
@@ -30,10 +31,6 @@ function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
   if (el === null) throw new Error(`page element #${id} missing`);
   return el as T;
-}
-
-function setText(el: HTMLElement, text: string): void {
-  if (el.textContent !== text) el.textContent = text;
 }
 
 export interface Stats {

@@ -3,6 +3,7 @@
 import type { Status } from "../protocol";
 import { type StatusEntry, type Store, isStale } from "../store";
 import { formatAge, levelClass, levelName } from "../format";
+import { setText } from "./dom";
 
 interface Row {
   entry: StatusEntry;
@@ -22,10 +23,6 @@ function td(text = "", cls = ""): HTMLTableCellElement {
   cell.textContent = text;
   if (cls) cell.className = cls;
   return cell;
-}
-
-function setText(el: HTMLElement, text: string): void {
-  if (el.textContent !== text) el.textContent = text;
 }
 
 function setData(el: HTMLElement, key: string, value: string): void {
