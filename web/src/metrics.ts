@@ -1,5 +1,6 @@
 // Reading system_metrics statuses (names and keys fixed by docs/protocol.md) for one machine:
 // the current values for the cards, and the aligned series for the charts and the CSV export.
+import { parseNumber } from "./protocol";
 import type { StatusEntry, Store } from "./store";
 
 export const TASKS = ["CPU", "Memory", "Temperature", "Disk", "Network", "Processes"] as const;
@@ -32,10 +33,7 @@ export function machineStatuses(store: Store, hardwareId: string): Partial<Recor
 }
 
 function num(values: Record<string, string> | undefined, key: string): number | undefined {
-  const text = values?.[key];
-  if (text === undefined || text.trim() === "") return undefined;
-  const v = Number(text);
-  return Number.isFinite(v) ? v : undefined;
+  return parseNumber(values?.[key]);
 }
 
 /** Temperature reading keys: "<sensor> <label> degC", not the high/critical thresholds. */

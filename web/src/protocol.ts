@@ -16,6 +16,16 @@ export const statusSchema = z.object({
 });
 export type Status = z.infer<typeof statusSchema>;
 
+/**
+ * A status value (a KeyValue string) read as a number: undefined unless it parses as a finite
+ * number. Blank text is no number (Number("") would be 0).
+ */
+export function parseNumber(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === "") return undefined;
+  const v = Number(text);
+  return Number.isFinite(v) ? v : undefined;
+}
+
 export const helloSchema = z.object({
   type: z.literal("hello"),
   protocol: z.number().int(),

@@ -1,6 +1,6 @@
 // Everything the page knows: every status seen (latest value, history, when it was last updated),
 // the message counters, and sequence-gap accounting. Pure: the clock is passed in, no DOM.
-import type { Diagnostics, Hello, Snapshot, SnapshotStatus, Status } from "./protocol";
+import { parseNumber, type Diagnostics, type Hello, type Snapshot, type SnapshotStatus, type Status } from "./protocol";
 import { StatusHistory } from "./ring";
 import { taskOf, type Task } from "./metrics";
 
@@ -44,9 +44,8 @@ export function isStale(entry: StatusEntry, nowMs: number): boolean {
 export function numericValues(values: Record<string, string>): Map<string, number> {
   const out = new Map<string, number>();
   for (const [key, text] of Object.entries(values)) {
-    if (text.trim() === "") continue;
-    const v = Number(text);
-    if (Number.isFinite(v)) out.set(key, v);
+    const v = parseNumber(text);
+    if (v !== undefined) out.set(key, v);
   }
   return out;
 }
