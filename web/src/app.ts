@@ -13,6 +13,8 @@ import {
   processes,
   type ChartId,
   type ChartSpec,
+  type SeriesSpec,
+  type Table,
 } from "./metrics";
 import { toCsv } from "./csv";
 import { Timings } from "./timings";
@@ -26,6 +28,18 @@ export const RANGES_SECONDS = [60, 300, 900, 3600] as const;
 /** Narrowest x axis, so the first few samples do not fill the whole width. */
 const MIN_SPAN_SECONDS = 30;
 const CHART_IDS: readonly ChartId[] = ["cpu-memory", "cores", "network", "temperature"];
+
+/** The charts' x range (see App.chartWindow). */
+interface ChartWindow {
+  from: number;
+  left: number;
+  to: number;
+}
+
+/** The series' samples from the window's start, or no rows when there is no window (no samples). */
+function tableInView(series: SeriesSpec[], w: ChartWindow | undefined): Table {
+  return w ? joinSeries(series, w.from) : emptyTable(series.map((s) => s.label));
+}
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -224,9 +238,7 @@ export class App {
   csv(): string {
     const specs = chartSpecs(this.store, this.machine);
     const w = this.chartWindow(specs);
-    return toCsv(
-      specs.map((spec) => (w ? joinSeries(spec.series, w.from) : emptyTable(spec.series.map((s) => s.label)))),
-    );
+    return toCsv(specs.map((spec) => tableInView(spec.series, w)));
   }
 
   private downloadCsv(): void {
@@ -291,7 +303,7 @@ export class App {
   }
 
   /** The x range of every chart: the time window, clipped to the history held. */
-  private chartWindow(specs: ChartSpec[]): { from: number; left: number; to: number } | undefined {
+  private chartWindow(specs: ChartSpec[]): ChartWindow | undefined {
     const to = newestTime(this.store, this.machine);
     if (!Number.isFinite(to)) return undefined;
     const from = to - this.rangeSeconds;
@@ -326,9 +338,7 @@ export class App {
       const view = this.charts.get(id);
       if (spec !== undefined && view !== undefined) {
         const w = this.chartWindow(specs);
-        const labels = spec.series.map((s) => s.label);
-        if (w === undefined) view.update(emptyTable(labels), 0, 1);
-        else view.update(joinSeries(spec.series, w.from), w.left, w.to);
+        view.update(tableInView(spec.series, w), w?.left ?? 0, w?.to ?? 1);
       }
     }
     if (this.chartsDirty.size === 0) return;
