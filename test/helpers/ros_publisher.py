@@ -31,6 +31,8 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
+from test.helpers.procs import REPO, stop_process
+
 LEVELS = (DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR, DiagnosticStatus.STALE)
 
 
@@ -148,7 +150,7 @@ class PublisherProcess:
                "--wait-subscribers", str(wait_subscribers), *extra_args]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-                                     cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+                                     cwd=REPO)
         try:
             self._expect("ready", 40)
         except AssertionError:
@@ -189,12 +191,7 @@ class PublisherProcess:
                 self.proc.stdin.close()
                 self.proc.wait(10)
             except (OSError, subprocess.TimeoutExpired):
-                self.proc.send_signal(signal.SIGINT)
-                try:
-                    self.proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+                stop_process(self.proc, signal.SIGINT, timeout=5)
 
 
 if __name__ == "__main__":
