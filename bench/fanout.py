@@ -23,7 +23,8 @@ import sys
 import time
 from collections.abc import Sequence
 
-from bench.latency import Publisher, Window, latencies_ms, percentile, rss_mib, seq_gaps
+from bench.latency import Window, latencies_ms, seq_gaps, start_publisher
+from bench.procstat import percentile, rss_mib
 from test.helpers.bridge_proc import Bridge
 from test.helpers.webrtc_client import BridgeClient
 
@@ -31,7 +32,7 @@ COUNTS = (1, 10, 25, 50)
 
 
 async def run(bridge: Bridge, seconds: float) -> None:
-    publisher = await asyncio.to_thread(Publisher, 10.0)
+    publisher = await asyncio.to_thread(start_publisher, 10.0)
     clients: list[BridgeClient] = []
     try:
         await asyncio.sleep(2.0)
@@ -114,7 +115,7 @@ async (n) => {
 def run_browser(bridge: Bridge, seconds: float) -> None:
     from playwright.sync_api import sync_playwright
 
-    publisher = Publisher(10.0)
+    publisher = start_publisher(10.0)
     args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync"]
     try:

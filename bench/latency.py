@@ -13,62 +13,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
+from bench.procstat import cpu_seconds, percentile, rss_mib
 from test.helpers.bridge_proc import Bridge
+from test.helpers.procs import NodeProcess
 from test.helpers.webrtc_client import BridgeClient, Received
 
-REPO = Path(__file__).resolve().parents[1]
-_TICKS = os.sysconf("SC_CLK_TCK")
 
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def percentile(values: Sequence[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-class Publisher:
-    """test/helpers/ros_publisher.py free-running in its own process."""
-
-    def __init__(self, rate: float, statuses: int = 20) -> None:
-        cmd = [sys.executable, "-m", "test.helpers.ros_publisher", "--rate", str(rate), "--statuses",
-               str(statuses), "--wait-subscribers", "1", "--name-prefix", "bench"]
-        self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, text=True,
-                                     env=dict(os.environ, PYTHONUNBUFFERED="1"))
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline().strip()
-        if line != "ready":
-            raise RuntimeError(f"publisher did not start: {line!r}")
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+def start_publisher(rate: float, statuses: int = 20) -> NodeProcess:
+    """test/helpers/ros_publisher.py free-running in its own process, once it has a subscriber."""
+    publisher = NodeProcess([sys.executable, "-m", "test.helpers.ros_publisher", "--rate", str(rate),
+                             "--statuses", str(statuses), "--wait-subscribers", "1",
+                             "--name-prefix", "bench"], "bench-publisher")
+    try:
+        publisher.wait_for_output("ready", timeout=40)
+    except AssertionError:
+        publisher.stop()
+        raise
+    return publisher
 
 
 @dataclass
@@ -98,7 +64,7 @@ def seq_gaps(messages: Sequence[Received], since: float) -> int:
 async def measure_one(bridge: Bridge, rate: float, seconds: float) -> str:
     client = BridgeClient(bridge.url)
     await client.connect()
-    publisher = await asyncio.to_thread(Publisher, rate)
+    publisher = await asyncio.to_thread(start_publisher, rate)
     try:
         await asyncio.sleep(min(2.0, seconds / 4))  # warm-up: DDS matching, first messages
         window = Window(bridge.pid)

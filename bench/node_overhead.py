@@ -13,30 +13,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
-REPO = Path(__file__).resolve().parents[1]
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS
-
-
-def status_kib(pid: int, key: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    return 0
+from bench.procstat import TICKS, cpu_seconds, status_kib
+from test.helpers.procs import REPO, NodeProcess, executable, ros_args
 
 
 def main() -> int:
@@ -49,11 +34,11 @@ def main() -> int:
     args = parser.parse_args()
     window = args.seconds or (15.0 if args.quick else 60.0)
 
-    exe = str(Path(sys.executable).parent / "system_metrics")
-    cmd = [exe, "--ros-args", "--params-file", str(REPO / "config" / "chedweb.yaml")]
-    if args.process_period:
-        cmd += ["-p", f"process_period:={args.process_period}"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    overrides = {"process_period": args.process_period} if args.process_period else {}
+    metrics = NodeProcess([executable("system_metrics"),
+                           *ros_args(overrides, params_file=str(REPO / "config" / "chedweb.yaml"))],
+                          "bench-system_metrics")
+    proc = metrics.proc
     rclpy.init()
     node = rclpy.create_node("bench_node_overhead")
     received: list[float] = []
@@ -76,16 +61,12 @@ def main() -> int:
               f"over {t1 - t0:.0f} s ({n1 - n0} arrays received, "
               f"{len(os.listdir('/proc'))} /proc entries, {os.cpu_count()} cores):")
         print(f"  CPU  {share:.2f} % of one core   ({cpu1 - cpu0:.2f} s of CPU; target < 0.5 %; "
-              f"clock tick {1000 / _TICKS:.0f} ms, so +-{100 / _TICKS / (t1 - t0):.2f} points)")
+              f"clock tick {1000 / TICKS:.0f} ms, so +-{100 / TICKS / (t1 - t0):.2f} points)")
         print(f"  RSS  {rss:.1f} MiB now, {hwm:.1f} MiB peak   (target < 80 MB)")
     finally:
         node.destroy_node()
         rclpy.try_shutdown()
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        metrics.stop()
     return 0
 
 

@@ -24,6 +24,7 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.parameter import Parameter
 
+from bench.procstat import percentile
 from chedweb_ros import sampling
 from chedweb_ros.metrics_node import SystemMetricsNode
 from chedweb_ros.status import Thresholds, build_statuses
@@ -44,11 +45,6 @@ try:
 except BaseException:
     pass
 """
-
-
-def percentile(values: Sequence[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 PAUSE = 0.05
