@@ -77,6 +77,16 @@ class Bridge:
         raise AssertionError(f"bridge received fewer than {count} messages in {timeout} s:\n"
                              f"{self.node.output()}")
 
+    def wait_peers(self, at_most: int = 0, timeout: float = 10.0, interval: float = 0.1) -> int:
+        """Waits until at most `at_most` peers remain (closes are asynchronous) or `timeout`
+        passes; returns the count then, for the caller to assert on."""
+        deadline = time.monotonic() + timeout
+        peers = int(self.health()["peers"])
+        while peers > at_most and time.monotonic() < deadline:
+            time.sleep(interval)
+            peers = int(self.health()["peers"])
+        return peers
+
     def take_from(self, pub: PublisherProcess, timeout: float = 30.0) -> int:
         """Publishes one message at a time from `pub` until this bridge has received one; returns
         `messages_received` then. From that point both ends have matched each other, so a burst

@@ -75,19 +75,17 @@ def ws_url(base: str, token: str | None = None) -> str:
 
 class BridgeClient:
     def __init__(self, base_url: str, token: str | None = None, origin: str | None = "same",
-                 label: str = "chedweb", mdns_candidate: bool = False) -> None:
+                 mdns_candidate: bool = False) -> None:
         self.base_url = base_url
         self.token = token
         parts = urlsplit(base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}" if origin == "same" else origin
-        self.label = label
         # Also trickle a Chromium-style mDNS host candidate, as Chromium does before the real ones.
         self.mdns_candidate = mdns_candidate
         self.ws: BrowserLikeSocket | None = None
         self.pc: RTCPeerConnection | None = None
         self.channel: RTCDataChannel | None = None
         self.messages: list[Received] = []
-        self.on_message: Callable[[Received], None] | None = None
         self._arrived = asyncio.Event()
         self._open = asyncio.Event()
 
@@ -128,7 +126,7 @@ class BridgeClient:
     async def _connect(self) -> None:
         await self.open_socket()
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.channel = self.pc.createDataChannel(self.label)
+        self.channel = self.pc.createDataChannel("chedweb")  # the page's label (docs/protocol.md)
         self.channel.on("open", self._open.set)
         self.channel.on("message", self._on_message)
         await self.pc.setLocalDescription(await self.pc.createOffer())
@@ -152,8 +150,6 @@ class BridgeClient:
         text = data.decode() if isinstance(data, bytes) else data
         item = Received(now, json.loads(text), len(text.encode()))
         self.messages.append(item)
-        if self.on_message is not None:
-            self.on_message(item)
         self._arrived.set()
 
     def of_type(self, kind: str) -> list[Received]:

@@ -182,8 +182,7 @@ def test_beyond_max_peers(strict_bridge: Bridge, publisher: PublisherProcess) ->
         await expect_close(c, 1013)
         await c.close()
         await other.close()
-        while (await asyncio.to_thread(strict_bridge.health))["peers"] > 1:
-            await asyncio.sleep(0.05)
+        await asyncio.to_thread(strict_bridge.wait_peers, 1, float("inf"), 0.05)
     expect_refusal_is_harmless(strict_bridge, publisher, bad, token=TOKEN)
 
 

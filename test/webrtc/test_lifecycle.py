@@ -36,8 +36,7 @@ def test_200_connect_disconnect_cycles_leave_nothing_behind(bridge: Bridge) -> N
 
     def settle(threads_at_most: int | None = None) -> dict[str, int]:
         deadline = time.monotonic() + 15
-        while bridge.health()["peers"] and time.monotonic() < deadline:
-            time.sleep(0.1)
+        bridge.wait_peers(0, timeout=15)
         # Handler threads notice their closed socket within 0.2 s; give them a few seconds.
         status = bridge.proc_status()
         while threads_at_most is not None and status["Threads"] > threads_at_most \
@@ -141,25 +140,25 @@ def test_parameters_validated_at_runtime(bridge: Bridge) -> None:
     assert asyncio.run(outcome("same")) == "connected"
 
 
-def test_bad_startup_parameter_exits_1_with_reason() -> None:
-    node = NodeProcess([executable("webrtc_bridge"), *ros_args({"host": HOST, "port": 70000})],
-                       "webrtc_bridge-badparam")
+def exit_of_bridge(params: dict[str, object], log_name: str) -> tuple[int, str]:
+    """A bridge started with `params` that is expected to exit on its own: (exit code, output)."""
+    node = NodeProcess([executable("webrtc_bridge"), *ros_args(params)], log_name)
     try:
-        assert node.proc.wait(30) == 1
-        out = node.output()
+        code = node.proc.wait(30)
+        return code, node.output()
     finally:
         node.stop()
+
+
+def test_bad_startup_parameter_exits_1_with_reason() -> None:
+    code, out = exit_of_bridge({"host": HOST, "port": 70000}, "webrtc_bridge-badparam")
+    assert code == 1
     assert "parameter port: port must be 0..65535" in out and "Traceback" not in out
 
 
 def test_port_in_use_exits_1_with_reason(bridge: Bridge) -> None:
-    node = NodeProcess([executable("webrtc_bridge"), *ros_args({"host": HOST, "port": bridge.port})],
-                       "webrtc_bridge-portinuse")
-    try:
-        assert node.proc.wait(30) == 1
-        out = node.output()
-    finally:
-        node.stop()
+    code, out = exit_of_bridge({"host": HOST, "port": bridge.port}, "webrtc_bridge-portinuse")
+    assert code == 1
     assert f"cannot listen on {HOST}:{bridge.port}" in out and "Traceback" not in out
 
 
