@@ -116,9 +116,17 @@ export class StatusHistory {
     return this.copyColumn(col, from);
   }
 
+  /** Copies a column from index `from` to the end into a new array. */
   private copyColumn(col: Float64Array, from: number): Float64Array {
+    return this.copyInto(col, from, new Float64Array(Math.max(0, this.len - from)));
+  }
+
+  /**
+   * Copies a ring column's samples from index `from` to the end, oldest first, to the start of
+   * `out` (unrolling the ring: it may wrap past the end of the buffer).
+   */
+  private copyInto<A extends Float64Array | Uint8Array>(col: A, from: number, out: A): A {
     const n = Math.max(0, this.len - from);
-    const out = new Float64Array(n);
     const first = (this.start + from) % this.cap;
     const tail = Math.min(n, this.cap - first);
     out.set(col.subarray(first, first + tail), 0);
@@ -151,18 +159,10 @@ export class StatusHistory {
   /** Doubles the capacity, unrolling the ring so the oldest sample lands at index 0. */
   private grow(): void {
     const cap = Math.min(this.cap * 2, this.maxSamples);
-    const unroll = <A extends Float64Array | Uint8Array>(src: A, make: (n: number) => A): A => {
-      const out = make(cap);
-      const first = this.start;
-      const tail = Math.min(this.len, this.cap - first);
-      out.set(src.subarray(first, first + tail), 0);
-      if (tail < this.len) out.set(src.subarray(0, this.len - tail), tail);
-      return out;
-    };
-    this.t = unroll(this.t, (n) => new Float64Array(n));
-    this.lvl = unroll(this.lvl, (n) => new Uint8Array(n));
+    this.t = this.copyInto(this.t, 0, new Float64Array(cap));
+    this.lvl = this.copyInto(this.lvl, 0, new Uint8Array(cap));
     for (const [key, col] of this.cols) {
-      const grown = unroll(col, (n) => new Float64Array(n));
+      const grown = this.copyInto(col, 0, new Float64Array(cap));
       grown.fill(ABSENT, this.len);
       this.cols.set(key, grown);
     }
