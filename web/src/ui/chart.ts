@@ -29,7 +29,7 @@ export class ChartView {
     const signature = table.labels.join("\u0000");
     if (this.plot === undefined || signature !== this.signature) this.rebuild(table.labels, signature);
     // About one row per pixel column (each a bucket's min or max): what the canvas can show.
-    const drawn = decimate(table, this.plot?.width ?? this.width());
+    const drawn = decimate(table, this.plotWidth);
     const data: uPlot.AlignedData = [drawn.t, ...drawn.columns];
     this.plot?.setData(data, true);
     this.points = table.t.length;
