@@ -36,18 +36,13 @@ from chedweb_bridge.ice import parse_ice_servers
 from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.peers import PeerRegistry, StreamInfo
 from chedweb_bridge.signaling import Settings
+from chedweb_ros.ros_parameters import declare_with_default
 
 _TYPES = {
     "string": ParameterType.PARAMETER_STRING,
     "integer": ParameterType.PARAMETER_INTEGER,
     "double": ParameterType.PARAMETER_DOUBLE,
     "string_array": ParameterType.PARAMETER_STRING_ARRAY,
-}
-_PARAM_TYPES = {
-    "string": Parameter.Type.STRING,
-    "integer": Parameter.Type.INTEGER,
-    "double": Parameter.Type.DOUBLE,
-    "string_array": Parameter.Type.STRING_ARRAY,
 }
 
 
@@ -118,15 +113,7 @@ class WebRtcBridge(Node):
         for name, spec in params.SPECS.items():
             descriptor = ParameterDescriptor(name=name, type=_TYPES[spec.kind], description=spec.description,
                                              additional_constraints=spec.constraints)
-            if spec.kind == "string_array":
-                # An empty list's type cannot be inferred: declare typed, then set the default.
-                self.declare_parameter(name, _PARAM_TYPES[spec.kind], descriptor)
-                if self.get_parameter_or(name, None).value is None:
-                    default: list[str] = list(spec.default)  # type: ignore[call-overload]
-                    self.set_parameters([Parameter(name, Parameter.Type.STRING_ARRAY, default)])
-            else:
-                self.declare_parameter(name, spec.default, descriptor)
-            value = self.get_parameter(name).value
+            value = declare_with_default(self, name, spec.default, descriptor)
             reason = params.check(name, value)
             if reason is not None:
                 raise StartupError(f"parameter {name}: {reason}")

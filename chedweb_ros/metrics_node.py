@@ -17,12 +17,12 @@ import psutil
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.clock import Clock, ClockType
-from rclpy.exceptions import ParameterUninitializedException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from chedweb_ros import params
+from chedweb_ros.ros_parameters import declare_with_default
 from chedweb_ros.sampling import Counters, ProcessSource, default_process_source, sample_all
 from chedweb_ros.status import ERROR, TASKS, WARN, LevelChanges, build_statuses
 
@@ -70,22 +70,8 @@ class SystemMetricsNode(Node):
     # ------------------------------------------------------------ parameters
 
     def _declare_parameters(self) -> dict[str, object]:
-        values: dict[str, object] = {}
-        for spec in params.PARAMETERS:
-            if spec.kind == "string_array" and not spec.default:
-                # An empty list has no type a YAML file or rclpy could infer: declare the type.
-                self.declare_parameter(spec.name, Parameter.Type.STRING_ARRAY, _descriptor(spec))
-            else:
-                self.declare_parameter(spec.name, spec.default, _descriptor(spec))
-            try:
-                value = self.get_parameter(spec.name).value
-            except ParameterUninitializedException:
-                value = None
-            if value is None and spec.kind == "string_array":
-                # Declared by type only and not overridden (older rclpy returns None, newer raises).
-                value = list(spec.default)  # type: ignore[call-overload]
-            values[spec.name] = list(value) if isinstance(value, (list, tuple)) else value
-        return values
+        return {spec.name: declare_with_default(self, spec.name, spec.default, _descriptor(spec))
+                for spec in params.PARAMETERS}
 
     def _on_set_parameters(self, parameters: list[Parameter[Any]]) -> SetParametersResult:
         changes = [(p.name, p.value) for p in parameters if p.name in params.SPECS]

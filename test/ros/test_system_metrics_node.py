@@ -224,11 +224,12 @@ def test_failed_probe_fails_only_its_task(client: Client, started: list[NodeProc
 
 
 def test_list_parameters_change_at_runtime(client: Client, started: list[NodeProcess]) -> None:
-    """network_interfaces is declared without a value (empty: all but loopback) and can be set
-    later; disk_paths changes the Disk keys from the next array on."""
+    """network_interfaces defaults to an empty list (all but loopback), which reads [] through the
+    parameter service and can be set later; disk_paths changes the Disk keys from the next array on."""
     name = unique_name()
     start(started, name=name, params={"period": 0.3}, log="system_metrics_lists")
     client.wait_first(name)
+    assert client.get_parameter(name, "network_interfaces") == []
     keys = {kv.key for kv in by_task(client.arrays_from(name)[-1].msg, name)["Network"].values}
     assert not any(k.startswith("lo ") for k in keys), keys
     assert client.set_parameter(name, "network_interfaces", ["lo"]).successful
