@@ -1,13 +1,14 @@
 // The page: applies each DataChannel message to the store at once, and redraws on animation
 // frames (several messages in one frame cost one redraw; the charts are spread over frames, see
 // renderCharts).
-import { PROTOCOL_VERSION, classify } from "./protocol";
+import { PROTOCOL_VERSION, classify, type Status } from "./protocol";
 import { Store, isStale } from "./store";
 import {
   cards,
   chartSpecs,
   emptyTable,
   joinSeries,
+  machineStatuses,
   machines,
   newestTime,
   processes,
@@ -86,6 +87,8 @@ export class App {
   private chartsDirty = new Set<ChartId>();
   private chartDrawnAt = new Map<ChartId, number>();
   private chartTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The Processes status the processes table was last built from (null: not built yet). */
+  private shownProcesses: Status | undefined | null = null;
 
   constructor(private readonly now: () => number = () => Date.now()) {
     this.table = new StatusTable(byId<HTMLTableSectionElement>("status-body"));
@@ -371,8 +374,14 @@ export class App {
   }
 
   private renderProcesses(): void {
+    // The list is read from the Processes status's latest, which each update replaces with a new
+    // object: the same object (or still none) means the same list, so the frame has nothing to do.
+    const latest = machineStatuses(this.store, this.machine).Processes?.latest;
+    if (latest === this.shownProcesses) return;
+    this.shownProcesses = latest;
     const body = byId<HTMLTableSectionElement>("processes-body");
     const list = processes(this.store, this.machine);
+    // A new status may list the same processes: the rows are then left as they are.
     const signature = JSON.stringify(list);
     if (body.dataset["signature"] === signature) return;
     body.dataset["signature"] = signature;
