@@ -48,6 +48,12 @@ function byId<T extends HTMLElement>(id: string): T {
   return el as T;
 }
 
+interface CardElements {
+  card: HTMLElement;
+  label: HTMLElement;
+  value: HTMLElement;
+}
+
 export interface Stats {
   state: LinkState;
   detail: string;
@@ -89,6 +95,7 @@ export class App {
   private chartTimer: ReturnType<typeof setTimeout> | undefined;
   /** The Processes status the processes table was last built from (null: not built yet). */
   private shownProcesses: Status | undefined | null = null;
+  private cardElements = new Map<string, CardElements>();
 
   constructor(private readonly now: () => number = () => Date.now()) {
     this.table = new StatusTable(byId<HTMLTableSectionElement>("status-body"));
@@ -295,14 +302,29 @@ export class App {
 
   private renderCards(): void {
     for (const card of cards(this.store, this.machine)) {
-      const el = byId(`card-${card.id}`);
-      setText(el.querySelector(".label") as HTMLElement, card.label);
-      setText(el.querySelector(".value") as HTMLElement, formatValue(card.value, card.unit));
+      const { card: el, label, value } = this.cardElementsOf(card.id);
+      setText(label, card.label);
+      setText(value, formatValue(card.value, card.unit));
       const cls = `card ${levelClass(card.level)}`;
       if (el.className !== cls) el.className = cls;
       el.dataset["level"] = levelName(card.level);
       el.dataset["value"] = card.value === undefined ? "" : String(card.value);
     }
+  }
+
+  /** A card's elements, looked up once (the cards are static in index.html). */
+  private cardElementsOf(id: string): CardElements {
+    let c = this.cardElements.get(id);
+    if (c === undefined) {
+      const card = byId(`card-${id}`);
+      c = {
+        card,
+        label: card.querySelector(".label") as HTMLElement,
+        value: card.querySelector(".value") as HTMLElement,
+      };
+      this.cardElements.set(id, c);
+    }
+    return c;
   }
 
   /** The x range of every chart: the time window, clipped to the history held. */
