@@ -25,9 +25,9 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.parameter import Parameter
 
 from bench.procstat import percentile
-from chedweb_ros import sampling
+from chedweb_ros import params, sampling
 from chedweb_ros.metrics_node import SystemMetricsNode
-from chedweb_ros.status import Thresholds, build_statuses
+from chedweb_ros.status import build_statuses
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -117,9 +117,9 @@ def main() -> int:
                   timed(lambda: sampling.psutil_process_stats(ps), max(10, n // 3))))
         snap, _ = sampling.sample_all(ps, sampling.read_proc_stats, sampling.Counters(), time.monotonic(),
                                       disk_paths=paths, interfaces=(), top_n=5)
-        limits = Thresholds()
+        limits = params.config_from(params.defaults()).thresholds
         print(row("build statuses", timed(lambda: build_statuses(snap, limits, "system_metrics", "h"), n)))
-        msg = DiagnosticArray(status=build_statuses(snap, Thresholds(), "system_metrics", "h"))
+        msg = DiagnosticArray(status=build_statuses(snap, limits, "system_metrics", "h"))
         publisher = node._publisher
         print(row("publish", timed(lambda: publisher.publish(msg), n)))
     finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from chedweb_ros.status import Limit, Thresholds
 
@@ -81,13 +81,16 @@ def defaults() -> dict[str, object]:
 
 @dataclass(frozen=True)
 class MetricsConfig:
-    period: float = 1.0
-    hardware_id: str = ""
-    disk_paths: tuple[str, ...] = ("/",)
-    network_interfaces: tuple[str, ...] = ()
-    top_processes: int = 5
-    process_period: float = 5.0
-    thresholds: Thresholds = field(default_factory=Thresholds)
+    """The validated values in the types the node uses; built by config_from (the defaults live
+    in PARAMETERS only)."""
+
+    period: float
+    hardware_id: str
+    disk_paths: tuple[str, ...]
+    network_interfaces: tuple[str, ...]
+    top_processes: int
+    process_period: float
+    thresholds: Thresholds
 
 
 def _is_number(value: object) -> bool:

@@ -44,10 +44,12 @@ class Limit:
 
 @dataclass(frozen=True)
 class Thresholds:
-    cpu_percent: Limit = Limit(85.0, 95.0)
-    memory_percent: Limit = Limit(85.0, 95.0)
-    disk_percent: Limit = Limit(85.0, 95.0)
-    temperature_celsius: Limit = Limit(80.0, 90.0)
+    """One Limit per checked quantity; the defaults are the parameters' (chedweb_ros/params.py)."""
+
+    cpu_percent: Limit
+    memory_percent: Limit
+    disk_percent: Limit
+    temperature_celsius: Limit
 
 
 def worst(levels: Sequence[bytes]) -> bytes:

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from chedweb_ros import params
-from chedweb_ros.status import Limit
+from chedweb_ros.status import Limit, Thresholds
 from test.helpers.procs import REPO
 
 
@@ -20,7 +20,11 @@ def with_(**changes: object) -> dict[str, object]:
 def test_defaults_are_valid_and_typed() -> None:
     assert params.validate(params.defaults()) == []
     cfg = params.config_from(params.defaults())
-    assert cfg == params.MetricsConfig()
+    assert cfg == params.MetricsConfig(
+        period=1.0, hardware_id="", disk_paths=("/",), network_interfaces=(), top_processes=5,
+        process_period=5.0,
+        thresholds=Thresholds(cpu_percent=Limit(85.0, 95.0), memory_percent=Limit(85.0, 95.0),
+                              disk_percent=Limit(85.0, 95.0), temperature_celsius=Limit(80.0, 90.0)))
     assert cfg.thresholds.cpu_percent == Limit(85.0, 95.0)
     assert cfg.thresholds.temperature_celsius == Limit(80.0, 90.0)
 
