@@ -427,24 +427,23 @@ export class App {
 
   private renderBanner(now: number): void {
     const banner = byId("alert-banner");
-    const alerts = this.store.alerts();
+    const alerts = this.store.alerts().map((e) => ({ e, stale: isStale(e, now) }));
     const signature = alerts
-      .map((e) => `${e.latest?.level}|${e.hardwareId}|${e.name}|${e.latest?.message}|${isStale(e, now)}`)
+      .map(({ e, stale }) => `${e.latest?.level}|${e.hardwareId}|${e.name}|${e.latest?.message}|${stale}`)
       .join("\n");
     if (banner.dataset["signature"] === signature) return;
     banner.dataset["signature"] = signature;
     banner.hidden = alerts.length === 0;
-    banner.dataset["level"] = alerts.length ? levelName(alerts[0]?.latest?.level) : "";
+    banner.dataset["level"] = alerts.length ? levelName(alerts[0]?.e.latest?.level) : "";
     banner.replaceChildren(
-      ...alerts.map((e) => {
+      ...alerts.map(({ e, stale }) => {
+        const level = levelName(e.latest?.level);
         const item = document.createElement("div");
         item.className = `alert ${levelClass(e.latest?.level)}`;
         item.dataset["testid"] = "alert-item";
         item.dataset["name"] = e.name;
-        item.dataset["level"] = levelName(e.latest?.level);
-        const stale = isStale(e, now) ? " (stale)" : "";
-        const level = levelName(e.latest?.level);
-        item.textContent = `${level} ${e.name} [${e.hardwareId}]: ${e.latest?.message ?? ""}${stale}`;
+        item.dataset["level"] = level;
+        item.textContent = `${level} ${e.name} [${e.hardwareId}]: ${e.latest?.message ?? ""}${stale ? " (stale)" : ""}`;
         return item;
       }),
     );
