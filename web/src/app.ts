@@ -25,7 +25,6 @@ import { StatusTable } from "./ui/table";
 import { setText } from "./ui/dom";
 import type { LinkState } from "./connection";
 
-export const RANGES_SECONDS = [60, 300, 900, 3600] as const;
 /** Narrowest x axis, so the first few samples do not fill the whole width. */
 const MIN_SPAN_SECONDS = 30;
 const CHART_IDS: readonly ChartId[] = ["cpu-memory", "cores", "network", "temperature"];

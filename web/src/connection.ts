@@ -49,10 +49,6 @@ export class Link {
     private readonly events: LinkEvents,
   ) {}
 
-  get state(): LinkState {
-    return this.current;
-  }
-
   connect(): void {
     this.stopTimers();
     this.teardown();

@@ -5,7 +5,7 @@ import "./style.css";
 import { App, type Stats } from "./app";
 import { Link } from "./connection";
 
-export interface ChedwebHook {
+interface ChedwebHook {
   stats(): Stats;
   /** Runs one message through the DataChannel handler (validation included). */
   feed(data: unknown): void;

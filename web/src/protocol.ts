@@ -122,7 +122,6 @@ export function classify(raw: unknown): Classified {
 export const answerSchema = z.object({ type: z.literal("answer"), sdp: z.string() });
 export const signalErrorSchema = z.object({ type: z.literal("error"), message: z.string() });
 export const signalSchema = z.discriminatedUnion("type", [answerSchema, signalErrorSchema]);
-export type Signal = z.infer<typeof signalSchema>;
 
 // GET /config: ICE servers for the RTCPeerConnection.
 const iceServerSchema = z.object({
@@ -134,4 +133,3 @@ export const configSchema = z.object({
   protocol: z.number().int(),
   iceServers: z.array(iceServerSchema),
 });
-export type BridgeConfig = z.infer<typeof configSchema>;

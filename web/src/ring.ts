@@ -51,10 +51,6 @@ export class StatusHistory {
     return [...this.cols.keys()];
   }
 
-  hasKey(key: string): boolean {
-    return this.cols.has(key);
-  }
-
   /** Time of the i-th sample, oldest first. */
   timeAt(i: number): number {
     return this.t[(this.start + i) % this.cap] as number;

@@ -96,10 +96,6 @@ export class Store {
 
   constructor(private windowSeconds = 3600) {}
 
-  get historySeconds(): number {
-    return this.windowSeconds;
-  }
-
   countUnknown(type: string): void {
     this.counters.messages += 1;
     this.counters.unknown += 1;

@@ -27,11 +27,6 @@ export class Timings {
     return Array.from(this.buf.subarray(0, this.n));
   }
 
-  /** Nearest-rank percentile (p in 0..100), or null when empty. */
-  percentile(p: number): number | null {
-    return percentile(this.values(), p);
-  }
-
   summary(): { n: number; p50: number | null; p99: number | null; max: number | null } {
     const v = this.values();
     return { n: v.length, p50: percentile(v, 50), p99: percentile(v, 99), max: v.length ? Math.max(...v) : null };
