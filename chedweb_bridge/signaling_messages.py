@@ -13,7 +13,7 @@ from typing import Union
 
 from aiortc.sdp import candidate_from_sdp
 
-from chedweb_bridge.codec import dumps
+from chedweb_bridge.codec import dumps, utf8_len
 
 MAX_FRAME_BYTES = 64 * 1024
 MAX_FRAMES_PER_SECOND = 50
@@ -114,7 +114,7 @@ def error(message: str) -> str:
 
 
 def frame_size(frame: str | bytes) -> int:
-    return len(frame.encode("utf-8")) if isinstance(frame, str) else len(frame)
+    return utf8_len(frame) if isinstance(frame, str) else len(frame)
 
 
 class FrameRateLimit:
