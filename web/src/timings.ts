@@ -28,14 +28,19 @@ export class Timings {
   }
 
   summary(): { n: number; p50: number | null; p99: number | null; max: number | null } {
-    const v = this.values();
-    return { n: v.length, p50: percentile(v, 50), p99: percentile(v, 99), max: v.length ? Math.max(...v) : null };
+    const sorted = this.values().sort((a, b) => a - b);
+    return {
+      n: sorted.length,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      max: sorted[sorted.length - 1] ?? null,
+    };
   }
 }
 
-export function percentile(values: readonly number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
+/** Nearest-rank percentile (p in 0..100) of values sorted ascending, or null when empty. */
+function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] ?? null;
 }
