@@ -91,17 +91,24 @@ def test_cpu_chart_gains_points(page: Any, bridge: Bridge) -> None:
     assert len(lines) - 1 >= before
 
 
+def publish_one_until_shown(page: Any, level: int, prefix: str, selector: str) -> None:
+    """One array of one status `<prefix>: status 0` at `level`, from a publisher of its own that
+    stays until the page shows `selector`: a sample the bridge's reader dropped while discovery
+    was still under way is sent again only by a publisher that is still there."""
+    pub = PublisherProcess("--statuses", "1", "--levels", str(level), "--name-prefix", prefix)
+    try:
+        pub.burst(1)
+        page.wait_for_selector(selector, timeout=5000)
+    finally:
+        pub.stop()
+
+
 def test_warn_status_shows_in_table_and_banner_then_clears(page: Any, bridge: Bridge) -> None:
     page.goto(bridge.url)
     wait_state(page, "live")
     row = '[data-testid="status-row"][data-name="e2e_alert: status 0"]'
     alert = '[data-testid="alert-item"][data-name="e2e_alert: status 0"]'
-    warn = PublisherProcess("--statuses", "1", "--levels", "1", "--name-prefix", "e2e_alert")
-    try:
-        warn.burst(1)
-        page.wait_for_selector(f'{row}[data-level="WARN"]', timeout=5000)
-    finally:
-        warn.stop()
+    publish_one_until_shown(page, 1, "e2e_alert", f'{row}[data-level="WARN"]')
     page.wait_for_selector(alert, timeout=2000)
     banner = page.locator('[data-testid="alert-banner"]')
     assert banner.is_visible()
@@ -112,12 +119,7 @@ def test_warn_status_shows_in_table_and_banner_then_clears(page: Any, bridge: Br
     page.click(row)
     assert "pub index" in page.locator(f'{row} + [data-testid="status-values"]').inner_text()
 
-    ok = PublisherProcess("--statuses", "1", "--levels", "0", "--name-prefix", "e2e_alert")
-    try:
-        ok.burst(1)
-        page.wait_for_selector(f'{row}[data-level="OK"]', timeout=5000)
-    finally:
-        ok.stop()
+    publish_one_until_shown(page, 0, "e2e_alert", f'{row}[data-level="OK"]')
     page.wait_for_selector(alert, state="detached", timeout=2000)
     # No other status is WARN or ERROR (system_metrics runs with thresholds it never reaches).
     assert page.locator('[data-testid="alert-banner"]').is_hidden()
@@ -126,15 +128,8 @@ def test_warn_status_shows_in_table_and_banner_then_clears(page: Any, bridge: Br
 def test_stale_status_is_marked(page: Any, bridge: Bridge) -> None:
     page.goto(bridge.url)
     wait_state(page, "live")
-    pub = PublisherProcess("--statuses", "1", "--levels", "0", "--name-prefix", "e2e_stale")
     row = '[data-testid="status-row"][data-name="e2e_stale: status 0"]'
-    try:
-        pub.burst(1)
-        # Seen before the publisher goes: a sample the bridge's reader dropped while discovery was
-        # still under way is sent again only by a publisher that is still there.
-        page.wait_for_selector(f'{row}[data-stale="false"]', timeout=5000)
-    finally:
-        pub.stop()
+    publish_one_until_shown(page, 0, "e2e_stale", f'{row}[data-stale="false"]')
     # Not updated for 5 s: stale, while system_metrics statuses (every 0.5 s) are not.
     page.wait_for_selector(f'{row}[data-stale="true"]', timeout=8000)
     cpu_row = '[data-testid="status-row"][data-name="system_metrics: CPU"]'
