@@ -88,6 +88,7 @@ class BridgeClient:
         self.messages: list[Received] = []
         self._arrived = asyncio.Event()
         self._open = asyncio.Event()
+        self._hello = asyncio.Event()
 
     async def open_socket(self) -> BrowserLikeSocket:
         headers = {"Origin": self.origin} if self.origin else None
@@ -120,7 +121,11 @@ class BridgeClient:
         return obj
 
     async def connect(self, timeout: float = 15.0) -> None:
-        """Signal and wait until the DataChannel is open. Raises SignalingError on an `error`."""
+        """Signal and wait until `hello` arrives. Raises SignalingError on an `error`.
+
+        Not just until the channel is open: aiortc opens the offerer's end as soon as it sends
+        DCEP OPEN, before the bridge has the channel. From `hello` on, the bridge holds every
+        message it receives for this peer, so a test may publish as soon as this returns."""
         await asyncio.wait_for(self._connect(), timeout)
 
     async def _connect(self) -> None:
@@ -144,12 +149,15 @@ class BridgeClient:
             raise SignalingError(str(reply.get("message", reply)))
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
         await self._open.wait()
+        await self._hello.wait()
 
     def _on_message(self, data: str | bytes) -> None:
         now = time.time()
         text = data.decode() if isinstance(data, bytes) else data
         item = Received(now, json.loads(text), len(text.encode()))
         self.messages.append(item)
+        if item.msg.get("type") == "hello":
+            self._hello.set()
         self._arrived.set()
 
     def of_type(self, kind: str) -> list[Received]:
