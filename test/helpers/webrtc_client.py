@@ -37,6 +37,14 @@ class BrowserLikeSocket(AioClient):
         finally:
             self.host = hostname
 
+    async def _task(self) -> None:
+        # simple_websocket's handshake takes only the first event of the read that holds the
+        # 101: frames the server sent right behind it (a refusal's error and close, in one read
+        # on a busy machine) wait in wsproto's buffer, and the read loop below then meets the
+        # server's EOF and reports 1005 without them. Hand them over first, as a browser does.
+        self.connected = await self._handle_events()
+        await super()._task()
+
 
 class SignalingError(Exception):
     """The bridge answered with an `error` message (its text is the message) or closed."""
