@@ -228,18 +228,24 @@ def test_no_live_message_lost_after_a_large_snapshot() -> None:
     """A snapshot of several hundred KiB still sits in the peer's buffer when it is sent; the
     live messages that follow must not be taken for a slow browser's and skipped."""
     own = Bridge("webrtc_bridge-large-snapshot")
-    pub = PublisherProcess("--statuses", "20", "--extra-values", "30")
+    big = PublisherProcess("--statuses", "20", "--extra-values", "30", "--name-prefix", "big")
+    # Live data comes small (3 statuses, ~0.5 KiB), so that it costs the client almost nothing:
+    # a skipped message here can only come from the snapshot, not from a client that a busy
+    # machine keeps from reading 50 large arrays a second (which is backpressure working).
+    small = PublisherProcess("--name-prefix", "small")
     try:
-        primed = own.take_from(pub)  # the module's bridge also counts as pub's subscriber
+        primed = own.take_from(big)  # the module's bridge also counts as a subscriber of each
         # 40 Hz: a rate the bridge keeps up with for arrays this large (the publisher's RELIABLE
         # writer keeps the last 10, so a much faster burst could drop samples not yet acknowledged).
-        pub.burst(160, 40)
+        big.burst(160, 40)
         own.wait_messages(primed + 160, timeout=20)
+        own.take_from(small)
 
         async def run() -> tuple[BridgeClient, int]:
             client = BridgeClient(own.url)
-            # Publishing goes on while the client connects and takes the snapshot in.
-            live = asyncio.ensure_future(asyncio.to_thread(pub.burst, 100, 50))
+            # Publishing goes on while the client connects and takes the snapshot in: held
+            # messages, then live ones, follow the snapshot's last part at once.
+            live = asyncio.ensure_future(asyncio.to_thread(small.burst, 100, 50))
             await client.connect()
             last = await live
             await client.wait_for(lambda ms: last in live_indices(ms), timeout=20)
@@ -255,5 +261,6 @@ def test_no_live_message_lost_after_a_large_snapshot() -> None:
         assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "gap in live messages"
         assert own.health()["drops"] == 0
     finally:
-        pub.stop()
+        small.stop()
+        big.stop()
         own.stop()
