@@ -87,6 +87,8 @@ def test_hello_then_snapshot_with_earlier_data_then_live_within_1s(
 
 
 def test_five_clients_all_receive_every_message(bridge: Bridge, publisher: PublisherProcess) -> None:
+    drops_before = bridge.health()["drops"]  # the module's bridge: other tests' peers count too
+
     async def run() -> list[BridgeClient]:
         clients = [BridgeClient(bridge.url) for _ in range(5)]
         await asyncio.gather(*(c.connect() for c in clients))
@@ -101,7 +103,7 @@ def test_five_clients_all_receive_every_message(bridge: Bridge, publisher: Publi
         assert indices == sorted(indices) and len(indices) == len(set(indices))
         seqs = [m.msg["seq"] for m in client.of_type("diagnostics")]
         assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # no gap
-    assert bridge.health()["drops"] == 0
+    assert bridge.health()["drops"] == drops_before
 
 
 def test_frozen_client_does_not_delay_the_others(bridge: Bridge) -> None:
