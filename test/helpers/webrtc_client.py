@@ -40,8 +40,8 @@ class BrowserLikeSocket(AioClient):
     async def _task(self) -> None:
         # simple_websocket's handshake takes only the first event of the read that holds the
         # 101: frames the server sent right behind it (a refusal's error and close, in one read
-        # on a busy machine) wait in wsproto's buffer, and the read loop below then meets the
-        # server's EOF and reports 1005 without them. Hand them over first, as a browser does.
+        # on a busy machine) wait in wsproto's buffer, and its read loop then meets the server's
+        # EOF and reports 1005 without them. Hand them over first, as a browser does.
         self.connected = await self._handle_events()
         await super()._task()
 
@@ -131,9 +131,10 @@ class BridgeClient:
     async def connect(self, timeout: float = 15.0) -> None:
         """Signal and wait until `hello` arrives. Raises SignalingError on an `error`.
 
-        Not just until the channel is open: aiortc opens the offerer's end as soon as it sends
-        DCEP OPEN, before the bridge has the channel. From `hello` on, the bridge holds every
-        message it receives for this peer, so a test may publish as soon as this returns."""
+        Not just until the channel is open: aiortc opens the offerer's end when the DCEP ACK
+        arrives, and the bridge's aiortc sends that ACK before it hands the channel to the
+        bridge. From `hello` on, the bridge holds every message it receives for this peer, so a
+        test may publish as soon as this returns."""
         await asyncio.wait_for(self._connect(), timeout)
 
     async def _connect(self) -> None:
