@@ -52,6 +52,9 @@ SPECS: dict[str, Spec] = {
 
 READ_ONLY_AFTER_START = frozenset({"host", "port", "topics", "qos_depth", "web_root"})
 
+# The integer parameters and their inclusive bounds (bool, an int subclass, is refused).
+_INT_RANGES = {"port": (0, 65535), "qos_depth": (1, 100_000), "max_peers": (1, 1000)}
+
 # ROS 2 topic names: absolute or relative, tokens of [A-Za-z0-9_] not starting with a digit.
 _TOPIC = re.compile(r"^(/|~/)?[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$")
 _ORIGIN = re.compile(r"^[a-z][a-z0-9+.-]*://[^/\s]+$", re.IGNORECASE)
@@ -61,9 +64,10 @@ def check(name: str, value: object) -> str | None:
     """None when `value` is acceptable for parameter `name`, else the reason it is not."""
     if name == "host":
         return None if isinstance(value, str) and value.strip() else "host must be a non-empty address"
-    if name == "port":
-        ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 65535
-        return None if ok else f"port must be 0..65535, got {value!r}"
+    if name in _INT_RANGES:
+        low, high = _INT_RANGES[name]
+        ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+        return None if ok else f"{name} must be {low}..{high}, got {value!r}"
     if name == "topics":
         if not isinstance(value, (list, tuple)) or not value:
             return "topics must list at least one topic"
@@ -80,12 +84,6 @@ def check(name: str, value: object) -> str | None:
         except ValueError as exc:
             return str(exc)
         return None
-    if name == "qos_depth":
-        ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 100_000
-        return None if ok else f"qos_depth must be 1..100000, got {value!r}"
-    if name == "max_peers":
-        ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1000
-        return None if ok else f"max_peers must be 1..1000, got {value!r}"
     if name in ("auth_token", "web_root"):
         return None if isinstance(value, str) else f"{name} must be a string"
     if name == "allowed_origins":
