@@ -192,6 +192,16 @@ class BridgeClient:
             await self.pc.close()
 
 
+def live_seqs(messages: list[Received]) -> list[int]:
+    """The bridge's `seq` of each live message, in arrival order."""
+    return [m.msg["seq"] for m in messages if m.msg.get("type") == "diagnostics"]
+
+
+def is_gapless(seqs: list[int]) -> bool:
+    """seqs run n, n+1, n+2, ...: no live message was skipped, repeated or reordered."""
+    return bool(seqs) and seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+
+
 def live_indices(messages: list[Received]) -> list[int]:
     """`pub index` of the first status of each live message (test publisher only)."""
     out = []

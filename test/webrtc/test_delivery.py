@@ -15,7 +15,7 @@ import pytest
 
 from test.helpers.bridge_proc import Bridge
 from test.helpers.ros_publisher import PublisherProcess
-from test.helpers.webrtc_client import BridgeClient, Received, live_indices
+from test.helpers.webrtc_client import BridgeClient, Received, is_gapless, live_indices, live_seqs
 
 pytestmark = [pytest.mark.webrtc, pytest.mark.ros, pytest.mark.timeout(120)]
 
@@ -72,8 +72,8 @@ def test_hello_then_snapshot_with_earlier_data_then_live_within_1s(
     live = [m for m in messages if m.msg["type"] == "diagnostics"]
     # Live messages start after the snapshot's data: nothing before, nothing twice.
     assert live_indices(live)[0] > earlier_last
-    seqs = [m.msg["seq"] for m in live]
-    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))) and seqs[0] > hello["seq"]
+    seqs = live_seqs(live)
+    assert is_gapless(seqs) and seqs[0] > hello["seq"]
     for m in live:
         d = m.msg
         assert d["topic"] == "/diagnostics"
@@ -101,8 +101,7 @@ def test_five_clients_all_receive_every_message(bridge: Bridge, publisher: Publi
     for client in asyncio.run(run()):
         indices = live_indices(client.messages)
         assert indices == sorted(indices) and len(indices) == len(set(indices))
-        seqs = [m.msg["seq"] for m in client.of_type("diagnostics")]
-        assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # no gap
+        assert is_gapless(live_seqs(client.messages))
     assert bridge.health()["drops"] == drops_before
 
 
@@ -132,8 +131,7 @@ def test_frozen_client_does_not_delay_the_others(bridge: Bridge) -> None:
         # Every message reached the reading client promptly although the frozen one stopped.
         latencies = sorted(m.t - m.msg["stamp"] for m in live)
         assert latencies[int(len(latencies) * 0.95)] < 0.5, latencies[-5:]
-        seqs = sorted({m.msg["seq"] for m in live})
-        assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+        assert is_gapless(sorted({m.msg["seq"] for m in live}))
         health = bridge.health()
         assert health["drops"] > drops_before  # the frozen peer was skipped, and counted
         assert "browser too slow" in bridge.node.output()
@@ -243,7 +241,7 @@ def test_no_live_message_lost_after_a_large_snapshot() -> None:
         own.wait_messages(primed + 160, timeout=20)
         own.take_from(small)
 
-        async def run() -> tuple[BridgeClient, int]:
+        async def run() -> BridgeClient:
             client = BridgeClient(own.url)
             # Publishing goes on while the client connects and takes the snapshot in: held
             # messages, then live ones, follow the snapshot's last part at once.
@@ -252,15 +250,15 @@ def test_no_live_message_lost_after_a_large_snapshot() -> None:
             last = await live
             await client.wait_for(lambda ms: last in live_indices(ms), timeout=20)
             await client.close()
-            return client, last
+            return client
 
-        client, _last = asyncio.run(run())
+        client = asyncio.run(run())
         snapshot_bytes = sum(m.size for m in client.of_type("snapshot"))
         assert snapshot_bytes > 256 * 1024, snapshot_bytes  # larger than the backpressure limit
         hello = client.of_type("hello")[0].msg
-        seqs = [m.msg["seq"] for m in client.of_type("diagnostics")]
+        seqs = live_seqs(client.messages)
         assert seqs and seqs[0] == hello["seq"] + 1, (hello["seq"], seqs[:5])
-        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "gap in live messages"
+        assert is_gapless(seqs), "gap in live messages"
         assert own.health()["drops"] == 0
     finally:
         small.stop()
