@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import psutil
 import rclpy
@@ -25,11 +23,10 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.parameter import Parameter
 
 from bench.procstat import percentile
-from chedweb_ros import params, sampling
+from chedweb_ros import sampling
 from chedweb_ros.metrics_node import SystemMetricsNode
 from chedweb_ros.status import build_statuses
-
-REPO = Path(__file__).resolve().parents[1]
+from test.helpers.procs import NodeProcess
 
 SUBSCRIBER = """
 import rclpy, sys
@@ -74,12 +71,11 @@ def main() -> int:
     args = parser.parse_args()
     n = 40 if args.quick else 300
 
-    sub = subprocess.Popen([sys.executable, "-c", SUBSCRIBER], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    sub = NodeProcess([sys.executable, "-c", SUBSCRIBER], "bench-tick-subscriber")
     rclpy.init()
     node = SystemMetricsNode()
     try:
-        assert sub.stdout is not None
-        sub.stdout.readline()
+        sub.wait_for_output("ready", timeout=30)
         deadline = time.monotonic() + 30
         while node.count_subscribers("/diagnostics") < 1:
             if time.monotonic() > deadline:
@@ -117,7 +113,7 @@ def main() -> int:
                   timed(lambda: sampling.psutil_process_stats(ps), max(10, n // 3))))
         snap, _ = sampling.sample_all(ps, sampling.read_proc_stats, sampling.Counters(), time.monotonic(),
                                       disk_paths=paths, interfaces=(), top_n=5)
-        limits = params.config_from(params.defaults()).thresholds
+        limits = node._config.thresholds  # the defaults: no parameter was overridden
         print(row("build statuses", timed(lambda: build_statuses(snap, limits, "system_metrics", "h"), n)))
         msg = DiagnosticArray(status=build_statuses(snap, limits, "system_metrics", "h"))
         publisher = node._publisher
@@ -125,8 +121,7 @@ def main() -> int:
     finally:
         node.destroy_node()
         rclpy.try_shutdown()
-        sub.terminate()
-        sub.wait(10)
+        sub.stop()
     return 0
 
 
