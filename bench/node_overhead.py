@@ -6,7 +6,7 @@ Starts the real `system_metrics` executable with config/chedweb.yaml (1 Hz), sub
 then reads the node's utime + stime (/proc/<pid>/stat) and RSS (/proc/<pid>/status) over the
 measuring window.
 
-  scripts/in-test-netns .venv/bin/python -m bench.node_overhead [--quick] [--seconds N]
+  scripts/in-test-netns .venv/bin/python -m bench.node_overhead [--quick] [--seconds N] [--process-period S]
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ refresh included); and apply alone.
 
 Why the hook rather than the real bridge: an hour of history would take an hour of publishing
 to build through the bridge, and the figure wanted is the page's own cost, not the network's.
-The messages are generated in protocol v1's exact shape and the page validates each one (the
-run fails if any is counted malformed).
+The messages are built by the bridge's own History and codec (chedweb_bridge), and the page
+validates each one (the run fails if any is counted malformed).
 
   scripts/in-test-netns .venv/bin/python -m bench.page_apply [--quick]
 """

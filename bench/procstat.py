@@ -1,5 +1,6 @@
 """What the benches read about a process or a list of timings (pure reads of /proc, no ROS):
-shared by every bench, so each figure is computed the same way."""
+shared by the process benches, so each of their figures is computed the same way. page_apply
+keeps its own percentile on purpose: it matches the page's Timings.summary."""
 
 from __future__ import annotations
 
