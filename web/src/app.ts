@@ -22,7 +22,7 @@ import { Timings } from "./timings";
 import { formatValue, levelClass, levelName } from "./format";
 import { ChartView } from "./ui/chart";
 import { StatusTable } from "./ui/table";
-import { setText } from "./ui/dom";
+import { setData, setText } from "./ui/dom";
 import type { LinkState } from "./connection";
 
 /** Narrowest x axis, so the first few samples do not fill the whole width. */
@@ -264,13 +264,13 @@ export class App {
 
   private renderLink(): void {
     const el = byId("link-state");
-    el.dataset["state"] = this.linkState;
+    setData(el, "state", this.linkState);
     setText(el, this.linkState);
     setText(byId("link-detail"), this.linkDetail);
     const button = byId<HTMLButtonElement>("connect-button");
     const connected = this.linkState !== "disconnected" && this.linkState !== "error";
     setText(button, connected ? "Disconnect" : "Connect");
-    button.dataset["action"] = connected ? "disconnect" : "connect";
+    setData(button, "action", connected ? "disconnect" : "connect");
     const hello = this.store.hello;
     setText(byId("hostname"), hello ? `${hello.hostname} · bridge ${hello.version}` : "");
   }
@@ -306,8 +306,8 @@ export class App {
       setText(value, formatValue(card.value, card.unit));
       const cls = `card ${levelClass(card.level)}`;
       if (el.className !== cls) el.className = cls;
-      el.dataset["level"] = levelName(card.level);
-      el.dataset["value"] = card.value === undefined ? "" : String(card.value);
+      setData(el, "level", levelName(card.level));
+      setData(el, "value", card.value === undefined ? "" : String(card.value));
     }
   }
 

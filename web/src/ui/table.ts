@@ -3,7 +3,7 @@
 import type { Status } from "../protocol";
 import { type StatusEntry, type Store, isStale } from "../store";
 import { formatAge, levelClass, levelName } from "../format";
-import { setText } from "./dom";
+import { setData, setText } from "./dom";
 
 interface Row {
   entry: StatusEntry;
@@ -23,10 +23,6 @@ function td(text = "", cls = ""): HTMLTableCellElement {
   cell.textContent = text;
   if (cls) cell.className = cls;
   return cell;
-}
-
-function setData(el: HTMLElement, key: string, value: string): void {
-  if (el.dataset[key] !== value) el.dataset[key] = value;
 }
 
 export class StatusTable {
