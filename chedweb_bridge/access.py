@@ -32,3 +32,10 @@ def origin_ok(origin: str | None, host_header: str | None, allowed: Sequence[str
     except ValueError:
         return False
     return netloc.lower() == host_header.strip().lower()
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header (RFC 6750; the scheme is
+    case-insensitive), as Prometheus sends it from a scrape config's `authorization`."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None

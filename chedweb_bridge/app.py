@@ -1,4 +1,4 @@
-"""The bridge's Flask app (factory): the page, /ws signaling, /config and /healthz.
+"""The bridge's Flask app (factory): the page, /ws signaling, /config, /healthz and /metrics.
 
 The routes are thin: signaling is in signaling.py, access checks in access.py, and everything
 WebRTC is on the loop thread (peers.py).
@@ -17,6 +17,7 @@ from flask_sock import Sock
 from chedweb_bridge import access
 from chedweb_bridge.codec import PROTOCOL_VERSION
 from chedweb_bridge.loop_thread import LoopThread
+from chedweb_bridge.metrics_http import MetricsEndpoint, encode
 from chedweb_bridge.peers import PeerRegistry
 from chedweb_bridge.signaling import Log, Settings, serve_socket
 
@@ -37,7 +38,7 @@ _NOT_BUILT = """<!doctype html>
 
 
 def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings,
-               web_root: Path, log: Log) -> Flask:
+               web_root: Path, log: Log, metrics: MetricsEndpoint | None = None) -> Flask:
     app = Flask("chedweb_bridge", static_folder=None)
     app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": PING_INTERVAL_S,
                                          "max_message_size": HARD_FRAME_LIMIT}
@@ -67,6 +68,19 @@ def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings,
             return jsonify({"error": "unauthorized"}), 401
         return jsonify({"protocol": PROTOCOL_VERSION,
                         "iceServers": [s.to_browser() for s in registry.ice_servers]})
+
+    @app.get("/metrics")
+    def metrics_route() -> Response:
+        if metrics is None or metrics.settings.max_series <= 0:
+            abort(404)
+        # A header, not ?token=: Prometheus sends it from the scrape config's `authorization`,
+        # and it stays out of access logs.
+        given = access.bearer_token(request.headers.get("Authorization"))
+        if not access.token_ok(settings.auth_token, given):
+            return Response("unauthorized\n", 401, {"WWW-Authenticate": 'Bearer realm="chedweb"'},
+                            mimetype="text/plain")
+        body, content_type = encode(metrics.registry, request.headers.get("Accept", ""))
+        return Response(body, 200, {"Cache-Control": "no-store"}, content_type=content_type)
 
     @app.get("/")
     def index() -> Response:

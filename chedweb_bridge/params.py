@@ -45,6 +45,9 @@ SPECS: dict[str, Spec] = {
     "allowed_origins": Spec([], "Origins allowed to open /ws, e.g. 'https://robot.example.org', or "
                             "'*'; empty: same origin as the page only", "scheme://host[:port] or '*'",
                             "string_array"),
+    "metrics_max_series": Spec(10_000, "most series GET /metrics exposes (the rest are left out and "
+                               "counted in chedweb_metrics_series_dropped); 0 turns /metrics off",
+                               "0..1000000", "integer"),
     "web_root": Spec("", "directory holding the built page (index.html); empty: the installed "
                      "share dir of chedweb_ros, else web/dist in the source tree", "read-only after start",
                      "string"),
@@ -53,7 +56,8 @@ SPECS: dict[str, Spec] = {
 READ_ONLY_AFTER_START = frozenset({"host", "port", "topics", "qos_depth", "web_root"})
 
 # The integer parameters and their inclusive bounds (bool, an int subclass, is refused).
-_INT_RANGES = {"port": (0, 65535), "qos_depth": (1, 100_000), "max_peers": (1, 1000)}
+_INT_RANGES = {"port": (0, 65535), "qos_depth": (1, 100_000), "max_peers": (1, 1000),
+               "metrics_max_series": (0, 1_000_000)}
 
 # ROS 2 topic names: absolute or relative, tokens of [A-Za-z0-9_] not starting with a digit.
 _TOPIC = re.compile(r"^(/|~/)?[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$")

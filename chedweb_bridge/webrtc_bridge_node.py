@@ -33,7 +33,9 @@ from chedweb_bridge import cdr, codec, params
 from chedweb_bridge.app import create_app, find_web_root
 from chedweb_bridge.history import History
 from chedweb_bridge.ice import parse_ice_servers
+from chedweb_bridge.latest import LatestStatuses
 from chedweb_bridge.loop_thread import LoopThread
+from chedweb_bridge.metrics_http import MetricsSettings, make_endpoint
 from chedweb_bridge.peers import PeerRegistry, StreamInfo
 from chedweb_bridge.signaling import Settings
 from chedweb_ros.ros_parameters import declare_with_default
@@ -75,9 +77,12 @@ class WebRtcBridge(Node):
         self._undecodable = 0
         self._loop = LoopThread()
         self._loop.start()
+        self._latest = LatestStatuses()
+        self._metrics_settings = MetricsSettings(int(values["metrics_max_series"]))  # type: ignore[call-overload]
+        metrics = make_endpoint(self._loop, self._registry, self._latest, self._metrics_settings)
 
         web_root = find_web_root(str(values["web_root"]))
-        app = create_app(self._loop, self._registry, self._settings, web_root, self._log)
+        app = create_app(self._loop, self._registry, self._settings, web_root, self._log, metrics)
         host, port = str(values["host"]), int(values["port"])  # type: ignore[call-overload]
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per HTTP request
         try:
@@ -147,6 +152,8 @@ class WebRtcBridge(Node):
             self._registry.max_peers = int(value)
         elif name == "history_seconds":
             self._history.history_seconds = float(value)
+        elif name == "metrics_max_series":
+            self._metrics_settings.max_series = int(value)
 
     # ---- data ----
 
@@ -157,6 +164,7 @@ class WebRtcBridge(Node):
             if decoded is None:
                 return
             stamp, statuses = decoded
+            self._latest.update(received, statuses)  # for /metrics: a lock and a dict, no loop
             self._seq += 1
             payloads = codec.encode_diagnostics(self._seq, topic, stamp, statuses)
             self._loop.call_soon(self._registry.on_diagnostics, self._seq, stamp, statuses, payloads)

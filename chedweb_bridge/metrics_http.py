@@ -1,0 +1,67 @@
+"""GET /metrics glue (thin): reads the bridge at scrape time and encodes with prometheus_client.
+
+A scrape runs in an HTTP handler thread. The latest statuses come from LatestStatuses (its own
+lock, never the loop's structures). The peer and history counters belong to the asyncio loop
+thread, so they are copied there by a few attribute reads scheduled on the loop and waited for
+with a short timeout: the loop does no encoding for a scrape, and a busy loop costs the scrape
+its counters (chedweb_bridge_state_ok 0), never the loop its time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
+
+from chedweb_bridge.latest import Latest, LatestStatuses
+from chedweb_bridge.loop_thread import LoopThread
+from chedweb_bridge.peers import PeerRegistry
+from chedweb_bridge.prom_metrics import DEFAULT_MAX_SERIES, BridgeCollector, BridgeState
+
+STATE_TIMEOUT_S = 1.0
+
+
+@dataclass
+class MetricsSettings:
+    # 0 turns /metrics off (404). A plain attribute: the parameter callback stores, scrapes read.
+    max_series: int = DEFAULT_MAX_SERIES
+
+
+@dataclass
+class MetricsEndpoint:
+    registry: CollectorRegistry
+    settings: MetricsSettings
+
+
+async def _copy_state(peers: PeerRegistry) -> BridgeState:
+    """Runs on the loop: only reads, O(statuses held) for the history's sample count."""
+    stats, history = peers.stats, peers.history
+    return BridgeState(peers=peers.peer_count, max_peers=peers.max_peers,
+                       messages_received=stats.messages_received,
+                       messages_forwarded=stats.messages_forwarded, drops=stats.drops,
+                       history_statuses=len(history), history_samples=history.sample_count(),
+                       history_seconds=float(history.history_seconds))
+
+
+def make_endpoint(loop: LoopThread, peers: PeerRegistry, latest: LatestStatuses,
+                  settings: MetricsSettings) -> MetricsEndpoint:
+    def read() -> tuple[Sequence[Latest], BridgeState | None]:
+        try:
+            state: BridgeState | None = loop.run(_copy_state(peers), STATE_TIMEOUT_S)
+        except (TimeoutError, RuntimeError):  # busy, or stopping
+            state = None
+        return latest.snapshot(), state
+
+    # auto_describe=False: registering must not call collect() (the loop may not run yet).
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(BridgeCollector(read, lambda: settings.max_series))
+    return MetricsEndpoint(registry, settings)
+
+
+def encode(registry: CollectorRegistry, accept: str) -> tuple[bytes, str]:
+    """The body and its content type: OpenMetrics when the scraper asks for it (Prometheus does),
+    else the classic text format."""
+    encoder, content_type = choose_encoder(accept)
+    return encoder(registry), content_type
