@@ -45,12 +45,15 @@ $(WEB_DIST): $(WEB_DEPS) $(WEB_SRC)
 web: $(WEB_DIST)
 
 # Debian packages the tests use: Chromium for the browser tests, iproute2 for the test network
-# namespace. Installed only where missing (needs root, or sudo).
+# namespace, Prometheus for the /metrics test, coturn for the TURN tests (each test starts its own
+# server inside the namespace). Installed only where missing (needs root, or sudo).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v ip >/dev/null 2>&1 || missing="$$missing iproute2"; \
 	command -v unshare >/dev/null 2>&1 || missing="$$missing util-linux"; \
+	command -v prometheus >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	command -v turnserver >/dev/null 2>&1 || missing="$$missing coturn"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
