@@ -10,26 +10,24 @@ Three threads, one rule each (docs/architecture.md):
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 import sys
 import threading
 import time
-from collections.abc import Sequence
 from importlib import metadata
 from typing import Any
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
-from rcl_interfaces.msg import ParameterDescriptor, ParameterType, SetParametersResult
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from chedweb_bridge import cdr, codec, params
+from chedweb_bridge import cdr, codec
 from chedweb_bridge.app import create_app, find_web_root
 from chedweb_bridge.history import History
 from chedweb_bridge.ice import parse_ice_servers
@@ -38,18 +36,30 @@ from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.metrics_http import MetricsSettings, make_endpoint
 from chedweb_bridge.peers import PeerRegistry, StreamInfo
 from chedweb_bridge.signaling import Settings
-from chedweb_ros.ros_parameters import declare_with_default
-
-_TYPES = {
-    "string": ParameterType.PARAMETER_STRING,
-    "integer": ParameterType.PARAMETER_INTEGER,
-    "double": ParameterType.PARAMETER_DOUBLE,
-    "string_array": ParameterType.PARAMETER_STRING_ARRAY,
-}
+from chedweb_ros.node_main import StartupError, run_node
+from chedweb_ros.params import WEBRTC_BRIDGE
+from chedweb_ros.ros_parameters import declare_table, fix_read_only, refused
 
 
-class StartupError(Exception):
-    """The node cannot start (bad parameter, port in use): logged as one line, exit code 1."""
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (port 0: a free one). Bound here rather than by the
+    server, so that a busy port is one line that says so (werkzeug would print its own lines and
+    exit with `SystemExit: 1`)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise StartupError(f"host {host!r}: cannot resolve it ({exc.strerror})") from None
+    family, _, _, _, address = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # restart over TIME_WAIT, as werkzeug
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        why = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise StartupError(f"cannot listen on {host}:{port}: {why}") from None
+    return sock
 
 
 def _version() -> str:
@@ -62,9 +72,11 @@ def _version() -> str:
 class WebRtcBridge(Node):
     def __init__(self) -> None:
         super().__init__("webrtc_bridge")
-        self._started = False
-        self._setting_actual_port = False
-        values = self._declare_parameters()
+        # Raises InvalidParameters (a StartupError) naming each refused value. `port` stays
+        # writable until the server has it: port 0 becomes the port the server got.
+        values = declare_table(self, WEBRTC_BRIDGE, writable_until_started=["port"])
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self._values = values
         self._settings = Settings(auth_token=str(values["auth_token"]),
                                   allowed_origins=list(values["allowed_origins"]))  # type: ignore[call-overload]
         topics = [str(t) for t in values["topics"]]  # type: ignore[attr-defined]
@@ -86,19 +98,19 @@ class WebRtcBridge(Node):
         host, port = str(values["host"]), int(values["port"])  # type: ignore[call-overload]
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per HTTP request
         try:
-            self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
-        except (OSError, SystemExit) as exc:
+            listener = listen_socket(host, port)
+        except StartupError:
             self._loop.stop()
-            raise StartupError(f"cannot listen on {host}:{port}: {exc}") from None
+            raise
+        # werkzeug takes its own copy of the descriptor (socket.fromfd): ours is closed at once.
+        with listener:
+            self._server: BaseWSGIServer = make_server(host, port, app, threaded=True,
+                                                       fd=listener.fileno())
         self._server_thread = threading.Thread(target=self._server.serve_forever, name="webrtc_bridge-http",
                                                daemon=True)
         self._server_thread.start()
-        actual_port = int(self._server.server_port)
-        if actual_port != port:
-            self._setting_actual_port = True
-            self.set_parameters([Parameter("port", Parameter.Type.INTEGER, actual_port)])
-            self._setting_actual_port = False
-        self._started = True
+        actual_port = int(self._server.port)  # werkzeug records the bound port (port 0: the one picked)
+        fix_read_only(self, WEBRTC_BRIDGE["port"], actual_port)
 
         qos = QoSProfile(depth=int(values["qos_depth"]),  # type: ignore[call-overload]
                          reliability=ReliabilityPolicy.RELIABLE)
@@ -113,32 +125,14 @@ class WebRtcBridge(Node):
 
     # ---- parameters ----
 
-    def _declare_parameters(self) -> dict[str, object]:
-        values: dict[str, object] = {}
-        for name, spec in params.SPECS.items():
-            descriptor = ParameterDescriptor(name=name, type=_TYPES[spec.kind], description=spec.description,
-                                             additional_constraints=spec.constraints)
-            value = declare_with_default(self, name, spec.default, descriptor)
-            reason = params.check(name, value)
-            if reason is not None:
-                raise StartupError(f"parameter {name}: {reason}")
-            values[name] = value
-        self.add_on_set_parameters_callback(self._on_set_parameters)
-        return values
-
-    def _on_set_parameters(self, changed: Sequence[Parameter]) -> SetParametersResult:
-        for p in changed:
-            if self._started and p.name in params.READ_ONLY_AFTER_START and not (
-                    p.name == "port" and self._setting_actual_port):
-                return SetParametersResult(successful=False,
-                                           reason=f"{p.name} is read-only after start: restart the node")
-            reason = params.check(p.name, p.value)
-            if reason is not None:
-                return SetParametersResult(successful=False, reason=reason)
-        if self._started:
+    def _on_set_parameters(self, changed: list[Parameter[Any]]) -> SetParametersResult:
+        """rclpy has already refused wrong types, values out of range and read-only parameters
+        (the descriptors); this runs the rules a descriptor cannot say, then applies the change."""
+        self._values, result = refused(WEBRTC_BRIDGE, self._values, changed)
+        if result.successful:
             for p in changed:
                 self._apply(p.name, p.value)
-        return SetParametersResult(successful=True)
+        return result
 
     def _apply(self, name: str, value: Any) -> None:
         # Plain attribute stores: atomic under the GIL, read by the loop and handler threads.
@@ -205,29 +199,7 @@ class WebRtcBridge(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    exit_code = 0
-    node: WebRtcBridge | None = None
-    try:
-        rclpy.init(args=args)
-        node = WebRtcBridge()
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        # spin_once with a timeout rather than spin(): a shutdown by signal is noticed within
-        # 0.25 s even if the wake-up of a blocking wait is missed (seen once in testing).
-        while rclpy.ok():
-            executor.spin_once(timeout_sec=0.25)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except StartupError as exc:
-        print(f"[ERROR] webrtc_bridge: {exc}", file=sys.stderr)
-        exit_code = 1
-    finally:
-        if node is not None:
-            node.close()
-            node.destroy_node()
-        if rclpy.ok():
-            rclpy.try_shutdown()
-    return exit_code
+    return run_node("webrtc_bridge", WebRtcBridge, args)
 
 
 if __name__ == "__main__":

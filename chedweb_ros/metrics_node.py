@@ -15,31 +15,21 @@ from typing import Any
 
 import psutil
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
-from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-from chedweb_ros import params
-from chedweb_ros.ros_parameters import declare_with_default
+from chedweb_ros.metrics_config import config_from
+from chedweb_ros.params import SYSTEM_METRICS
+from chedweb_ros.ros_parameters import declare_table, refused
 from chedweb_ros.sampling import Counters, ProcessSource, default_process_source, sample_all
 from chedweb_ros.status import ERROR, TASKS, WARN, LevelChanges, build_statuses
 
 NODE_NAME = "system_metrics"
 TOPIC = "/diagnostics"
 QOS = QoSProfile(depth=10, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE)
-
-
-class InvalidParameters(Exception):
-    """The parameters the node was started with are refused; the reasons are the message."""
-
-
-def _descriptor(spec: params.ParamSpec) -> ParameterDescriptor:
-    # Numbers are dynamically typed so that `ros2 param set ... period 2` (an integer) works;
-    # params.validate checks their type instead, and says why when it refuses one.
-    return ParameterDescriptor(description=spec.description, additional_constraints=spec.constraints,
-                               dynamic_typing=spec.kind == "number")
 
 
 class SystemMetricsNode(Node):
@@ -49,11 +39,8 @@ class SystemMetricsNode(Node):
         self._ps = ps
         self._processes = processes or default_process_source(ps)
         self._monotonic = monotonic
-        self._values = self._declare_parameters()
-        reasons = params.validate(self._values)
-        if reasons:
-            raise InvalidParameters("; ".join(reasons))
-        self._config = params.config_from(self._values)
+        self._values = declare_table(self, SYSTEM_METRICS)  # raises InvalidParameters
+        self._config = config_from(self._values)
         self._level_changes = LevelChanges()
         self._publisher = self.create_publisher(DiagnosticArray, TOPIC, QOS)
         # One sample now, unpublished, so that the first array already carries rates.
@@ -69,29 +56,25 @@ class SystemMetricsNode(Node):
 
     # ------------------------------------------------------------ parameters
 
-    def _declare_parameters(self) -> dict[str, object]:
-        return {spec.name: declare_with_default(self, spec.name, spec.default, _descriptor(spec))
-                for spec in params.PARAMETERS}
-
     def _on_set_parameters(self, parameters: list[Parameter[Any]]) -> SetParametersResult:
-        changes = [(p.name, p.value) for p in parameters if p.name in params.SPECS]
+        """rclpy has already refused wrong types and values out of range (the descriptors); this
+        runs the rules that span parameters, then applies the change."""
+        changes = [p for p in parameters if p.name in SYSTEM_METRICS]
         if not changes:
             return SetParametersResult(successful=True)
-        values = params.merged(self._values, changes)
-        reasons = params.validate(values)
-        if reasons:
-            reason = "; ".join(reasons)
-            self.get_logger().warning(f"parameter change refused, keeping the old values: {reason}")
-            return SetParametersResult(successful=False, reason=reason)
+        values, result = refused(SYSTEM_METRICS, self._values, changes)
+        if not result.successful:
+            self.get_logger().warning(f"parameter change refused, keeping the old values: {result.reason}")
+            return result
         old_period = self._config.period
         self._values = values
-        self._config = params.config_from(values)
+        self._config = config_from(values)
         if self._config.period != old_period:
             # A new timer rather than a changed period: the next tick comes one new period from
             # now, not at the end of the old (possibly long) one.
             self.destroy_timer(self._timer)
             self._timer = self.create_timer(self._config.period, self._tick, clock=self._steady)
-        self.get_logger().info("parameters changed: " + ", ".join(f"{n}={v!r}" for n, v in changes))
+        self.get_logger().info("parameters changed: " + ", ".join(f"{p.name}={p.value!r}" for p in changes))
         return SetParametersResult(successful=True)
 
     # ------------------------------------------------------------ sampling

@@ -183,11 +183,13 @@ def test_period_change_takes_effect_at_once(client: Client, started: list[NodePr
     assert 2 <= count <= 4, count
 
 
+# Type and range are refused by rclpy itself (the descriptors built from chedweb_ros/params.py),
+# in its own words; warn above error by the node's callback, in ours.
 REFUSED: list[tuple[str, AllowableParameterValue, str]] = [
-    ("period", -1.0, "period must be greater than 0 seconds (got -1.0)"),
-    ("period", 0.0, "period must be greater than 0 seconds (got 0.0)"),
-    ("period", math.nan, "period must be a finite number (got nan)"),
-    ("period", "fast", "period must be a number (got str 'fast')"),
+    ("period", -1.0, "Parameter period out of range Min: 0.01, Max: 3600.0, value: -1.0"),
+    ("period", 0.0, "Parameter period out of range Min: 0.01, Max: 3600.0, value: 0.0"),
+    ("period", math.nan, "Parameter period out of range Min: 0.01, Max: 3600.0, value: nan"),
+    ("period", "fast", "Wrong parameter type"),  # then rclpy's type numbers or names, by distro
     ("cpu_warn_percent", 99.0, "cpu_warn_percent (99.0) must not be above cpu_error_percent (95.0)"),
 ]
 
@@ -200,12 +202,13 @@ def test_bad_values_are_refused_and_publishing_goes_on(client: Client, started: 
         before = client.get_parameter(name, param)
         result = client.set_parameter(name, param, value)
         assert not result.successful, (param, value)
-        assert result.reason == reason
+        assert result.reason.startswith(reason), result.reason
         assert client.get_parameter(name, param) == before
     count = rate_over(client, name, 2.0)
     assert 3 <= count <= 5, count  # still every 0.5 s
     assert proc.proc.poll() is None
-    assert proc.output().count("parameter change refused") == len(REFUSED)
+    # Only what rclpy cannot refuse reaches the node's callback, which logs it.
+    assert proc.output().count("parameter change refused") == 1
 
 
 def test_failed_probe_fails_only_its_task(client: Client, started: list[NodeProcess]) -> None:
@@ -245,14 +248,14 @@ def test_list_parameters_change_at_runtime(client: Client, started: list[NodePro
     assert refused.reason == "disk_paths must be absolute paths (got 'relative/path')"
 
 
-def test_invalid_start_parameters_exit_with_a_reason(started: list[NodeProcess]) -> None:
+def test_invalid_start_parameters_exit_2_with_one_line(started: list[NodeProcess]) -> None:
     proc = start(started, name=unique_name(), params={"period": -2.0, "top_processes": 500},
                  log="system_metrics_invalid")
     assert proc.proc.wait(30) == 2
-    out = proc.output()
-    assert "period must be greater than 0 seconds (got -2.0)" in out
-    assert "top_processes must be from 0 to 50 (got 500)" in out
-    assert "Traceback" not in out
+    lines = proc.output().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].endswith("cannot start: period must be from 0.01 to 3600 (got -2.0); "
+                             "top_processes must be from 0 to 50 (got 500)"), lines
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

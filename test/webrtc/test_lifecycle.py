@@ -93,11 +93,11 @@ def test_port_0_actual_port_logged_and_readable_as_parameter(bridge: Bridge) -> 
 
 def test_parameters_validated_at_runtime(bridge: Bridge) -> None:
     refused = _set("max_peers", ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=0))
-    assert not refused.successful and "max_peers must be 1..1000" in refused.reason
+    assert not refused.successful and "Parameter max_peers out of range" in refused.reason
     refused = _set("port", ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=9999))
-    assert not refused.successful and "read-only after start" in refused.reason
+    assert not refused.successful and refused.reason == "Trying to set a read-only parameter: port."
     refused = _set("qos_depth", ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=5))
-    assert not refused.successful and "read-only after start" in refused.reason
+    assert not refused.successful and refused.reason == "Trying to set a read-only parameter: qos_depth."
     refused = _set("ice_servers", ParameterValue(type=ParameterType.PARAMETER_STRING_ARRAY,
                                                  string_array_value=["http://not-ice"]))
     assert not refused.successful and "stun:" in refused.reason
@@ -150,16 +150,30 @@ def exit_of_bridge(params: dict[str, object], log_name: str) -> tuple[int, str]:
         node.stop()
 
 
-def test_bad_startup_parameter_exits_1_with_reason() -> None:
-    code, out = exit_of_bridge({"host": HOST, "port": 70000}, "webrtc_bridge-badparam")
-    assert code == 1
-    assert "parameter port: port must be 0..65535" in out and "Traceback" not in out
+def one_line(out: str) -> str:
+    lines = out.strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
 
 
-def test_port_in_use_exits_1_with_reason(bridge: Bridge) -> None:
+@pytest.mark.parametrize(("params", "reason"), [
+    ({"port": 70000}, "port must be from 0 to 65535 (got 70000)"),
+    ({"port": "abc"}, "port must be an integer (got str 'abc')"),
+    ({"topics": []}, "topics must list at least one topic"),
+    ({"max_peers": 2.5}, "max_peers must be an integer (got float 2.5)"),
+    ({"ice_servers": ["http://x"]}, "ice_servers entry 'http://x': URL must start with stun:"),
+], ids=["port-range", "port-abc", "topics-empty", "max_peers-float", "ice_servers-url"])
+def test_bad_startup_parameter_exits_2_with_one_line(params: dict[str, object], reason: str) -> None:
+    code, out = exit_of_bridge({"host": HOST, **params}, "webrtc_bridge-badparam")
+    assert code == 2, out
+    assert f"[webrtc_bridge]: cannot start: {reason}" in one_line(out)
+
+
+def test_port_in_use_exits_2_saying_address_already_in_use(bridge: Bridge) -> None:
     code, out = exit_of_bridge({"host": HOST, "port": bridge.port}, "webrtc_bridge-portinuse")
-    assert code == 1
-    assert f"cannot listen on {HOST}:{bridge.port}" in out and "Traceback" not in out
+    assert code == 2, out
+    assert one_line(out).endswith(
+        f"cannot start: cannot listen on {HOST}:{bridge.port}: address already in use")
 
 
 def test_healthz_config_and_unbuilt_page(tmp_path: Path) -> None:

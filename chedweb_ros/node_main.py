@@ -1,0 +1,98 @@
+"""The one main() of both nodes (system_metrics and webrtc_bridge), shaped like the ros2/demos
+nodes: init, build the node, spin, and a clean shutdown whatever ends the run.
+
+Exit codes (README, "Exit codes"):
+- 0  EXIT_OK      stopped by SIGINT or SIGTERM (Ctrl-C, `ros2 launch` ending, systemd), at any moment;
+- 1  EXIT_CRASH   a bug: Python's own code for an uncaught exception, with its traceback;
+- 2  EXIT_CONFIG  cannot start with this configuration: a parameter value refused, or the listen
+                  address in use. One line names the parameter (or address), the value and the
+                  rule; no traceback. launch/bringup.launch.py does not respawn a node that exits 2,
+                  since the same values would fail the same way.
+
+Why the signals are ours and not rclpy's: rclpy's handler shuts the context down the moment the
+signal arrives, so every log line the node writes while closing (the bridge closing its peers)
+fails to reach /rosout and prints "Failed to publish log message to rosout". Here a signal only
+sets a flag; the spin loop sees it, the node closes with its context alive, and only then is the
+context shut down. Before rclpy is initialised (the imports take over a second on a small robot
+computer) a signal ends start-up at once.
+
+This module imports nothing heavy, so its handlers are in place before rclpy is imported.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from typing import Any
+
+EXIT_OK = 0
+EXIT_CRASH = 1
+EXIT_CONFIG = 2
+
+# A signal's Python handler runs only when the main thread is back in the interpreter, not
+# during rcl's wait: spin_once with this timeout notices a stop within it.
+SPIN_TIMEOUT_S = 0.25
+
+
+class StartupError(Exception):
+    """The node cannot start with this configuration; the message is the one line shown."""
+
+
+class _Stop:
+    def __init__(self) -> None:
+        self.requested = False
+        self.ros_started = False
+
+    def on_signal(self, signum: int, frame: object) -> None:
+        if not self.ros_started:  # nothing to close yet: stop the imports or the init at once
+            raise KeyboardInterrupt
+        self.requested = True
+
+
+def run_node(node_name: str, build: Callable[[], Any], args: list[str] | None = None) -> int:
+    """Runs the node that `build()` returns (it may import rclpy-heavy modules) until a signal,
+    and returns the exit code. The node may have a close() method, called before destroy_node()
+    while the context is still up."""
+    stop = _Stop()
+    signal.signal(signal.SIGINT, stop.on_signal)
+    signal.signal(signal.SIGTERM, stop.on_signal)  # the default would end us with 143, uncleaned
+    try:
+        return _run(node_name, build, args, stop)
+    except KeyboardInterrupt:  # during the imports or rclpy.init: nothing to clean up
+        return EXIT_OK
+
+
+def _run(node_name: str, build: Callable[[], Any], args: list[str] | None, stop: _Stop) -> int:
+    import rclpy
+    from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+    from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
+    from rclpy.signals import SignalHandlerOptions
+
+    try:
+        rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    except _rclpy.RCLError as exc:  # an argument rcl cannot parse, such as `-p ice_servers:=[turn:x]`
+        rclpy.logging.get_logger(node_name).fatal(f"invalid arguments: {exc}")
+        return EXIT_CONFIG
+    stop.ros_started = True
+    node: Any = None
+    executor: SingleThreadedExecutor | None = None
+    try:
+        node = build()
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        while not stop.requested and rclpy.ok():
+            executor.spin_once(timeout_sec=SPIN_TIMEOUT_S)
+        return EXIT_OK
+    except ExternalShutdownException:
+        return EXIT_OK
+    except StartupError as exc:
+        rclpy.logging.get_logger(node_name).fatal(f"cannot start: {exc}")
+        return EXIT_CONFIG
+    finally:
+        if node is not None and hasattr(node, "close"):
+            node.close()
+        if executor is not None:
+            executor.shutdown()
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
