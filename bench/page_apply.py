@@ -117,6 +117,25 @@ def scenario_1hz_hour(live: int) -> tuple[list[str], list[str], int]:
     return setup, msgs, 3600
 
 
+def scenario_many(rate_hz: float, count: int, history_s: int) -> Any:
+    """`count` statuses at `rate_hz` (an aggregator-sized robot), `history_s` of history: the
+    bridge keeps 256 statuses in its history, so the snapshot holds that many and the rest arrive
+    live."""
+    def make(live: int) -> tuple[list[str], list[str], int]:
+        others = count - 6
+        step = 1 / rate_hz
+        n = int(history_s * rate_hz)
+        t0 = time.time() - history_s
+        history = [(t0 + i * step, system_metrics_statuses(i) + other_statuses(i, others)) for i in range(n)]
+        setup = [hello(3600), *snapshot_parts(history, 3600)]
+        msgs: list[Any] = []
+        for i in range(live):
+            msgs.append(codec.encode_diagnostics(i + 1, "/diagnostics", t0 + history_s + i * step,
+                                             system_metrics_statuses(n + i) + other_statuses(n + i, others)))
+        return setup, msgs, 300
+    return make
+
+
 def scenario_10hz_50(live: int) -> tuple[list[str], list[str], int]:
     others = 50 - 6
     t0 = time.time() - 300
@@ -129,7 +148,8 @@ def scenario_10hz_50(live: int) -> tuple[list[str], list[str], int]:
 
 
 # Runs in the page: feeds the setup at once, waits for it to be drawn, then feeds one live message
-# every `interval` ms (timer-paced) and returns the hook's stats once the last one is drawn.
+# every `interval` ms (timer-paced; an entry that is a list is one split array, fed at once) and
+# returns the hook's stats once the last one is drawn.
 FEED_JS = """async ([setup, msgs, interval]) => {
   const hook = window.chedweb;
   const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
@@ -143,7 +163,8 @@ FEED_JS = """async ([setup, msgs, interval]) => {
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     bounds.push(hook.frameCount());
-    hook.feed(msgs[i]);
+    // One array's messages together (a split array arrives as several, back to back).
+    for (const m of [].concat(msgs[i])) hook.feed(m);
   }
   for (let i = 0; i < 6; i++) await frame();
   bounds.push(hook.frameCount());
@@ -166,14 +187,14 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @functools.cache
-def _handler() -> Any:
-    return functools.partial(_QuietHandler, directory=str(DIST))
+def _handler(dist: Path) -> Any:
+    return functools.partial(_QuietHandler, directory=str(dist))
 
 
 @contextlib.contextmanager
-def serve_dist() -> Iterator[str]:
+def serve_dist(dist: Path = DIST) -> Iterator[str]:
     """web/dist over HTTP on loopback (module scripts do not load from file://)."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler())
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(dist))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -199,19 +220,26 @@ def fmt(ms: float | None) -> str:
     return "-" if ms is None else f"{ms:.2f}"
 
 
-def run(quick: bool) -> list[dict[str, Any]]:
+def run(quick: bool, dist: Path = DIST, only: str = "") -> list[dict[str, Any]]:
     from playwright.sync_api import sync_playwright
 
-    if not (DIST / "index.html").is_file():
-        raise SystemExit(f"{DIST}/index.html missing: build the page first (make web)")
+    if not (dist / "index.html").is_file():
+        raise SystemExit(f"{dist}/index.html missing: build the page first (make web)")
     loads = [
         # Paced in real time: the page redraws a chart at most once per pixel of time (at least
         # every second), so feeding 1 Hz data faster than 1 Hz would skip redraws it really does.
         ("1hz-1h", "1 Hz, 6 statuses, 1 h of history", scenario_1hz_hour, 15 if quick else 120, 1000.0),
         ("10hz-50", "10 Hz, 50 statuses, 5 min of history", scenario_10hz_50, 50 if quick else 300, 100.0),
+        # 1,000 statuses: arrays above 64 KiB, which the bridge splits into several messages with
+        # the same seq (fed one after another, as they arrive).
+        ("1hz-1000", "1 Hz, 1000 statuses, 5 min of history", scenario_many(1, 1000, 300),
+         15 if quick else 60, 1000.0),
+        ("10hz-1000", "10 Hz, 1000 statuses, 30 s of history", scenario_many(10, 1000, 30),
+         50 if quick else 300, 100.0),
     ]
+    loads = [load for load in loads if not only or load[0] in only.split(",")]
     results = []
-    with serve_dist() as url, sync_playwright() as p:
+    with serve_dist(dist) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             for key, label, make, live, interval in loads:
@@ -241,8 +269,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="page apply+redraw time in headless Chromium")
     parser.add_argument("--quick", action="store_true", help="fewer live messages")
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
+    # --dist: another build of the page (e.g. an older commit's, to compare before and after).
+    parser.add_argument("--dist", type=Path, default=DIST, help="built page to serve (default web/dist)")
+    parser.add_argument("--loads", default="", help="comma-separated load keys (default: all)")
     args = parser.parse_args(argv)
-    results = run(args.quick)
+    results = run(args.quick, args.dist, args.loads)
     print("page_apply: apply+redraw in headless Chromium, ms (target: p99 < 16)")
     print(f"{'load':<38} {'msgs':>5} {'frames':>6} | {'per frame p50/p99/max':>22} | "
           f"{'per message p50/p99/max':>24} | {'apply p50/p99':>13}")
