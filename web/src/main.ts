@@ -2,7 +2,7 @@
 // instrumentation hook the benchmark and the browser tests read.
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
-import { App, type Stats } from "./app";
+import { Page, type Stats } from "./page";
 import { Link } from "./connection";
 
 interface ChedwebHook {
@@ -17,6 +17,8 @@ interface ChedwebHook {
   csv(): string;
   connect(): void;
   disconnect(): void;
+  /** Disconnects and disposes every view (their DOM, listeners and timers go with them). */
+  dispose(): void;
 }
 
 declare global {
@@ -25,30 +27,28 @@ declare global {
   }
 }
 
-const page = new URL(window.location.href);
-const app = new App();
-const link = new Link(page, {
-  state: (state, detail) => app.setLinkState(state, detail),
-  message: (data) => app.handleMessage(data),
-});
-
-const button = document.getElementById("connect-button") as HTMLButtonElement;
-button.addEventListener("click", () => {
-  if (button.dataset["action"] === "disconnect") link.disconnect();
-  else link.connect();
+const url = new URL(window.location.href);
+const page = new Page((action) => (action === "disconnect" ? link.disconnect() : link.connect()));
+const link = new Link(url, {
+  state: (state, detail) => page.state.setLink(state, detail),
+  message: (data) => page.handleMessage(data),
 });
 
 window.chedweb = {
-  stats: () => app.stats(),
-  feed: (data) => app.handleMessage(data),
-  redraw: () => app.redraw(),
-  resetTimings: () => app.resetTimings(),
-  frameCount: () => app.frameTimings.count,
-  csv: () => app.csv(),
+  stats: () => page.stats(),
+  feed: (data) => page.handleMessage(data),
+  redraw: () => page.frame.flush(),
+  resetTimings: () => page.frame.resetTimings(),
+  frameCount: () => page.frame.frameTimings.count,
+  csv: () => page.csv(),
   connect: () => link.connect(),
   disconnect: () => link.disconnect(),
+  dispose: () => {
+    link.disconnect();
+    page.dispose();
+  },
 };
 
-app.redraw();
+page.frame.flush();
 // ?autoconnect=0 loads the page without connecting (used by the benchmark).
-if (page.searchParams.get("autoconnect") !== "0") link.connect();
+if (url.searchParams.get("autoconnect") !== "0") link.connect();

@@ -251,3 +251,13 @@ export function newestTime(store: Store, hardwareId: string): number {
   }
   return newest;
 }
+
+/**
+ * The machine to show: the current one while it is still listed, else the bridge's own host
+ * (its system_metrics is the likeliest to matter), else the first listed.
+ */
+export function chooseMachine(list: readonly string[], current: string, preferred: string | undefined): string {
+  if (list.includes(current)) return current;
+  if (preferred !== undefined && list.includes(preferred)) return preferred;
+  return list[0] ?? "";
+}

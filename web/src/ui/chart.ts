@@ -54,6 +54,11 @@ export class ChartView {
     this.signature = "";
   }
 
+  dispose(): void {
+    this.plot?.destroy();
+    this.plot = undefined;
+  }
+
   private width(): number {
     return Math.max(200, Math.floor(this.host.clientWidth || 320));
   }

@@ -1,9 +1,12 @@
 // The table of every status, grouped by hardware_id. Rows are built once per status and then
 // updated in place (text changes only), so 50 statuses at 10 Hz cost little per frame.
+import type { PageState } from "../page-state";
 import type { Status } from "../protocol";
 import { type StatusEntry, type Store, isStale } from "../store";
 import { formatAge, levelClass, levelName } from "../format";
-import { setData, setText } from "./dom";
+import { h, setData, setText } from "./dom";
+import type { FrameScheduler, Part } from "./frame";
+import { Scope } from "./scope";
 
 interface Row {
   entry: StatusEntry;
@@ -25,15 +28,30 @@ function td(text = "", cls = ""): HTMLTableCellElement {
   return cell;
 }
 
-export class StatusTable {
+export class StatusTable implements Part {
+  readonly name = "table";
+  private readonly scope = new Scope();
+  private readonly body = h("tbody");
   private rows = new Map<string, Row>();
   private version = -1;
 
-  constructor(private readonly body: HTMLTableSectionElement) {}
+  constructor(host: HTMLElement, private readonly state: PageState, frame: FrameScheduler) {
+    const head = h("thead", {}, h("tr", {}, ...["level", "name", "message", "age"].map((t) => h("th", { scope: "col" }, t))));
+    this.scope.mount(host, h("h2", {}, "Diagnostics"));
+    this.scope.mount(host, h("table", { class: "statuses", "data-testid": "status-table" }, head, this.body));
+    this.scope.add(frame.add(this));
+    this.scope.watch(state.data, () => frame.invalidate(this));
+    this.scope.watch(state.clock, () => frame.refresh(this, 900));
+  }
 
-  update(store: Store, nowMs: number): void {
+  render(nowMs: number): void {
+    const store = this.state.store;
     if (store.structureVersion !== this.version) this.rebuild(store);
     for (const row of this.rows.values()) this.updateRow(row, nowMs);
+  }
+
+  dispose(): void {
+    this.scope.dispose();
   }
 
   private rebuild(store: Store): void {

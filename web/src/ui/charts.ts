@@ -1,0 +1,113 @@
+// The four charts of the selected machine. A message's redraw is spread over frames, one chart per
+// frame, so that no frame pays for all four; and a chart is redrawn at most once per pixel of
+// time (range / width, between 0.1 s and 1 s): at 10 Hz on a 5 min axis a new sample moves
+// nothing visible, so redrawing for each one would be wasted work.
+import { chartWindow, tableInView } from "../chart-window";
+import { chartSpecs, type ChartId } from "../metrics";
+import type { PageState } from "../page-state";
+import { ChartView } from "./chart";
+import { h } from "./dom";
+import type { FrameScheduler, Part } from "./frame";
+import { Scope } from "./scope";
+
+const CHARTS: [ChartId, string, string][] = [
+  ["cpu-memory", "CPU and memory (%)", "%"],
+  ["temperature", "Temperature (°C)", "°C"],
+  ["network", "Network", "B/s"],
+  ["cores", "CPU per core (%)", "%"],
+];
+/** The order in which dirty charts are redrawn. */
+const DRAW_ORDER: readonly ChartId[] = ["cpu-memory", "cores", "network", "temperature"];
+
+export class ChartsView implements Part {
+  readonly name = "charts";
+  private readonly scope = new Scope();
+  private readonly charts = new Map<ChartId, ChartView>();
+  private readonly dirty = new Set<ChartId>();
+  private readonly drawnAt = new Map<ChartId, number>();
+  private cancelTimer: (() => void) | undefined;
+
+  constructor(
+    host: HTMLElement,
+    private readonly state: PageState,
+    private readonly frame: FrameScheduler,
+  ) {
+    const s = this.scope;
+    for (const [id, caption, unit] of CHARTS) {
+      const plot = h("div", { class: "chart", "data-testid": `chart-${id}`, "data-unit": unit });
+      s.mount(host, h("figure", {}, h("figcaption", {}, caption), plot));
+      const view = new ChartView(plot, unit);
+      this.charts.set(id, view);
+      s.add(() => view.dispose());
+    }
+    s.add(frame.add(this));
+    s.watch(state.data, () => this.markDirty(false));
+    s.watch(state.machine, () => this.markDirty(true));
+    s.watch(state.range, () => this.markDirty(true));
+    const observer = new ResizeObserver(() => {
+      for (const c of this.charts.values()) c.resize();
+    });
+    observer.observe(host);
+    s.add(() => observer.disconnect());
+    // Colours come from CSS variables: a colour-scheme change rebuilds the plots.
+    s.on(window.matchMedia("(prefers-color-scheme: dark)"), "change", () => this.restyle());
+  }
+
+  /** Samples in view per chart (the hook's stats().chartPoints). */
+  points(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [id, c] of this.charts) out[id] = c.points;
+    return out;
+  }
+
+  restyle(): void {
+    for (const c of this.charts.values()) c.restyle();
+    this.markDirty(true);
+  }
+
+  render(): void {
+    const nowMs = performance.now();
+    const id = DRAW_ORDER.find((c) => this.dirty.has(c) && this.due(c) <= nowMs);
+    if (id !== undefined) {
+      this.dirty.delete(id);
+      this.drawnAt.set(id, nowMs);
+      const { store, machine, range } = this.state;
+      const specs = chartSpecs(store, machine.value);
+      const spec = specs.find((s) => s.id === id);
+      const view = this.charts.get(id);
+      if (spec !== undefined && view !== undefined) {
+        const w = chartWindow(store, machine.value, range.value, specs);
+        view.update(tableInView(spec.series, w), w?.left ?? 0, w?.to ?? 1);
+      }
+    }
+    if (this.dirty.size === 0) return;
+    // The next chart is either due now (next frame) or later (a timer, then a frame).
+    let due = Infinity;
+    for (const c of this.dirty) due = Math.min(due, this.due(c));
+    if (due <= nowMs + 1) this.frame.invalidate(this);
+    else if (this.cancelTimer === undefined) {
+      this.cancelTimer = this.scope.timeout(() => {
+        this.cancelTimer = undefined;
+        this.frame.invalidate(this);
+      }, due - nowMs);
+    }
+  }
+
+  dispose(): void {
+    this.scope.dispose();
+  }
+
+  /** Marks every chart for redraw; `now` also drops the rate limit (a new range or machine). */
+  private markDirty(now: boolean): void {
+    for (const id of DRAW_ORDER) this.dirty.add(id);
+    if (now) this.drawnAt.clear();
+    this.frame.invalidate(this);
+  }
+
+  /** When a chart may be redrawn next (performance.now() time). */
+  private due(id: ChartId): number {
+    const width = this.charts.get(id)?.plotWidth ?? 500;
+    const interval = Math.min(1000, Math.max(100, (this.state.range.value * 1000) / Math.max(1, width)));
+    return (this.drawnAt.get(id) ?? -Infinity) + interval;
+  }
+}

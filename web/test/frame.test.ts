@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { FrameScheduler, type FrameEnv, type Part } from "../src/ui/frame";
+
+function fakeEnv(): FrameEnv & { frames: (() => void)[]; runFrame(): void } {
+  const frames: (() => void)[] = [];
+  return {
+    frames,
+    requestFrame: (cb) => frames.push(cb),
+    now: () => 1000,
+    perf: () => 0,
+    afterPaint: (cb) => cb(),
+    runFrame() {
+      const cb = frames.shift();
+      cb?.();
+    },
+  };
+}
+
+function part(name: string, log: string[], onRender?: () => void): Part {
+  return {
+    name,
+    render: () => {
+      log.push(name);
+      onRender?.();
+    },
+  };
+}
+
+describe("FrameScheduler", () => {
+  it("coalesces invalidations into one frame and renders only dirty parts, in page order", () => {
+    const env = fakeEnv();
+    const frame = new FrameScheduler(env);
+    const log: string[] = [];
+    const a = part("a", log);
+    const b = part("b", log);
+    frame.add(a);
+    frame.add(b);
+    expect(env.frames.length).toBe(1);
+    env.runFrame();
+    expect(log).toEqual(["a", "b"]);
+    frame.invalidate(b);
+    frame.invalidate(b);
+    frame.invalidate(a);
+    expect(env.frames.length).toBe(1);
+    env.runFrame();
+    expect(log).toEqual(["a", "b", "a", "b"]);
+    frame.invalidate(b);
+    env.runFrame();
+    expect(log.slice(4)).toEqual(["b"]);
+    expect(env.frames.length).toBe(0);
+  });
+
+  it("renders a part invalidated by an earlier one in the same frame, a later one's in the next", () => {
+    const env = fakeEnv();
+    const frame = new FrameScheduler(env);
+    const log: string[] = [];
+    const b: Part = part("b", log);
+    const a: Part = part("a", log, () => frame.invalidate(b));
+    const c: Part = part("c", log, () => frame.invalidate(a));
+    frame.add(a);
+    frame.add(b);
+    frame.add(c);
+    env.runFrame();
+    expect(log).toEqual(["a", "b", "c"]);
+    expect(env.frames.length).toBe(1);
+    env.runFrame();
+    expect(log.slice(3)).toEqual(["a", "b"]);
+  });
+
+  it("stops rendering a removed part and everything once disposed", () => {
+    const env = fakeEnv();
+    const frame = new FrameScheduler(env);
+    const log: string[] = [];
+    const a = part("a", log);
+    const remove = frame.add(a);
+    remove();
+    env.runFrame();
+    expect(log).toEqual([]);
+    const b = part("b", log);
+    frame.add(b);
+    frame.dispose();
+    env.runFrame();
+    frame.invalidate(b);
+    expect(log).toEqual([]);
+    expect(env.frames.length).toBe(0);
+  });
+
+  it("counts each frame's applies into its time", () => {
+    const env = fakeEnv();
+    const frame = new FrameScheduler(env);
+    frame.add(part("a", []));
+    frame.noteApply(3);
+    frame.noteApply(2);
+    env.runFrame();
+    expect(frame.frameTimings.values()).toEqual([5]);
+    expect(frame.applyTimings.count).toBe(2);
+  });
+});
