@@ -44,3 +44,15 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
             pg.screenshot(path=str(ARTIFACTS / f"e2e-{request.node.name}.png"), full_page=True)
         finally:
             context.close()
+
+
+@pytest.fixture(scope="package")
+def dist_url() -> Iterator[str]:
+    """The built page (web/dist) from a plain loopback HTTP server, not connecting to any bridge:
+    for tests of the page's own views, fed through the hook (`window.chedweb.feed`)."""
+    if not in_test_netns():
+        pytest.skip("opens sockets: run inside scripts/in-test-netns")
+    from bench.page_apply import serve_dist
+
+    with serve_dist() as url:
+        yield url
