@@ -26,8 +26,14 @@ TRACK_JS = """
   const add = MediaQueryList.prototype.addEventListener, rm = MediaQueryList.prototype.removeEventListener;
   // The page's own media-query listeners (uPlot keeps one of its own for the pixel ratio).
   const ours = (mq) => mq.media.includes("prefers-color-scheme");
-  MediaQueryList.prototype.addEventListener = function (...a) { if (ours(this)) live.mq += 1; return add.apply(this, a); };
-  MediaQueryList.prototype.removeEventListener = function (...a) { if (ours(this)) live.mq -= 1; return rm.apply(this, a); };
+  MediaQueryList.prototype.addEventListener = function (...a) {
+    if (ours(this)) live.mq += 1;
+    return add.apply(this, a);
+  };
+  MediaQueryList.prototype.removeEventListener = function (...a) {
+    if (ours(this)) live.mq -= 1;
+    return rm.apply(this, a);
+  };
 })();
 """
 
