@@ -1,0 +1,393 @@
+"""The tiering core of the durable history (pure: no sqlite, no ROS, no clock of its own).
+
+Every numeric value of every status, per (hardware_id, status name, key), at three tiers:
+- tier 0 keeps every sample, for `retention` seconds;
+- tier 1 and 2 keep per-minute and per-hour min/avg/max (and the worst level) for longer.
+Each tier stores blocks (blockcodec.py): one row holds one status's samples over `block_seconds`,
+many samples to a row. The block being filled is kept here and written to the Repository as it
+grows (`flush`), so a crash loses at most the time since the last flush.
+
+Time is the bridge's receive clock, passed in by the caller with every call: a publisher's stamp
+(a sim-time publisher, a clock in the year 2100) never orders, trims or places anything here.
+Retention is measured from the `now` given to `trim`, never from the newest sample.
+
+The disk budget counts the bytes of every stored block and level change; after every write the
+oldest data (the block or level change that ends first, whatever its tier) is dropped until the
+total is within the budget again, so it is never exceeded between two calls.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from chedweb_bridge.codec import numeric_value
+from chedweb_bridge.store.blockcodec import Block, decode, encode
+
+StatusKey = tuple[str, str]  # (hardware_id, name), as the page groups statuses
+DAY = 86400.0
+DEFAULT_MAX_KEYS = 256
+# A block of a fast status is sealed at this many samples, whatever its span, so one row and
+# the memory of one open block stay small (10 Hz x 300 s would be 3,000).
+DEFAULT_MAX_BLOCK_SAMPLES = 1024
+_NAN = math.nan
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    resolution: float     # seconds per point; 0: every sample
+    block_seconds: float  # time span of one stored block
+    retention: float      # seconds kept, measured from the receive clock's `now`
+
+
+def default_tiers(raw_days: float = 3, minute_days: float = 30, hour_days: float = 365) -> tuple[Tier, ...]:
+    return (Tier("raw", 0.0, 300.0, raw_days * DAY),
+            Tier("minute", 60.0, 6 * 3600.0, minute_days * DAY),
+            Tier("hour", 3600.0, 7 * DAY, hour_days * DAY))
+
+
+@dataclass(frozen=True)
+class LevelChange:
+    t: float
+    hardware_id: str
+    name: str
+    old: int | None  # None: the first level ever stored for this status
+    new: int
+    message: str
+
+
+class Repository(Protocol):
+    """Where blocks and level changes live (memory_repo.py, sqlite_repo.py). Sizes are logical
+    bytes: a block's blob plus a fixed per-row overhead (ROW_OVERHEAD)."""
+
+    def put_block(self, status: StatusKey, tier: int, t0: float, t1: float, blob: bytes) -> None:
+        """Insert, or replace the block of the same (status, tier, t0)."""
+    def blocks(self, status: StatusKey, tier: int, t0: float, t1: float) -> list[tuple[float, float, bytes]]:
+        """Blocks overlapping [t0, t1], sorted by their start."""
+    def first_time(self, status: StatusKey, tier: int) -> float | None: ...
+    def drop_before(self, tier: int, t: float) -> None:
+        """Every block of `tier` that ends before t."""
+    def drop_level_changes_before(self, t: float) -> None: ...
+    def drop_oldest(self) -> bool:
+        """The block or level change that ends first; False when there is nothing left."""
+    def size(self) -> int: ...
+    def add_keys(self, status: StatusKey, keys: Iterable[str]) -> None: ...
+    def keys(self, status: StatusKey) -> list[str]: ...
+    def statuses(self) -> list[StatusKey]: ...
+    def add_level_changes(self, changes: Sequence[LevelChange]) -> None: ...
+    def level_changes(self, status: StatusKey | None, t0: float, t1: float, limit: int) -> list[LevelChange]: ...
+    def last_level(self, status: StatusKey) -> int | None: ...
+
+
+ROW_OVERHEAD = 48  # bytes counted per stored row on top of its payload (keys, index entries)
+
+
+def level_change_size(change: LevelChange) -> int:
+    return ROW_OVERHEAD + len(change.message.encode("utf-8", "replace"))
+
+
+@dataclass
+class _Open:
+    """The block being filled for one (status, tier)."""
+    t0: float
+    block: Block = field(default_factory=lambda: Block([], [], {}))
+    dirty: bool = False
+
+    def append(self, t: float, level: int, avg: dict[str, float],
+               lo: dict[str, float] | None = None, hi: dict[str, float] | None = None) -> None:
+        b = self.block
+        n = len(b.t)
+        b.t.append(t)
+        b.level.append(level)
+        _append_row(b.avg, avg, n)
+        if lo is not None and hi is not None:
+            _append_row(b.lo, lo, n)
+            _append_row(b.hi, hi, n)
+        self.dirty = True
+
+
+def _append_row(table: dict[str, list[float]], row: dict[str, float], n: int) -> None:
+    for key, value in row.items():
+        column = table.get(key)
+        if column is None:
+            column = table[key] = [_NAN] * n
+        column.append(value)
+    for key, column in table.items():
+        if len(column) == n:
+            column.append(_NAN)
+
+
+@dataclass
+class _Bucket:
+    """One rollup point being accumulated: per key [min, sum, count, max]."""
+    start: float
+    level: int
+    acc: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, level: int, values: dict[str, float]) -> None:
+        self.level = max(self.level, level)
+        for key, v in values.items():
+            a = self.acc.get(key)
+            if a is None:
+                self.acc[key] = [v, v, 1.0, v]
+            else:
+                if v < a[0]:
+                    a[0] = v
+                if v > a[3]:
+                    a[3] = v
+                a[1] += v
+                a[2] += 1.0
+
+    def point(self) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+        lo = {k: a[0] for k, a in self.acc.items()}
+        avg = {k: a[1] / a[2] for k, a in self.acc.items()}
+        hi = {k: a[3] for k, a in self.acc.items()}
+        return lo, avg, hi
+
+
+@dataclass
+class RangeResult:
+    """`points` buckets of `step` seconds from `t0`; None where the range holds no data (a gap)."""
+    hardware_id: str
+    name: str
+    tier: str
+    t0: float
+    step: float
+    level: list[int | None]
+    lo: dict[str, list[float | None]]
+    avg: dict[str, list[float | None]]
+    hi: dict[str, list[float | None]]
+
+
+class TieredStore:
+    def __init__(self, repo: Repository, tiers: Sequence[Tier] | None = None,
+                 budget_bytes: int = 512 * 1024 * 1024, max_keys: int = DEFAULT_MAX_KEYS,
+                 max_block_samples: int = DEFAULT_MAX_BLOCK_SAMPLES) -> None:
+        self.repo = repo
+        self.tiers = tuple(tiers or default_tiers())
+        if self.tiers[0].resolution != 0 or any(t.resolution <= 0 for t in self.tiers[1:]):
+            raise ValueError("tier 0 keeps every sample; the others need a resolution > 0")
+        self.budget_bytes = budget_bytes
+        self.max_keys = max_keys
+        self.max_block_samples = max_block_samples
+        self._open: dict[tuple[StatusKey, int], _Open] = {}
+        self._buckets: dict[tuple[StatusKey, int], _Bucket] = {}
+        self._keys: dict[StatusKey, set[str]] = {}
+        self._new_keys: dict[StatusKey, set[str]] = {}
+        self._last: dict[StatusKey, tuple[float, int]] = {}  # newest sample time, level
+        self._pending_changes: list[LevelChange] = []
+
+    # ---- writing ----
+
+    def add(self, t: float, statuses: Iterable[dict[str, Any]]) -> None:
+        """One DiagnosticArray's statuses, received at `t` (receive clock, seconds)."""
+        for status in statuses:
+            key: StatusKey = (str(status["hardware_id"]), str(status["name"]))
+            level = max(-32768, min(32767, int(status["level"])))
+            values = self._numeric(key, status["values"])
+            self._note_level(key, t, level, str(status.get("message", "")))
+            self._add_raw(key, t, level, values)
+            for tier_index in range(1, len(self.tiers)):
+                self._add_rollup(key, tier_index, t, level, values)
+            previous = self._last.get(key)
+            self._last[key] = (max(t, previous[0]) if previous else t, level)
+
+    def _numeric(self, key: StatusKey, texts: dict[str, str]) -> dict[str, float]:
+        known = self._keys.setdefault(key, set())
+        out: dict[str, float] = {}
+        for name, text in texts.items():
+            value = numeric_value(text)
+            if value is None:
+                continue
+            if name not in known:
+                if len(known) >= self.max_keys:
+                    continue  # later new keys of a status beyond max_keys are not kept
+                known.add(name)
+                self._new_keys.setdefault(key, set()).add(name)
+            out[name] = value
+        return out
+
+    def _note_level(self, key: StatusKey, t: float, level: int, message: str) -> None:
+        previous = self._last.get(key)
+        old = previous[1] if previous else self.repo.last_level(key)
+        if previous is None and old is None or old != level:
+            self._pending_changes.append(LevelChange(t, key[0], key[1], old, level, message))
+
+    def _add_raw(self, key: StatusKey, t: float, level: int, values: dict[str, float]) -> None:
+        open_ = self._open.get((key, 0))
+        if open_ is not None and (t < open_.block.t[-1] or t - open_.t0 >= self.tiers[0].block_seconds
+                                  or len(open_.block) >= self.max_block_samples):
+            # A full block, or the receive clock stepped back: seal it and start another, so
+            # that every block's samples are in time order.
+            self._seal(key, 0)
+            open_ = None
+        if open_ is None:
+            open_ = self._open[(key, 0)] = _Open(t)
+        open_.append(t, level, values)
+
+    def _add_rollup(self, key: StatusKey, tier_index: int, t: float, level: int,
+                    values: dict[str, float]) -> None:
+        resolution = self.tiers[tier_index].resolution
+        start = math.floor(t / resolution) * resolution
+        bucket = self._buckets.get((key, tier_index))
+        if bucket is not None and bucket.start != start:
+            self._emit_bucket(key, tier_index, bucket)
+            bucket = None
+        if bucket is None:
+            bucket = self._buckets[(key, tier_index)] = _Bucket(start, level)
+        bucket.add(level, values)
+
+    def _emit_bucket(self, key: StatusKey, tier_index: int, bucket: _Bucket) -> None:
+        tier = self.tiers[tier_index]
+        open_ = self._open.get((key, tier_index))
+        if open_ is not None and (bucket.start < open_.block.t[-1]
+                                  or bucket.start - open_.t0 >= tier.block_seconds
+                                  or len(open_.block) >= self.max_block_samples):
+            self._seal(key, tier_index)
+            open_ = None
+        if open_ is None:
+            open_ = self._open[(key, tier_index)] = _Open(bucket.start)
+        lo, avg, hi = bucket.point()
+        open_.append(bucket.start, bucket.level, avg, lo, hi)
+
+    def _seal(self, key: StatusKey, tier_index: int) -> None:
+        open_ = self._open.pop((key, tier_index))
+        if open_.dirty:
+            self._put(key, tier_index, open_)
+
+    def _put(self, key: StatusKey, tier_index: int, open_: _Open) -> None:
+        new_keys = self._new_keys.pop(key, None)
+        if new_keys:
+            self.repo.add_keys(key, sorted(new_keys))
+        block = open_.block
+        self.repo.put_block(key, tier_index, open_.t0, self._block_end(tier_index, block), encode(block))
+        open_.dirty = False
+        self._enforce_budget()
+
+    def _block_end(self, tier_index: int, block: Block) -> float:
+        return block.t[-1] + self.tiers[tier_index].resolution
+
+    def flush(self, now: float) -> None:
+        """Write every block that changed since the last flush, and the level changes; close the
+        rollup points and blocks of statuses that have been silent for longer than they span."""
+        for (key, tier_index), bucket in list(self._buckets.items()):
+            if now >= bucket.start + 2 * self.tiers[tier_index].resolution:
+                del self._buckets[(key, tier_index)]
+                self._emit_bucket(key, tier_index, bucket)
+        for (key, tier_index), open_ in list(self._open.items()):
+            tier = self.tiers[tier_index]
+            if now - self._block_end(tier_index, open_.block) > tier.block_seconds:
+                self._seal(key, tier_index)
+            elif open_.dirty:
+                self._put(key, tier_index, open_)
+        if self._pending_changes:
+            changes, self._pending_changes = self._pending_changes, []
+            self.repo.add_level_changes(changes)
+            self._enforce_budget()
+
+    def trim(self, now: float) -> None:
+        """Retention: every tier's blocks older than its retention, measured from `now`."""
+        for tier_index, tier in enumerate(self.tiers):
+            self.repo.drop_before(tier_index, now - tier.retention)
+        self.repo.drop_level_changes_before(now - max(t.retention for t in self.tiers))
+
+    def _enforce_budget(self) -> None:
+        while self.repo.size() > self.budget_bytes and self.repo.drop_oldest():
+            pass
+
+    # ---- reading ----
+
+    def statuses(self) -> list[StatusKey]:
+        return sorted(set(self.repo.statuses()) | set(self._keys), key=lambda k: (k[1], k[0]))
+
+    def keys(self, status: StatusKey) -> list[str]:
+        return sorted(set(self.repo.keys(status)) | self._keys.get(status, set()))
+
+    def level_changes(self, status: StatusKey | None, t0: float, t1: float,
+                      limit: int = 1000) -> list[LevelChange]:
+        stored = self.repo.level_changes(status, t0, t1, limit)
+        pending = [c for c in self._pending_changes
+                   if t0 <= c.t <= t1 and (status is None or (c.hardware_id, c.name) == status)]
+        return sorted(stored + pending, key=lambda c: c.t)[:limit]
+
+    def choose_tier(self, status: StatusKey, t0: float, step: float) -> int:
+        """The coarsest tier fine enough for `step` that reaches back to t0; else the eligible
+        one that reaches furthest back (a young store, or a range older than everything kept)."""
+        eligible = [i for i, tier in enumerate(self.tiers) if tier.resolution <= step] or [0]
+        firsts: list[tuple[float, int]] = []
+        for i in reversed(eligible):
+            first = self._first_time(status, i)
+            if first is None:
+                continue
+            if first <= t0 + step:
+                return i
+            firsts.append((first, i))
+        return min(firsts)[1] if firsts else eligible[-1]
+
+    def _first_time(self, status: StatusKey, tier_index: int) -> float | None:
+        candidates = [self.repo.first_time(status, tier_index)]
+        open_ = self._open.get((status, tier_index))
+        if open_ is not None:
+            candidates.append(open_.t0)
+        bucket = self._buckets.get((status, tier_index))
+        if bucket is not None:
+            candidates.append(bucket.start)
+        present = [c for c in candidates if c is not None]
+        return min(present) if present else None
+
+    def query(self, status: StatusKey, t0: float, t1: float, points: int,
+              keys: Iterable[str] | None = None) -> RangeResult:
+        """[t0, t1) as `points` points, each the min/avg/max of what falls in it."""
+        if not (points > 0 and t1 > t0):
+            raise ValueError("a range needs t1 > t0 and points > 0")
+        step = (t1 - t0) / points
+        tier_index = self.choose_tier(status, t0, step)
+        wanted = set(keys) if keys is not None else None
+        result = RangeResult(status[0], status[1], self.tiers[tier_index].name, t0, step,
+                             [None] * points, {}, {}, {})
+        acc: dict[str, list[list[float]]] = {}  # key -> per point [min, sum, count, max]
+        for block in self._blocks(status, tier_index, t0, t1, wanted):
+            index = [math.floor((t - t0) / step) for t in block.t]
+            level = result.level
+            for i, lv in zip(index, block.level):
+                if 0 <= i < points and (level[i] is None or lv > level[i]):  # type: ignore[operator]
+                    level[i] = lv
+            for key, avgs in block.avg.items():
+                los = block.lo.get(key, avgs)
+                his = block.hi.get(key, avgs)
+                cells = acc.get(key)
+                if cells is None:
+                    cells = acc[key] = [[math.inf, 0.0, 0.0, -math.inf] for _ in range(points)]
+                for i, lo, av, hi in zip(index, los, avgs, his):
+                    if 0 <= i < points and av == av:
+                        cell = cells[i]
+                        if lo < cell[0]:
+                            cell[0] = lo
+                        if hi > cell[3]:
+                            cell[3] = hi
+                        cell[1] += av
+                        cell[2] += 1.0
+        for key, cells in acc.items():
+            result.lo[key] = [c[0] if c[2] else None for c in cells]
+            result.avg[key] = [c[1] / c[2] if c[2] else None for c in cells]
+            result.hi[key] = [c[3] if c[2] else None for c in cells]
+        return result
+
+    def _blocks(self, status: StatusKey, tier_index: int, t0: float, t1: float,
+                keys: set[str] | None) -> list[Block]:
+        """Stored blocks overlapping [t0, t1), the open one instead of its stored copy, and the
+        rollup point still being accumulated."""
+        open_ = self._open.get((status, tier_index))
+        out = [decode(blob, keys) for b0, _b1, blob in self.repo.blocks(status, tier_index, t0, t1)
+               if open_ is None or b0 != open_.t0]
+        if open_ is not None:
+            out.append(open_.block)
+        bucket = self._buckets.get((status, tier_index))
+        if bucket is not None and t0 <= bucket.start < t1:
+            lo, avg, hi = bucket.point()
+            out.append(Block([bucket.start], [bucket.level], {k: [v] for k, v in avg.items()},
+                             {k: [v] for k, v in lo.items()}, {k: [v] for k, v in hi.items()}))
+        return out

@@ -1,0 +1,162 @@
+"""The tiering core against the in-memory repository: blocks, tiers, retention, the budget,
+level changes, receive-time trimming, range queries."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from chedweb_bridge.store.memory_repo import MemoryRepository
+from chedweb_bridge.store.tiers import DAY, Tier, TieredStore
+
+T0 = 1_700_000_040.0
+KEY = ("robot", "motor")
+
+
+def _status(values: dict[str, str], level: int = 0, name: str = "motor", message: str = "ok") -> dict[str, object]:
+    return {"hardware_id": "robot", "name": name, "level": level, "message": message, "values": values}
+
+
+def _feed(store: TieredStore, start: float, seconds: int, every: float = 1.0, value: float | None = None,
+          flush_every: int = 10) -> float:
+    t = start
+    for i in range(int(seconds / every)):
+        t = start + i * every
+        v = value if value is not None else float(i % 100)
+        store.add(t, [_status({"current A": f"{v:g}", "mode": "auto"})])
+        if i % flush_every == 0:
+            store.flush(t)
+    store.flush(t)
+    return t
+
+
+def _store(**kw: object) -> tuple[TieredStore, MemoryRepository]:
+    repo = MemoryRepository()
+    return TieredStore(repo, **kw), repo  # type: ignore[arg-type]
+
+
+def test_many_samples_go_into_one_row() -> None:
+    store, repo = _store()
+    _feed(store, T0, 900)
+    raw_blocks = repo.blocks(KEY, 0, 0, 2e9)
+    assert 3 <= len(raw_blocks) <= 4  # 300 s blocks, not a row per sample
+    assert repo.keys(KEY) == ["current A"]  # "auto" is not a number
+
+
+def test_full_resolution_query_returns_every_sample_and_gaps_as_none() -> None:
+    store, _ = _store()
+    _feed(store, T0, 100, value=5.0)
+    result = store.query(KEY, T0, T0 + 200, 200)
+    assert result.tier == "raw"
+    assert result.avg["current A"][:100] == [5.0] * 100
+    assert result.avg["current A"][100:] == [None] * 100  # no data: a gap, not a line
+    assert result.level[:100] == [0] * 100 and result.level[150] is None
+
+
+def test_minute_and_hour_rollups_keep_min_avg_max() -> None:
+    store, _ = _store()
+    start = 1_700_002_800.0  # an hour boundary
+    _feed(store, start, 2 * 3600 + 120)  # values 0..99 repeating
+    minute = store.query(KEY, start, start + 2 * 3600, 120)  # 60 s a point -> minute tier
+    assert minute.tier == "minute"
+    assert minute.lo["current A"][0] == 0.0 and minute.hi["current A"][0] == 59.0
+    assert minute.avg["current A"][0] == pytest.approx(29.5)
+    hour = store.query(KEY, start, start + 2 * 3600, 2)  # 3600 s a point -> hour tier
+    assert hour.tier == "hour"
+    assert hour.lo["current A"][0] == 0.0 and hour.hi["current A"][0] == 99.0
+    assert hour.avg["current A"][0] == pytest.approx(sum(i % 100 for i in range(3600)) / 3600, abs=1e-3)
+
+
+def test_a_short_query_decimates_raw_samples_into_min_avg_max() -> None:
+    store, _ = _store()
+    _feed(store, T0, 100)  # 0..99
+    result = store.query(KEY, T0, T0 + 100, 10)
+    assert result.tier == "raw"
+    assert result.lo["current A"][3] == 30.0 and result.hi["current A"][3] == 39.0
+    assert result.avg["current A"][3] == pytest.approx(34.5)
+
+
+def test_retention_is_per_tier_and_measured_from_now() -> None:
+    tiers = (Tier("raw", 0, 300, 3600), Tier("minute", 60, 3600, 3 * 3600), Tier("hour", 3600, DAY, 10 * DAY))
+    store, repo = _store(tiers=tiers)
+    end = _feed(store, T0, 4 * 3600, every=10.0)
+    store.trim(end)
+    raw_first = repo.first_time(KEY, 0)
+    minute_first = repo.first_time(KEY, 1)
+    assert raw_first is not None and end - raw_first <= 3600 + 300 + 10
+    assert minute_first is not None and 3600 < end - minute_first <= 3 * 3600 + 3600 + 60
+    assert repo.first_time(KEY, 2) is not None and repo.first_time(KEY, 2) <= T0  # type: ignore[operator]
+
+
+def test_receive_time_trimming_ignores_the_newest_sample_and_a_clock_step_back() -> None:
+    tiers = (Tier("raw", 0, 300, 3600), Tier("minute", 60, 3600, 7200))
+    store, repo = _store(tiers=tiers)
+    _feed(store, T0, 600)
+    # The receive clock stepped back by a day (e.g. NTP at boot): nothing newer than `now` minus
+    # the retention is dropped, and the older samples still come first in a query.
+    store.trim(T0 - DAY)
+    assert repo.first_time(KEY, 0) == T0
+    store.add(T0 - DAY, [_status({"current A": "7"})])
+    store.flush(T0 - DAY)
+    assert repo.first_time(KEY, 0) == T0 - DAY
+    # Trimmed by the clock given to trim(), not by the newest sample.
+    store.trim(T0 + 3600 + 400)
+    assert repo.first_time(KEY, 0) is not None and repo.first_time(KEY, 0) >= T0 + 300  # type: ignore[operator]
+
+
+def test_the_budget_is_never_exceeded_and_the_oldest_goes_first() -> None:
+    budget = 20_000
+    store, repo = _store(budget_bytes=budget)
+    rng = random.Random(3)  # noise, so that blocks do not compress to nothing
+    t = T0
+    for i in range(3 * 3600):
+        t = T0 + i
+        store.add(t, [_status({f"k{j}": f"{rng.randrange(1000) / 10:g}" for j in range(10)})])
+        if i % 10 == 0:
+            store.flush(t)
+        assert repo.size() <= budget
+    store.flush(t)
+    assert 0 < repo.size() <= budget
+    recent = store.query(KEY, t - 60, t, 60)
+    assert recent.avg["k0"][-2] is not None  # the newest data is kept
+    # The oldest raw samples went (the hour tier's one block ends now, so it is not old).
+    first = repo.first_time(KEY, 0)
+    assert first is not None and first > T0 + 3600
+
+
+def test_level_changes_are_logged_with_old_new_and_message() -> None:
+    store, repo = _store()
+    levels = [0, 0, 2, 2, 0]
+    for i, level in enumerate(levels):
+        store.add(T0 + i, [_status({"x": "1"}, level=level, message=f"m{i}")])
+    pending = store.level_changes(KEY, 0, 2e9)
+    assert [(c.t, c.old, c.new, c.message) for c in pending] == [
+        (T0, None, 0, "m0"), (T0 + 2, 0, 2, "m2"), (T0 + 4, 2, 0, "m4")]
+    store.flush(T0 + 5)
+    assert len(repo.level_changes(KEY, 0, 2e9, 100)) == 3
+    # A restarted bridge sees the same level: no new change.
+    again = TieredStore(repo)
+    again.add(T0 + 100, [_status({"x": "1"}, level=0)])
+    assert len(again.level_changes(KEY, 0, 2e9)) == 3
+
+
+def test_query_reads_blocks_written_by_an_earlier_store_with_a_gap_for_the_downtime() -> None:
+    repo = MemoryRepository()
+    first = TieredStore(repo)
+    _feed(first, T0, 120, value=1.0)  # then the process dies: nothing more is flushed
+    second = TieredStore(repo)
+    _feed(second, T0 + 300, 120, value=2.0)
+    result = second.query(KEY, T0, T0 + 420, 420)
+    column = result.avg["current A"]
+    assert column[:110] == [1.0] * 110
+    assert column[130:290] == [None] * 160
+    assert column[300:420] == [2.0] * 120
+
+
+def test_a_bad_range_is_refused() -> None:
+    store, _ = _store()
+    with pytest.raises(ValueError):
+        store.query(KEY, 10, 5, 100)
+    with pytest.raises(ValueError):
+        store.query(KEY, 0, 5, 0)
