@@ -64,7 +64,7 @@ def encode(block: Block, level: int = 6) -> bytes:
                 m = 10.0 ** scale
                 ints: list[int] = []
                 last = 0
-                for v, missing in zip(values, nan):
+                for v, missing in zip(values, nan, strict=True):
                     if not missing:
                         last = round(v * m)
                     ints.append(last)
@@ -130,7 +130,7 @@ def _scale(values: list[float]) -> int:
 
 def _int_deltas(ints: list[int]) -> bytes:
     """int64 deltas (the first against 0), prefixed by their width: 4 when all fit in int32."""
-    deltas = [b - a for a, b in zip([0, *ints], ints)]
+    deltas = [b - a for a, b in zip([0, *ints], ints, strict=False)]
     if all(-2**31 <= d < 2**31 for d in deltas):
         return b"\x04" + array("i", deltas).tobytes()
     return b"\x08" + array("q", deltas).tobytes()

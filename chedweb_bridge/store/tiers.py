@@ -78,7 +78,8 @@ class Repository(Protocol):
     def keys(self, status: StatusKey) -> list[str]: ...
     def statuses(self) -> list[StatusKey]: ...
     def add_level_changes(self, changes: Sequence[LevelChange]) -> None: ...
-    def level_changes(self, status: StatusKey | None, t0: float, t1: float, limit: int) -> list[LevelChange]: ...
+    def level_changes(self, status: StatusKey | None, t0: float, t1: float,
+                      limit: int) -> list[LevelChange]: ...
     def last_level(self, status: StatusKey) -> int | None: ...
 
 
@@ -115,7 +116,7 @@ def _append_row(table: dict[str, list[float]], row: dict[str, float], n: int) ->
         if column is None:
             column = table[key] = [_NAN] * n
         column.append(value)
-    for key, column in table.items():
+    for column in table.values():
         if len(column) == n:
             column.append(_NAN)
 
@@ -213,7 +214,7 @@ class TieredStore:
     def _note_level(self, key: StatusKey, t: float, level: int, message: str) -> None:
         previous = self._last.get(key)
         old = previous[1] if previous else self.repo.last_level(key)
-        if previous is None and old is None or old != level:
+        if old != level:  # including None: the first level ever seen for this status
             self._pending_changes.append(LevelChange(t, key[0], key[1], old, level, message))
 
     def _add_raw(self, key: StatusKey, t: float, level: int, values: dict[str, float]) -> None:
@@ -298,6 +299,14 @@ class TieredStore:
         while self.repo.size() > self.budget_bytes and self.repo.drop_oldest():
             pass
 
+    def rewrite_all(self) -> None:
+        """The repository lost recent writes (a rolled-back transaction, a fresh file): write
+        every open block and every known key again at the next flush."""
+        for open_ in self._open.values():
+            open_.dirty = True
+        for key, names in self._keys.items():
+            self._new_keys.setdefault(key, set()).update(names)
+
     # ---- reading ----
 
     def statuses(self) -> list[StatusKey]:
@@ -352,7 +361,7 @@ class TieredStore:
         for block in self._blocks(status, tier_index, t0, t1, wanted):
             index = [math.floor((t - t0) / step) for t in block.t]
             level = result.level
-            for i, lv in zip(index, block.level):
+            for i, lv in zip(index, block.level, strict=True):
                 if 0 <= i < points and (level[i] is None or lv > level[i]):  # type: ignore[operator]
                     level[i] = lv
             for key, avgs in block.avg.items():
@@ -361,7 +370,7 @@ class TieredStore:
                 cells = acc.get(key)
                 if cells is None:
                     cells = acc[key] = [[math.inf, 0.0, 0.0, -math.inf] for _ in range(points)]
-                for i, lo, av, hi in zip(index, los, avgs, his):
+                for i, lo, av, hi in zip(index, los, avgs, his, strict=True):
                     if 0 <= i < points and av == av:
                         cell = cells[i]
                         if lo < cell[0]:

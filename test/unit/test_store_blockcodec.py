@@ -10,7 +10,9 @@ from chedweb_bridge.store.blockcodec import Block, decode, encode
 
 
 def _same(a: list[float], b: list[float]) -> bool:
-    return len(a) == len(b) and all(x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(a, b))
+    if len(a) != len(b):
+        return False
+    return all(x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(a, b, strict=True))
 
 
 def test_round_trip_keeps_decimals_floats_nans_and_big_values() -> None:

@@ -4,17 +4,22 @@ level changes, receive-time trimming, range queries."""
 from __future__ import annotations
 
 import random
+import sqlite3
+from collections.abc import Callable
 
 import pytest
 
 from chedweb_bridge.store.memory_repo import MemoryRepository
-from chedweb_bridge.store.tiers import DAY, Tier, TieredStore
+from chedweb_bridge.store.sqlite_repo import SqliteRepository
+from chedweb_bridge.store.tiers import DAY, Repository, Tier, TieredStore
 
 T0 = 1_700_000_040.0
 KEY = ("robot", "motor")
+NewRepo = Callable[[], Repository]
 
 
-def _status(values: dict[str, str], level: int = 0, name: str = "motor", message: str = "ok") -> dict[str, object]:
+def _status(values: dict[str, str], level: int = 0, name: str = "motor",
+            message: str = "ok") -> dict[str, object]:
     return {"hardware_id": "robot", "name": name, "level": level, "message": message, "values": values}
 
 
@@ -31,21 +36,29 @@ def _feed(store: TieredStore, start: float, seconds: int, every: float = 1.0, va
     return t
 
 
-def _store(**kw: object) -> tuple[TieredStore, MemoryRepository]:
-    repo = MemoryRepository()
+@pytest.fixture(params=["memory", "sqlite"])
+def new_repo(request: pytest.FixtureRequest) -> NewRepo:
+    """Every test runs against both repositories: they share one contract."""
+    if request.param == "memory":
+        return MemoryRepository
+    return lambda: SqliteRepository(sqlite3.connect(":memory:", isolation_level=None))
+
+
+def _store(new_repo: NewRepo, **kw: object) -> tuple[TieredStore, Repository]:
+    repo = new_repo()
     return TieredStore(repo, **kw), repo  # type: ignore[arg-type]
 
 
-def test_many_samples_go_into_one_row() -> None:
-    store, repo = _store()
+def test_many_samples_go_into_one_row(new_repo: NewRepo) -> None:
+    store, repo = _store(new_repo)
     _feed(store, T0, 900)
     raw_blocks = repo.blocks(KEY, 0, 0, 2e9)
     assert 3 <= len(raw_blocks) <= 4  # 300 s blocks, not a row per sample
     assert repo.keys(KEY) == ["current A"]  # "auto" is not a number
 
 
-def test_full_resolution_query_returns_every_sample_and_gaps_as_none() -> None:
-    store, _ = _store()
+def test_full_resolution_query_returns_every_sample_and_gaps_as_none(new_repo: NewRepo) -> None:
+    store, _ = _store(new_repo)
     _feed(store, T0, 100, value=5.0)
     result = store.query(KEY, T0, T0 + 200, 200)
     assert result.tier == "raw"
@@ -54,8 +67,8 @@ def test_full_resolution_query_returns_every_sample_and_gaps_as_none() -> None:
     assert result.level[:100] == [0] * 100 and result.level[150] is None
 
 
-def test_minute_and_hour_rollups_keep_min_avg_max() -> None:
-    store, _ = _store()
+def test_minute_and_hour_rollups_keep_min_avg_max(new_repo: NewRepo) -> None:
+    store, _ = _store(new_repo)
     start = 1_700_002_800.0  # an hour boundary
     _feed(store, start, 2 * 3600 + 120)  # values 0..99 repeating
     minute = store.query(KEY, start, start + 2 * 3600, 120)  # 60 s a point -> minute tier
@@ -68,8 +81,8 @@ def test_minute_and_hour_rollups_keep_min_avg_max() -> None:
     assert hour.avg["current A"][0] == pytest.approx(sum(i % 100 for i in range(3600)) / 3600, abs=1e-3)
 
 
-def test_a_short_query_decimates_raw_samples_into_min_avg_max() -> None:
-    store, _ = _store()
+def test_a_short_query_decimates_raw_samples_into_min_avg_max(new_repo: NewRepo) -> None:
+    store, _ = _store(new_repo)
     _feed(store, T0, 100)  # 0..99
     result = store.query(KEY, T0, T0 + 100, 10)
     assert result.tier == "raw"
@@ -77,9 +90,9 @@ def test_a_short_query_decimates_raw_samples_into_min_avg_max() -> None:
     assert result.avg["current A"][3] == pytest.approx(34.5)
 
 
-def test_retention_is_per_tier_and_measured_from_now() -> None:
+def test_retention_is_per_tier_and_measured_from_now(new_repo: NewRepo) -> None:
     tiers = (Tier("raw", 0, 300, 3600), Tier("minute", 60, 3600, 3 * 3600), Tier("hour", 3600, DAY, 10 * DAY))
-    store, repo = _store(tiers=tiers)
+    store, repo = _store(new_repo, tiers=tiers)
     end = _feed(store, T0, 4 * 3600, every=10.0)
     store.trim(end)
     raw_first = repo.first_time(KEY, 0)
@@ -89,9 +102,9 @@ def test_retention_is_per_tier_and_measured_from_now() -> None:
     assert repo.first_time(KEY, 2) is not None and repo.first_time(KEY, 2) <= T0  # type: ignore[operator]
 
 
-def test_receive_time_trimming_ignores_the_newest_sample_and_a_clock_step_back() -> None:
+def test_receive_time_trimming_ignores_the_newest_sample_and_a_clock_step_back(new_repo: NewRepo) -> None:
     tiers = (Tier("raw", 0, 300, 3600), Tier("minute", 60, 3600, 7200))
-    store, repo = _store(tiers=tiers)
+    store, repo = _store(new_repo, tiers=tiers)
     _feed(store, T0, 600)
     # The receive clock stepped back by a day (e.g. NTP at boot): nothing newer than `now` minus
     # the retention is dropped, and the older samples still come first in a query.
@@ -105,9 +118,9 @@ def test_receive_time_trimming_ignores_the_newest_sample_and_a_clock_step_back()
     assert repo.first_time(KEY, 0) is not None and repo.first_time(KEY, 0) >= T0 + 300  # type: ignore[operator]
 
 
-def test_the_budget_is_never_exceeded_and_the_oldest_goes_first() -> None:
+def test_the_budget_is_never_exceeded_and_the_oldest_goes_first(new_repo: NewRepo) -> None:
     budget = 20_000
-    store, repo = _store(budget_bytes=budget)
+    store, repo = _store(new_repo, budget_bytes=budget)
     rng = random.Random(3)  # noise, so that blocks do not compress to nothing
     t = T0
     for i in range(3 * 3600):
@@ -125,8 +138,8 @@ def test_the_budget_is_never_exceeded_and_the_oldest_goes_first() -> None:
     assert first is not None and first > T0 + 3600
 
 
-def test_level_changes_are_logged_with_old_new_and_message() -> None:
-    store, repo = _store()
+def test_level_changes_are_logged_with_old_new_and_message(new_repo: NewRepo) -> None:
+    store, repo = _store(new_repo)
     levels = [0, 0, 2, 2, 0]
     for i, level in enumerate(levels):
         store.add(T0 + i, [_status({"x": "1"}, level=level, message=f"m{i}")])
@@ -141,8 +154,8 @@ def test_level_changes_are_logged_with_old_new_and_message() -> None:
     assert len(again.level_changes(KEY, 0, 2e9)) == 3
 
 
-def test_query_reads_blocks_written_by_an_earlier_store_with_a_gap_for_the_downtime() -> None:
-    repo = MemoryRepository()
+def test_a_later_store_reads_what_an_earlier_one_wrote_with_the_downtime_as_a_gap(new_repo: NewRepo) -> None:
+    repo = new_repo()
     first = TieredStore(repo)
     _feed(first, T0, 120, value=1.0)  # then the process dies: nothing more is flushed
     second = TieredStore(repo)
@@ -154,8 +167,8 @@ def test_query_reads_blocks_written_by_an_earlier_store_with_a_gap_for_the_downt
     assert column[300:420] == [2.0] * 120
 
 
-def test_a_bad_range_is_refused() -> None:
-    store, _ = _store()
+def test_a_bad_range_is_refused(new_repo: NewRepo) -> None:
+    store, _ = _store(new_repo)
     with pytest.raises(ValueError):
         store.query(KEY, 10, 5, 100)
     with pytest.raises(ValueError):
