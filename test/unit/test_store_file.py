@@ -72,6 +72,22 @@ def test_the_file_stays_within_the_disk_budget(tmp_path: Path) -> None:
     worker.stop()
 
 
+def test_sqlite_caps_the_file_when_the_logical_budget_underestimates_it(tmp_path: Path) -> None:
+    budget = 400_000
+    path = str(tmp_path / "history.sqlite3")
+    logs = Logs()
+    worker = StoreWorker(path, budget, log=logs)
+    worker.core.budget_bytes = 10 * budget  # as if the estimate of the file's size were far off
+    rng = random.Random(6)
+    for hour in range(4):
+        _feed(worker, T0 + hour * 3600, 3600, rng)
+        size = sum(os.path.getsize(path + s) for s in ("", "-wal") if os.path.exists(path + s))
+        assert size <= budget, (hour, size)
+    assert "budget cap" in logs.text()
+    assert worker.core.budget_bytes < budget
+    worker.stop()
+
+
 def test_a_corrupt_file_is_set_aside_and_a_fresh_one_started(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     path.write_bytes(b"this is not a database" * 1000)
@@ -173,8 +189,9 @@ def _in_mount_namespace(tmp_path: Path, mount: str, path: str) -> dict[str, obje
 
 
 def test_a_read_only_filesystem_means_memory_only_with_a_warning(tmp_path: Path) -> None:
+    # The directory exists (the mount point): only writing into it can tell.
     out = _in_mount_namespace(tmp_path, "mount -t tmpfs -o ro,size=1m tmpfs {mnt}",
-                              str(tmp_path / "mnt" / "chedweb" / "history.sqlite3"))
+                              str(tmp_path / "mnt" / "history.sqlite3"))
     assert out["state_at_open"] == "memory only" and out["state"] == "memory only"
     assert "not writable" in str(out["logs"]) and "memory only" in str(out["logs"])
     assert out["recent"] is not None
