@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,8 @@ _NOT_BUILT = """<!doctype html>
 
 
 def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings,
-               web_root: Path, log: Log, metrics: MetricsEndpoint | None = None) -> Flask:
+               web_root: Path, log: Log, metrics: MetricsEndpoint | None = None,
+               history_health: Callable[[], dict[str, Any]] | None = None) -> Flask:
     app = Flask("chedweb_bridge", static_folder=None)
     app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": PING_INTERVAL_S,
                                          "max_message_size": HARD_FRAME_LIMIT}
@@ -60,6 +62,8 @@ def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings,
             "messages_forwarded": stats.messages_forwarded,
             "drops": stats.drops,
             "uptime_s": round(time.monotonic() - started, 3),
+            # The durable history's state ("ok", "memory only", "paused" on a full disk) and size.
+            **({"history": history_health()} if history_health is not None else {}),
         })
 
     @app.get("/config")

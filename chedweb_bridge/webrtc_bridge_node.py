@@ -5,7 +5,9 @@ Three threads, one rule each (docs/architecture.md):
   text to the loop with call_soon_threadsafe;
 - the asyncio loop thread (loop_thread.py) owns every aiortc object (peers.py);
 - the WSGI server thread and its per-request threads (app.py, signaling.py) reach the loop only
-  through run_coroutine_threadsafe with a timeout.
+  through run_coroutine_threadsafe with a timeout;
+- the history store's thread (store/worker.py) owns the durable history and its database: the
+  callback only enqueues to it, so no file I/O runs in the callback or on the loop.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.metrics_http import MetricsSettings, make_endpoint
 from chedweb_bridge.peers import PeerRegistry, StreamInfo
 from chedweb_bridge.signaling import Settings
+from chedweb_bridge.store import db_file
+from chedweb_bridge.store.tiers import default_tiers
+from chedweb_bridge.store.worker import StoreWorker
 from chedweb_ros.node_main import StartupError, run_node
 from chedweb_ros.params import WEBRTC_BRIDGE
 from chedweb_ros.ros_parameters import declare_table, fix_read_only, refused
@@ -85,6 +90,11 @@ class WebRtcBridge(Node):
         self._registry.ice_servers = parse_ice_servers(values["ice_servers"])  # type: ignore[arg-type]
         self._registry.max_peers = int(values["max_peers"])  # type: ignore[call-overload]
         self._registry.on_log = self._log
+        budget = int(values["history_budget_mb"]) * 1_000_000  # type: ignore[call-overload]
+        days = [float(values[f"history_{tier}_days"]) for tier in ("raw", "minute", "hour")]  # type: ignore[arg-type]
+        self._store = StoreWorker(db_file.resolve(str(values["history_path"])), budget, default_tiers(*days),
+                                  log=self._log)
+        self._store.start()
         self._seq = 0
         self._undecodable = 0
         self._loop = LoopThread()
@@ -94,13 +104,15 @@ class WebRtcBridge(Node):
         metrics = make_endpoint(self._loop, self._registry, self._latest, self._metrics_settings)
 
         web_root = find_web_root(str(values["web_root"]))
-        app = create_app(self._loop, self._registry, self._settings, web_root, self._log, metrics)
+        app = create_app(self._loop, self._registry, self._settings, web_root, self._log, metrics,
+                         history_health=self._store.health)
         host, port = str(values["host"]), int(values["port"])  # type: ignore[call-overload]
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per HTTP request
         try:
             listener = listen_socket(host, port)
         except StartupError:
             self._loop.stop()
+            self._store.stop()
             raise
         # werkzeug takes its own copy of the descriptor (socket.fromfd): ours is closed at once.
         with listener:
@@ -159,6 +171,7 @@ class WebRtcBridge(Node):
                 return
             stamp, statuses = decoded
             self._latest.update(received, statuses)  # for /metrics: a lock and a dict, no loop
+            self._store.add(received, statuses)  # a queue put: the store's thread does the rest
             self._seq += 1
             payloads = codec.encode_diagnostics(self._seq, topic, stamp, statuses)
             self._loop.call_soon(self._registry.on_diagnostics, self._seq, stamp, statuses, payloads)
@@ -196,6 +209,7 @@ class WebRtcBridge(Node):
         self._server.shutdown()
         self._server.server_close()
         self._server_thread.join(5.0)
+        self._store.stop()  # the last flush
 
 
 def main(args: list[str] | None = None) -> int:

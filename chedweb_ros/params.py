@@ -300,6 +300,19 @@ WEBRTC_BRIDGE = Table("webrtc_bridge", (
     Param("metrics_max_series", INTEGER, 10_000, "most series GET /metrics exposes (the rest are left "
           "out and counted in chedweb_metrics_series_dropped); 0 turns /metrics off", low=0,
           high=1_000_000),
+    Param("history_path", STRING, "$ROS_HOME/chedweb/history.sqlite3", "file of the durable history "
+          "(SQLite); $ROS_HOME is the ROS_HOME variable, else ~/.ros; a directory gets history.sqlite3 "
+          "in it; empty: memory only, lost at restart (also when the directory cannot be written)",
+          read_only=True),
+    Param("history_budget_mb", INTEGER, 512, "disk budget of the history file (and its WAL) in MB: the "
+          "oldest data goes first, and the file never grows past it", low=1, high=1_000_000,
+          read_only=True),
+    Param("history_raw_days", DOUBLE, 3.0, "days every sample is kept at full resolution", low=0.001,
+          high=36_500.0, read_only=True),
+    Param("history_minute_days", DOUBLE, 30.0, "days the per-minute min/avg/max are kept", low=0.001,
+          high=36_500.0, read_only=True),
+    Param("history_hour_days", DOUBLE, 365.0, "days the per-hour min/avg/max are kept", low=0.001,
+          high=36_500.0, read_only=True),
     Param("web_root", STRING, "", "directory holding the built page (index.html); empty: the installed "
           "share dir of chedweb_ros, else web/dist in the source tree", read_only=True),
 ))

@@ -25,15 +25,15 @@ WAL_SHARE = 0.1
 MAX_WAL_BYTES = 8 * 1024 * 1024
 
 
-def default_path() -> str:
-    """$ROS_HOME/chedweb/history.sqlite3, ROS_HOME defaulting to ~/.ros as ROS 2 does."""
-    ros_home = os.environ.get("ROS_HOME") or os.path.join(os.path.expanduser("~"), ".ros")
-    return os.path.join(ros_home, "chedweb", DB_NAME)
-
-
-def resolve(history_path: str) -> str:
-    """The parameter's value as a file path: a directory (existing, or ending in /) gets DB_NAME."""
-    path = os.path.expanduser(history_path)
+def resolve(history_path: str, environ: dict[str, str] | None = None) -> str:
+    """The `history_path` parameter as a file path ("" stays "": memory only). $ROS_HOME is the
+    ROS_HOME variable, else ~/.ros, as ROS 2 itself does; a directory (existing, or ending in /)
+    gets DB_NAME."""
+    if not history_path:
+        return ""
+    env = os.environ if environ is None else environ
+    ros_home = env.get("ROS_HOME") or os.path.join(os.path.expanduser("~"), ".ros")
+    path = os.path.expanduser(history_path.replace("${ROS_HOME}", ros_home).replace("$ROS_HOME", ros_home))
     if path.endswith(os.sep) or os.path.isdir(path):
         path = os.path.join(path, DB_NAME)
     return path

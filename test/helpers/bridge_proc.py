@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -25,7 +27,10 @@ _SERVING = re.compile(r"serving on http://([^:/\s]+):(\d+)/")
 
 class Bridge:
     def __init__(self, log_name: str, params: Mapping[str, object] | None = None, port: int = 0) -> None:
-        all_params: dict[str, object] = {"host": HOST, "port": port}
+        # Each bridge its own history file, unless the test gives one: never the user's ~/.ros.
+        self._history_dir = tempfile.TemporaryDirectory(prefix="chedweb-history-")
+        all_params: dict[str, object] = {"host": HOST, "port": port,
+                                         "history_path": self._history_dir.name + "/history.sqlite3"}
         all_params.update(params or {})
         self.node = NodeProcess([executable("webrtc_bridge"), *ros_args(all_params)], log_name)
         try:
@@ -107,8 +112,10 @@ class Bridge:
         raise AssertionError(f"bridge received nothing from the publisher in {timeout} s:\n"
                              f"{self.node.output()}")
 
-    def stop(self) -> int:
-        return self.node.stop()
+    def stop(self, sig: int = signal.SIGINT) -> int:
+        code = self.node.stop(sig)
+        self._history_dir.cleanup()
+        return code
 
 
 def wait_healthz(base_url: str, timeout: float = 30.0) -> dict[str, Any]:

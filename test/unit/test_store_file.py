@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from chedweb_bridge.store.db_file import resolve
 from chedweb_bridge.store.worker import StoreWorker
 
 T0 = 1_700_000_000.0
@@ -42,6 +43,14 @@ def _feed(worker: StoreWorker, start: float, seconds: int, rng: random.Random | 
             worker.step(t)
     worker.step(t)
     return t
+
+
+def test_history_path_resolution(tmp_path: Path) -> None:
+    assert resolve("", {"ROS_HOME": "/r"}) == ""
+    assert resolve("$ROS_HOME/chedweb/h.db", {"ROS_HOME": "/r"}) == "/r/chedweb/h.db"
+    assert resolve("${ROS_HOME}/h.db", {}) == os.path.expanduser("~/.ros/h.db")
+    assert resolve(str(tmp_path), {}) == str(tmp_path / "history.sqlite3")
+    assert resolve("/x/y/", {}) == "/x/y/history.sqlite3"
 
 
 def test_history_survives_a_new_worker_and_the_file_is_wal(tmp_path: Path) -> None:
