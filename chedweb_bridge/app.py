@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, abort, jsonify, request, send_from_directory
 from flask_sock import Sock
 
-from chedweb_bridge import access
+from chedweb_bridge import access, history_http
 from chedweb_bridge.codec import PROTOCOL_VERSION
 from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.metrics_http import MetricsEndpoint, encode
 from chedweb_bridge.peers import PeerRegistry
 from chedweb_bridge.signaling import Log, Settings, serve_socket
+from chedweb_bridge.store.worker import StoreWorker
 
 PING_INTERVAL_S = 10
 # simple-websocket drops a connection whose frame exceeds this before we see it; frames between
@@ -40,7 +40,7 @@ _NOT_BUILT = """<!doctype html>
 
 def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings,
                web_root: Path, log: Log, metrics: MetricsEndpoint | None = None,
-               history_health: Callable[[], dict[str, Any]] | None = None) -> Flask:
+               history: StoreWorker | None = None) -> Flask:
     app = Flask("chedweb_bridge", static_folder=None)
     app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": PING_INTERVAL_S,
                                          "max_message_size": HARD_FRAME_LIMIT}
@@ -63,7 +63,7 @@ def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings,
             "drops": stats.drops,
             "uptime_s": round(time.monotonic() - started, 3),
             # The durable history's state ("ok", "memory only", "paused" on a full disk) and size.
-            **({"history": history_health()} if history_health is not None else {}),
+            **({"history": history.health()} if history is not None else {}),
         })
 
     @app.get("/config")
@@ -72,6 +72,19 @@ def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings,
             return jsonify({"error": "unauthorized"}), 401
         return jsonify({"protocol": PROTOCOL_VERSION,
                         "iceServers": [s.to_browser() for s in registry.ice_servers]})
+
+    @app.get("/history.csv")
+    def history_csv() -> Response | tuple[Response, int]:
+        if not access.token_ok(settings.auth_token, request.args.get("token")):
+            return jsonify({"error": "unauthorized"}), 401
+        if history is None:
+            abort(404)
+        req = history_http.parse(request.args, time.time())
+        if isinstance(req, str):
+            return jsonify({"error": req}), 400
+        disposition = f'attachment; filename="{history_http.filename(req)}"'
+        return Response(history_http.stream(history, req), mimetype="text/csv",
+                        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
 
     @app.get("/metrics")
     def metrics_route() -> Response:

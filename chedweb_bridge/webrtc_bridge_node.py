@@ -105,7 +105,7 @@ class WebRtcBridge(Node):
 
         web_root = find_web_root(str(values["web_root"]))
         app = create_app(self._loop, self._registry, self._settings, web_root, self._log, metrics,
-                         history_health=self._store.health)
+                         history=self._store)
         host, port = str(values["host"]), int(values["port"])  # type: ignore[call-overload]
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per HTTP request
         try:

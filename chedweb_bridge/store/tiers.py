@@ -328,7 +328,7 @@ class TieredStore:
         eligible = [i for i, tier in enumerate(self.tiers) if tier.resolution <= step] or [0]
         firsts: list[tuple[float, int]] = []
         for i in reversed(eligible):
-            first = self._first_time(status, i)
+            first = self.first_time(status, i)
             if first is None:
                 continue
             if first <= t0 + step:
@@ -336,7 +336,7 @@ class TieredStore:
             firsts.append((first, i))
         return min(firsts)[1] if firsts else eligible[-1]
 
-    def _first_time(self, status: StatusKey, tier_index: int) -> float | None:
+    def first_time(self, status: StatusKey, tier_index: int) -> float | None:
         candidates = [self.repo.first_time(status, tier_index)]
         open_ = self._open.get((status, tier_index))
         if open_ is not None:
@@ -358,7 +358,7 @@ class TieredStore:
         result = RangeResult(status[0], status[1], self.tiers[tier_index].name, t0, step,
                              [None] * points, {}, {}, {})
         acc: dict[str, list[list[float]]] = {}  # key -> per point [min, sum, count, max]
-        for block in self._blocks(status, tier_index, t0, t1, wanted):
+        for block in self.blocks(status, tier_index, t0, t1, wanted):
             index = [math.floor((t - t0) / step) for t in block.t]
             level = result.level
             for i, lv in zip(index, block.level, strict=True):
@@ -385,8 +385,8 @@ class TieredStore:
             result.hi[key] = [c[3] if c[2] else None for c in cells]
         return result
 
-    def _blocks(self, status: StatusKey, tier_index: int, t0: float, t1: float,
-                keys: set[str] | None) -> list[Block]:
+    def blocks(self, status: StatusKey, tier_index: int, t0: float, t1: float,
+               keys: set[str] | None = None) -> list[Block]:
         """Stored blocks overlapping [t0, t1), the open one instead of its stored copy, and the
         rollup point still being accumulated."""
         open_ = self._open.get((status, tier_index))

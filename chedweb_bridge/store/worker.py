@@ -77,6 +77,19 @@ class StoreWorker:
             return False
         return True
 
+    def call(self, job: Callable[[TieredStore], T], timeout: float) -> T:
+        """submit() and wait, for a thread that may block (an HTTP handler, never the loop)."""
+        answer: queue.Queue[T | BaseException] = queue.Queue(1)
+        if not self.submit(job, answer.put):
+            raise TimeoutError("history store busy")
+        try:
+            result = answer.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError(f"history store: no answer within {timeout} s") from None
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
     def health(self) -> dict[str, Any]:
         return {"state": self.state, "reason": self.reason, "path": self.path if self._conn else "",
                 "bytes": self.core.repo.size(), "budget_bytes": self.core.budget_bytes,
