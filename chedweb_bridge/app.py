@@ -61,6 +61,7 @@ def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings,
             "messages_received": stats.messages_received,
             "messages_forwarded": stats.messages_forwarded,
             "drops": stats.drops,
+            "stamps_replaced": stats.stamps_replaced,
             "uptime_s": round(time.monotonic() - started, 3),
             # The durable history's state ("ok", "memory only", "paused" on a full disk) and size.
             **({"history": history.health()} if history is not None else {}),

@@ -5,7 +5,12 @@ kept, column by column in float arrays (8 bytes a sample, NaN where a key was ab
 a dict per sample would cost ~30x more memory for an hour of history. Bounds, whichever bites
 first: `history_seconds` of time (relative to the newest sample seen on any status),
 `max_entries` samples per status, `max_statuses` statuses (the one updated least recently goes
-first), and `max_keys` numeric keys per status (later new keys are ignored).
+first), and `max_keys` numeric keys per status (later new keys are ignored). The window is
+measured on the bridge's receive clock (timebase.py), never on publishers' stamps.
+
+A snapshot is taken in two steps (docs/architecture.md, "Loop hygiene"): `snapshot_copy()` on
+the loop copies the columns (a memcpy per column), then the copy is decimated and encoded in a
+worker thread, so a new peer never stalls the others.
 """
 
 from __future__ import annotations
@@ -15,11 +20,18 @@ from array import array
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
+
+from chedweb_bridge import timebase
 from chedweb_bridge.codec import Status, numeric_value
 
 DEFAULT_MAX_ENTRIES = 3600
 DEFAULT_MAX_STATUSES = 256
 DEFAULT_MAX_KEYS = 256
+# A snapshot sends at most this many points per status: what a chart a few hundred pixels wide
+# can draw. Each bucket of samples becomes two points holding every key's minimum and maximum
+# (in time order), so spikes survive decimation (web/src/decimate.ts does the same).
+SNAPSHOT_MAX_POINTS = 300
 _NAN = math.nan
 
 
@@ -34,16 +46,18 @@ class SeriesHistory:
         self._max_keys = max_keys
         self._start = 0
         self._t = array("d")
+        self._received = array("d")  # the bridge's receive clock: what the window is measured on
         self._level = array("b")
         self._values: dict[str, array[float]] = {}
 
     def __len__(self) -> int:
         return len(self._t) - self._start
 
-    def append(self, t: float, status: Status) -> None:
+    def append(self, t: float, status: Status, received: float) -> None:
         self.latest = status
         n = len(self._t)
         self._t.append(t)
+        self._received.append(received)
         self._level.append(max(-128, min(127, int(status["level"]))))
         seen = set()
         for key, text in status["values"].items():
@@ -62,10 +76,10 @@ class SeriesHistory:
             if key not in seen:
                 column.append(_NAN)
 
-    def drop_before(self, t_min: float, keep_at_most: int) -> None:
-        """Forget samples older than t_min, and beyond the newest `keep_at_most`."""
+    def drop_before(self, received_min: float, keep_at_most: int) -> None:
+        """Forget samples received before received_min, and beyond the newest `keep_at_most`."""
         start = max(self._start, len(self._t) - keep_at_most)
-        while start < len(self._t) and self._t[start] < t_min:
+        while start < len(self._t) and self._received[start] < received_min:
             start += 1
         self._start = start
         if (start and start * 2 >= len(self._t)) or start > 4096:
@@ -74,6 +88,7 @@ class SeriesHistory:
     def _compact(self) -> None:
         s = self._start
         del self._t[:s]
+        del self._received[:s]
         del self._level[:s]
         for column in self._values.values():
             del column[:s]
@@ -93,6 +108,83 @@ class SeriesHistory:
             values[key] = [None if math.isnan(v) else v for v in chunk]
         return {"t": list(self._t[a:b]), "level": list(self._level[a:b]), "values": values}
 
+    def copy(self) -> SeriesCopy:
+        """The kept samples, copied (on the loop, cheap), for decimating and encoding elsewhere."""
+        s = self._start
+        return SeriesCopy(self.name, self.hardware_id, self.latest, self._t[s:], self._level[s:],
+                          {k: c[s:] for k, c in self._values.items()})
+
+
+class SeriesCopy:
+    """One status's history frozen for a snapshot; `decimated()` runs off the loop."""
+
+    def __init__(self, name: str, hardware_id: str, latest: Status, t: array[float],
+                 level: array[int], values: dict[str, array[float]]) -> None:
+        self.name = name
+        self.hardware_id = hardware_id
+        self.latest = latest
+        self._t = np.frombuffer(t, dtype=np.float64) if len(t) else np.zeros(0)
+        self._level = np.frombuffer(level, dtype=np.int8) if len(level) else np.zeros(0, np.int8)
+        self._values = {k: np.frombuffer(c, dtype=np.float64) if len(c) else np.zeros(0)
+                        for k, c in values.items()}
+
+    def __len__(self) -> int:
+        return len(self._t)
+
+    def decimated(self, max_points: int = SNAPSHOT_MAX_POINTS) -> SeriesCopy:
+        """At most `max_points` samples: per bucket of samples, two points (the bucket's first
+        and last time) holding each key's minimum and maximum in the order they occurred, and
+        the bucket's worst level. Unchanged if already short enough."""
+        n = len(self._t)
+        if n <= max_points or max_points < 2:
+            return self
+        size = -(-n // (max_points // 2))
+        starts = np.arange(0, n, size)
+        ends = np.minimum(starts + size, n) - 1
+        # A bucket of one sample (the last may be) gives one point, not the same one twice.
+        second = ends > starts
+        t = _interleave(self._t[starts], self._t[ends], second)
+        worst = np.maximum.reduceat(self._level, starts)
+        level = _interleave(worst, worst, second)
+        values = {}
+        padded = len(starts) * size
+        for key, col in self._values.items():
+            lo = np.fmin.reduceat(col, starts)  # fmin/fmax skip NaN (absent) unless all are
+            hi = np.fmax.reduceat(col, starts)
+            grid = np.full(padded, np.nan)
+            grid[:n] = col
+            rows = grid.reshape(len(starts), size)
+            nan = np.isnan(rows)
+            min_at = np.argmin(np.where(nan, np.inf, rows), axis=1)
+            max_at = np.argmax(np.where(nan, -np.inf, rows), axis=1)
+            low_first = min_at <= max_at
+            values[key] = _interleave(np.where(low_first, lo, hi), np.where(low_first, hi, lo), second)
+        out = SeriesCopy.__new__(SeriesCopy)
+        out.name, out.hardware_id, out.latest = self.name, self.hardware_id, self.latest
+        out._t, out._level, out._values = t, level, values
+        return out
+
+    def rows(self, start: int, stop: int) -> dict[str, Any]:
+        """As SeriesHistory.rows."""
+        values: dict[str, list[float | None]] = {}
+        for key, column in self._values.items():
+            chunk = column[start:stop]
+            if np.isnan(chunk).all():
+                continue
+            values[key] = [None if v != v else v for v in chunk.tolist()]
+        return {"t": self._t[start:stop].tolist(), "level": self._level[start:stop].tolist(),
+                "values": values}
+
+
+def _interleave(first: np.ndarray, second: np.ndarray, keep_second: np.ndarray) -> np.ndarray:
+    """first[0], second[0], first[1], second[1], ... without the seconds where keep_second is False."""
+    both = np.empty(len(first) * 2, dtype=first.dtype)
+    both[0::2] = first
+    both[1::2] = second
+    mask = np.ones(len(both), dtype=bool)
+    mask[1::2] = keep_second
+    return both[mask]
+
 
 class History:
     def __init__(self, history_seconds: float, max_entries: int = DEFAULT_MAX_ENTRIES,
@@ -105,29 +197,34 @@ class History:
         # system_metrics publish the same names. Insertion order doubles as recency order: a
         # status is moved to the end on update.
         self._series: dict[tuple[str, str], SeriesHistory] = {}
-        self._newest = -math.inf
+        self._now = -math.inf
 
     def __len__(self) -> int:
         return len(self._series)
 
-    def add(self, t: float, statuses: Sequence[Status]) -> None:
+    def add(self, t: float, statuses: Sequence[Status], received: float | None = None) -> None:
+        """One array's statuses, stamped `t` (shown), received at `received` (the window's clock;
+        defaults to t)."""
         if self.history_seconds <= 0 or self.max_entries <= 0:
             return
-        self._newest = max(self._newest, t)
+        received = t if received is None else received
+        # The newest receive time, not the max ever: a wall-clock step back keeps history rather
+        # than deleting it, and one bad input can never move the window.
+        self._now = received
         for status in statuses:
             key = (status["hardware_id"], status["name"])
             series = self._series.pop(key, None) or SeriesHistory(key[1], key[0], self.max_keys)
             self._series[key] = series
-            series.append(t, status)
+            series.append(t, status, received)
         while len(self._series) > self.max_statuses:
             del self._series[next(iter(self._series))]
         self._trim()
 
     def _trim(self) -> None:
-        t_min = self._newest - self.history_seconds
+        received_min = timebase.window_start(self._now, self.history_seconds)
         for key in list(self._series):
             series = self._series[key]
-            series.drop_before(t_min, self.max_entries)
+            series.drop_before(received_min, self.max_entries)
             if not len(series):
                 del self._series[key]
 
@@ -135,6 +232,11 @@ class History:
         """Every status, sorted by (name, hardware_id) so the snapshot's order is stable."""
         for key in sorted(self._series, key=lambda k: (k[1], k[0])):
             yield self._series[key]
+
+    def snapshot_copy(self) -> list[SeriesCopy]:
+        """Every status's samples copied, in `series()` order: taken on the loop in one go, so
+        the snapshot holds exactly the messages received so far."""
+        return [s.copy() for s in self.series()]
 
     def sample_count(self) -> int:
         return sum(len(s) for s in self._series.values())

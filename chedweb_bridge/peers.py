@@ -5,11 +5,16 @@ WebSocket: it becomes a peer once its offer is answered. Per peer, delivery is:
   hello -> snapshot parts (paced by bufferedAmount; live messages are held, bounded, meanwhile)
   -> held messages -> live messages, each skipped and counted when the peer's bufferedAmount is
   above BUFFERED_LIMIT, so a slow or frozen browser never delays the others or the ROS callback.
+Each peer has a protocol version (its channel's subprotocol) and a message limit (its SDP's
+max-message-size); live messages are encoded once per (version, limit) in use (codec.LivePayloads),
+snapshots are copied on the loop and decimated and encoded in a worker thread, and nothing larger
+than a peer's limit is ever sent to it: a send that fails closes the peer with the reason.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
 import time
@@ -22,7 +27,7 @@ from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.sdp import candidate_from_sdp
 
 from chedweb_bridge import codec
-from chedweb_bridge.history import History
+from chedweb_bridge.history import History, SeriesCopy
 from chedweb_bridge.ice import IceServer
 from chedweb_bridge.signaling_messages import Candidate
 
@@ -35,6 +40,9 @@ SNAPSHOT_PACE_LIMIT = 64 * 1024
 HELD_LIMIT = 256
 _SNAPSHOT_POLL_S = 0.01
 _CANDIDATE_WAIT_S = 10.0
+# Snapshots are encoded one at a time in this many worker threads: a burst of new peers queues
+# there instead of taking every core from the loop and the ROS callback.
+_SNAPSHOT_WORKERS = 1
 
 
 class OfferError(Exception):
@@ -46,6 +54,7 @@ class Stats:
     messages_received: int = 0   # DiagnosticArrays received from ROS
     messages_forwarded: int = 0  # DataChannel messages sent (one per peer per live message)
     drops: int = 0               # live messages skipped for a peer (backpressure or hold overflow)
+    stamps_replaced: int = 0     # header.stamps too far from receive time (timebase.py)
     started: float = field(default_factory=time.monotonic)
 
 
@@ -56,7 +65,9 @@ class Session:
     pc: RTCPeerConnection | None = None
     channel: RTCDataChannel | None = None
     state: str = "signaling"  # signaling -> snapshot -> live -> closed
-    held: deque[list[str]] = field(default_factory=deque)
+    protocol: int = 1  # from the channel's subprotocol (codec.negotiate)
+    max_message: int = codec.MAX_MESSAGE_BYTES  # from the offer's a=max-message-size
+    held: deque[codec.LivePayloads] = field(default_factory=deque)
     drops: int = 0
     # Set (on the loop) when the peer is gone; the WebSocket handler thread watches it.
     closed: threading.Event = field(default_factory=threading.Event)
@@ -83,6 +94,10 @@ class PeerRegistry:
         self._sessions: dict[int, Session] = {}
         self._next_id = 1
         self._tasks: set[asyncio.Task[object]] = set()
+        self._encoder = concurrent.futures.ThreadPoolExecutor(_SNAPSHOT_WORKERS,
+                                                              thread_name_prefix="webrtc_bridge-snapshot")
+        # Peers that connect at the same seq with the same version and limit share one encoding.
+        self._snapshots: dict[tuple[int, int, int], asyncio.Future[list[str]]] = {}
         self.on_log: Callable[[str, str], None] | None = None
 
     # ---- sessions (called from WebSocket handlers through LoopThread.run / call_soon) ----
@@ -105,6 +120,10 @@ class PeerRegistry:
         """Apply the browser's offer; returns the answer SDP (with all of our candidates)."""
         if session.state == "closed":
             raise OfferError("session closed")
+        limit = codec.peer_message_limit(sdp)
+        if limit is None:
+            raise OfferError(f"invalid offer: max-message-size below {codec.MIN_PEER_MESSAGE_BYTES} bytes")
+        session.max_message = limit
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[s.to_rtc() for s in self.ice_servers]))
         session.pc = pc
 
@@ -114,6 +133,7 @@ class PeerRegistry:
                 channel.close()
                 return
             session.channel = channel
+            session.protocol = codec.negotiate(channel.protocol)
             channel.on("close", lambda: self.close_session(session, "data channel closed"))
             self._spawn(self._stream(session, channel))
 
@@ -183,14 +203,16 @@ class PeerRegistry:
             self.close_session(session, "bridge shutting down")
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=3.0)
+        self._encoder.shutdown(wait=False, cancel_futures=True)
 
     # ---- data (called from the ROS callback through LoopThread.call_soon) ----
 
-    def on_diagnostics(self, seq: int, stamp: float, statuses: Sequence[codec.Status],
-                       payloads: list[str]) -> None:
-        """One DiagnosticArray, already encoded once: into history, then to every peer."""
-        self.seq = seq
+    def on_diagnostics(self, payloads: codec.LivePayloads, received: float,
+                       stamp_replaced: bool = False) -> None:
+        """One DiagnosticArray, already encoded once: to every peer, then into history."""
+        self.seq = payloads.seq
         self.stats.messages_received += 1
+        self.stats.stamps_replaced += stamp_replaced
         for session in list(self._sessions.values()):
             if session.state == "live":
                 try:
@@ -204,15 +226,17 @@ class PeerRegistry:
                 session.held.append(payloads)
         # After the sends: parsing numbers for the history must not delay live data. No snapshot
         # can start in between (this callback runs to completion on the loop), so none misses it.
-        self.history.add(stamp, statuses)
+        self.history.add(payloads.stamp, payloads.statuses, received)
 
-    def _send_live(self, session: Session, payloads: list[str]) -> None:
+    def _send_live(self, session: Session, payloads: codec.LivePayloads) -> None:
         channel = session.channel
         if channel is None or channel.readyState != "open" or channel.bufferedAmount > BUFFERED_LIMIT:
             self._drop(session)
             return
-        for payload in payloads:
-            channel.send(payload)
+        # Not through _send: LivePayloads texts are below the limit by construction (codec tests),
+        # and measuring every text's UTF-8 size again per peer would cost what encoding once saves.
+        for text in payloads.texts(session.protocol, session.max_message):
+            channel.send(text)
         self.stats.messages_forwarded += 1
 
     def _drop(self, session: Session) -> None:
@@ -228,14 +252,15 @@ class PeerRegistry:
         # and every later one is held for this peer.
         seq = self.seq
         hello = codec.hello(self.info.hostname, self.info.version, self.info.topics,
-                            self.history.history_seconds, seq)
-        parts = codec.encode_snapshot(self.history.series())
+                            self.history.history_seconds, seq, session.protocol)
+        snapshot = self._snapshot(seq, session.protocol, session.max_message)
         try:
-            channel.send(hello)
+            _send(session, channel, hello)
+            parts = await asyncio.shield(snapshot)  # shared: one peer leaving must not cancel it
             for part in parts:
                 if not await self._room(session, channel):
                     return
-                channel.send(part)
+                _send(session, channel, part)
             # The held messages are paced too, and the peer goes live only once they are all
             # sent with room to spare: otherwise a snapshot still in the buffer would make the
             # first live messages look like a slow browser's, and they would be skipped.
@@ -243,13 +268,29 @@ class PeerRegistry:
                 if not await self._room(session, channel):
                     return
                 self._send_live(session, session.held.popleft())
-        except Exception as exc:  # the channel closed under us
-            self._warn(session, f"snapshot not sent: {_reason(exc)}")
+        except Exception as exc:  # the channel closed under us, or a send failed
+            # Closed, never left half-streamed: a page that got part of a snapshot and then
+            # nothing would say "live" while holding a max_peers place.
+            self.close_session(session, f"snapshot not sent: {_reason(exc)}")
             return
         if session.state != "snapshot":
             return
         self._info(session, f"snapshot sent ({len(parts)} parts), live from seq {seq + 1}")
         session.state = "live"
+
+    def _snapshot(self, seq: int, protocol: int, limit: int) -> asyncio.Future[list[str]]:
+        """The snapshot parts as of `seq`: the history is copied here, on the loop and before
+        any await (so it holds exactly the messages up to `seq`), then decimated and encoded in
+        the worker thread, off the loop."""
+        key = (seq, protocol, limit)
+        job = self._snapshots.get(key)
+        if job is None:
+            self._snapshots = {k: f for k, f in self._snapshots.items() if k[0] == seq}
+            copies = self.history.snapshot_copy()
+            job = asyncio.get_running_loop().run_in_executor(
+                self._encoder, _encode_snapshot, copies, limit, protocol)
+            self._snapshots[key] = job
+        return job
 
     @staticmethod
     async def _room(session: Session, channel: RTCDataChannel) -> bool:
@@ -285,6 +326,20 @@ class PeerRegistry:
             self._log.warning(text)
         else:
             self._log.info(text)
+
+
+def _encode_snapshot(copies: list[SeriesCopy], limit: int, protocol: int) -> list[str]:
+    """Runs in the worker thread: decimation and JSON are the CPU-heavy part of a snapshot."""
+    return codec.encode_snapshot((c.decimated() for c in copies), limit, protocol)
+
+
+def _send(session: Session, channel: RTCDataChannel, text: str) -> None:
+    """The one place text goes onto a channel: never above the peer's negotiated limit (aiortc
+    would refuse it, and a browser would close the channel)."""
+    size = codec.utf8_len(text)
+    if size > session.max_message:
+        raise ValueError(f"message of {size} bytes over the peer's limit of {session.max_message}")
+    channel.send(text)
 
 
 def _reason(exc: BaseException | None) -> str:

@@ -29,7 +29,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from chedweb_bridge import cdr, codec
+from chedweb_bridge import cdr, codec, timebase
 from chedweb_bridge.app import create_app, find_web_root
 from chedweb_bridge.history import History
 from chedweb_bridge.ice import parse_ice_servers
@@ -166,28 +166,30 @@ class WebRtcBridge(Node):
     def _callback_for(self, topic: str) -> Any:
         def callback(raw: bytes) -> None:
             received = time.time()
-            decoded = self._decode(raw, received)
+            decoded = self._decode(raw)
             if decoded is None:
                 return
-            stamp, statuses = decoded
+            sec, nanosec, statuses = decoded
+            stamp, replaced = timebase.effective_stamp(sec, nanosec, received)
+            codec.sanitize_levels(statuses)  # before anything reads them: live, history, /metrics
             self._latest.update(received, statuses)  # for /metrics: a lock and a dict, no loop
             self._store.add(received, statuses)  # a queue put: the store's thread does the rest
             self._seq += 1
-            payloads = codec.encode_diagnostics(self._seq, topic, stamp, statuses)
-            self._loop.call_soon(self._registry.on_diagnostics, self._seq, stamp, statuses, payloads)
+            payloads = codec.LivePayloads(self._seq, topic, stamp, statuses)
+            payloads.texts()  # the common encoding, here rather than on the loop
+            self._loop.call_soon(self._registry.on_diagnostics, payloads, received, replaced)
         return callback
 
-    def _decode(self, raw: bytes, received: float) -> tuple[float, list[codec.Status]] | None:
+    def _decode(self, raw: bytes) -> tuple[int, int, list[codec.Status]] | None:
         """The fast CDR path (cdr.py), else rclpy's deserialisation; None (logged once) if neither."""
         try:
-            sec, nanosec, statuses = cdr.decode_diagnostic_array(raw)
-            return codec.stamp_seconds(sec, nanosec, received), statuses
+            return cdr.decode_diagnostic_array(raw)
         except cdr.CdrError:
             pass
         try:
             msg = deserialize_message(raw, DiagnosticArray)
             stamp = msg.header.stamp
-            return codec.stamp_seconds(stamp.sec, stamp.nanosec, received), codec.statuses_from_msg(msg)
+            return stamp.sec, stamp.nanosec, codec.statuses_from_msg(msg)
         except Exception as exc:
             if not self._undecodable:
                 self.get_logger().warning(f"webrtc_bridge: a message could not be decoded, skipped: {exc}")

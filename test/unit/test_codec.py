@@ -63,10 +63,31 @@ def test_non_ascii_is_counted_in_bytes() -> None:
     assert len(texts) > 1 and all(codec.utf8_len(t) < codec.MAX_MESSAGE_BYTES for t in texts)
 
 
-def test_hello() -> None:
-    assert json.loads(codec.hello("robot", "0.1.0", ["/diagnostics"], 3600.0, 41)) == {
+def test_hello_per_protocol_version() -> None:
+    assert json.loads(codec.hello("robot", "0.1.0", ["/diagnostics"], 3600.0, 41, protocol=1)) == {
         "type": "hello", "protocol": 1, "hostname": "robot", "version": "0.1.0",
         "topics": ["/diagnostics"], "history_seconds": 3600.0, "seq": 41}
+    assert json.loads(codec.hello("robot", "0.1.0", ["/diagnostics"], 3600.0, 41, protocol=2)) == {
+        "type": "hello", "protocol": 2, "hostname": "robot", "version": "0.1.0",
+        "topics": ["/diagnostics"], "history_seconds": 3600.0, "seq": 41,
+        "capabilities": list(codec.CAPABILITIES)}
+
+
+def test_negotiate_from_channel_subprotocol() -> None:
+    assert codec.negotiate("") == 1
+    assert codec.negotiate("chedweb.v1") == 1
+    assert codec.negotiate("something") == 1
+    assert codec.negotiate("chedweb.v2") == 2
+    assert codec.negotiate("chedweb.v7") == codec.PROTOCOL_VERSION  # the newest we speak
+
+
+def test_peer_message_limit_from_sdp() -> None:
+    assert codec.peer_message_limit("v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n") == 65536
+    assert codec.peer_message_limit("a=max-message-size:262144\r\n") == codec.MAX_MESSAGE_BYTES
+    assert codec.peer_message_limit("a=max-message-size:0\r\n") == codec.MAX_MESSAGE_BYTES  # no limit
+    assert codec.peer_message_limit("a=max-message-size:20000\r\n") == 20000
+    assert codec.peer_message_limit("a=max-message-size:1200\r\n") is None
+    assert codec.peer_message_limit("a=max-message-size:x\r\n") is None
 
 
 def test_numeric_value() -> None:
