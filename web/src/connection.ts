@@ -2,7 +2,7 @@
 // RTCPeerConnection with the DataChannel "chedweb". Reconnects with backoff when anything drops,
 // except after a refusal that retrying cannot fix (wrong token, origin not allowed).
 import { backoffDelay } from "./backoff";
-import { configSchema, signalSchema } from "./protocol";
+import { CHANNEL_PROTOCOL, configSchema, signalSchema } from "./protocol";
 
 export type LinkState = "disconnected" | "connecting" | "live" | "reconnecting" | "error";
 
@@ -71,8 +71,10 @@ class Attempt {
     }
     if (this.over) return;
     const pc = (this.pc = new RTCPeerConnection({ iceServers }));
-    // The channel exists before the offer so that the offer carries the DataChannel m-line.
-    const dc = (this.dc = pc.createDataChannel("chedweb"));
+    // The channel exists before the offer so that the offer carries the DataChannel m-line. Its
+    // subprotocol asks for protocol version 2; a bridge that does not know it answers in
+    // version 1 (hello.protocol says which), and the page copes with both.
+    const dc = (this.dc = pc.createDataChannel("chedweb", { protocol: CHANNEL_PROTOCOL }));
     const ws = (this.ws = new WebSocket(this.urls.ws));
     pc.onicecandidate = (ev) => this.onCandidate(ev.candidate);
     pc.onconnectionstatechange = () => {

@@ -81,6 +81,7 @@ export class Page implements Disposable {
     else if (c.msg.type === "hello") store.applyHello(c.msg);
     else if (c.msg.type === "snapshot") store.applySnapshotPart(c.msg, now);
     else store.applyDiagnostics(c.msg, now);
+    if (c.kind === "ok") store.countRejected(c.rejected, c.reason);
     if (c.kind === "ok" && c.msg.type !== "hello") this.state.data.bump();
     this.state.messages.bump();
     this.frame.noteApply(performance.now() - t0);

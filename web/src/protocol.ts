@@ -1,9 +1,14 @@
-// Wire protocol v1 (docs/protocol.md) as zod schemas. Every message from the bridge passes
-// through `classify`, which never throws: a message is either valid, of a type this page does not
-// know (counted and ignored), or malformed (counted and shown).
+// Wire protocol v2 (docs/protocol.md) as zod schemas: the contract. test/contract exports them as
+// JSON Schema and the bridge's real output is validated against them in pytest, so every field
+// the bridge sends must be declared here. Every message from the bridge passes through
+// `classify`, which never throws: a message is either valid, of a type this page does not know
+// (counted and ignored), or malformed (counted and shown). Statuses are validated one by one: one
+// bad status is counted and left out, and never costs the others in its message.
 import { z } from "zod";
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+/** The DataChannel subprotocol that asks the bridge for version 2 (empty: version 1). */
+export const CHANNEL_PROTOCOL = "chedweb.v2";
 
 const level = z.number().int().min(0).max(3);
 
@@ -13,15 +18,24 @@ export const statusSchema = z.object({
   message: z.string(),
   hardware_id: z.string(),
   values: z.record(z.string(), z.string()),
+  /** v2: the publisher's level when it was outside 0..3 (`level` is then 2, ERROR). */
+  raw_level: z.number().int().optional(),
+  /** v2: the status was too large for one message and was cut (docs/protocol.md, "Size"). */
+  truncated: z.literal(true).optional(),
 });
 export type Status = z.infer<typeof statusSchema>;
 
 /**
- * A status value (a KeyValue string) read as a number: undefined unless it parses as a finite
- * number. Blank text is no number (Number("") would be 0).
+ * The numeric-string rule (docs/protocol.md, "Numbers"), identical to the bridge's
+ * codec.NUMBER_PATTERN: plain decimal with optional sign, fraction and exponent, optional spaces
+ * or tabs around it; no hex, binary or octal, no underscores, no Infinity/NaN. Number() alone
+ * would take "0x1F" and "" (as 0), which Python's float() refuses, and float() takes "1_000".
  */
+const NUMBER = /^[ \t]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t]*$/;
+
+/** A status value (a KeyValue string) read as a number: undefined unless the rule says it is one. */
 export function parseNumber(text: string | undefined): number | undefined {
-  if (text === undefined || text.trim() === "") return undefined;
+  if (text === undefined || !NUMBER.test(text)) return undefined;
   const v = Number(text);
   return Number.isFinite(v) ? v : undefined;
 }
@@ -32,8 +46,11 @@ export const helloSchema = z.object({
   hostname: z.string(),
   version: z.string(),
   topics: z.array(z.string()),
-  history_seconds: z.number().positive(),
+  /** 0: the bridge keeps no history (its parameter allows it); the page then keeps its own window. */
+  history_seconds: z.number().min(0),
   seq: z.number().int().min(0),
+  /** v2: the features this bridge offers (docs/protocol.md, "Capabilities"); absent from a v1 bridge. */
+  capabilities: z.array(z.string()).optional(),
 });
 export type Hello = z.infer<typeof helloSchema>;
 
@@ -58,35 +75,46 @@ export const snapshotStatusSchema = z
   });
 export type SnapshotStatus = z.infer<typeof snapshotStatusSchema>;
 
+const snapshotFields = {
+  type: z.literal("snapshot"),
+  part: z.number().int().min(0),
+  parts: z.number().int().min(1),
+};
+const partBelowParts = (s: { part: number; parts: number }) => s.part < s.parts;
 export const snapshotSchema = z
-  .object({
-    type: z.literal("snapshot"),
-    part: z.number().int().min(0),
-    parts: z.number().int().min(1),
-    statuses: z.array(snapshotStatusSchema),
-  })
-  .refine((s) => s.part < s.parts, { message: "part must be below parts" });
+  .object({ ...snapshotFields, statuses: z.array(snapshotStatusSchema) })
+  .refine(partBelowParts, { message: "part must be below parts" });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 
-export const diagnosticsSchema = z.object({
+const diagnosticsFields = {
   type: z.literal("diagnostics"),
   seq: z.number().int().min(0),
   topic: z.string(),
   stamp: z.number(),
-  statuses: z.array(statusSchema),
-});
+};
+export const diagnosticsSchema = z.object({ ...diagnosticsFields, statuses: z.array(statusSchema) });
 export type Diagnostics = z.infer<typeof diagnosticsSchema>;
 
 export type DataMessage = Hello | Snapshot | Diagnostics;
 
-const dataSchemas = {
+/** Every DataChannel message the bridge sends, by type: what the contract test exports. */
+export const wireSchemas = {
   hello: helloSchema,
   snapshot: snapshotSchema,
   diagnostics: diagnosticsSchema,
 } as const;
 
+// What `classify` parses with: the same envelopes, statuses checked one by one afterwards.
+const parseSchemas = {
+  hello: helloSchema,
+  snapshot: z
+    .object({ ...snapshotFields, statuses: z.array(z.unknown()) })
+    .refine(partBelowParts, { message: "part must be below parts" }),
+  diagnostics: z.object({ ...diagnosticsFields, statuses: z.array(z.unknown()) }),
+} as const;
+
 export type Classified =
-  | { kind: "ok"; msg: DataMessage }
+  | { kind: "ok"; msg: DataMessage; rejected: number; reason: string }
   | { kind: "unknown"; type: string }
   | { kind: "malformed"; reason: string };
 
@@ -111,11 +139,37 @@ export function classify(raw: unknown): Classified {
   }
   const type = (data as { type?: unknown }).type;
   if (typeof type !== "string") return { kind: "malformed", reason: "no string field 'type'" };
-  if (!Object.hasOwn(dataSchemas, type)) return { kind: "unknown", type };
-  const schema = dataSchemas[type as keyof typeof dataSchemas];
-  const parsed = schema.safeParse(data);
+  if (!Object.hasOwn(parseSchemas, type)) return { kind: "unknown", type };
+  const parsed = parseSchemas[type as keyof typeof parseSchemas].safeParse(data);
   if (!parsed.success) return { kind: "malformed", reason: `${type}: ${describe(parsed.error)}` };
-  return { kind: "ok", msg: parsed.data };
+  const msg = parsed.data;
+  if (msg.type === "hello") return { kind: "ok", msg, rejected: 0, reason: "" };
+  if (msg.type === "snapshot") {
+    const kept = eachValid(snapshotStatusSchema, msg.statuses, type);
+    return { kind: "ok", msg: { ...msg, statuses: kept.valid }, rejected: kept.rejected, reason: kept.reason };
+  }
+  const kept = eachValid(statusSchema, msg.statuses, type);
+  return { kind: "ok", msg: { ...msg, statuses: kept.valid }, rejected: kept.rejected, reason: kept.reason };
+}
+
+/** The statuses that pass `schema`, and how many did not (with the first one's reason). */
+function eachValid<T>(
+  schema: z.ZodType<T>,
+  items: unknown[],
+  type: string,
+): { valid: T[]; rejected: number; reason: string } {
+  const valid: T[] = [];
+  let rejected = 0;
+  let reason = "";
+  items.forEach((item, i) => {
+    const r = schema.safeParse(item);
+    if (r.success) valid.push(r.data);
+    else {
+      if (rejected === 0) reason = `${type}: statuses.${i}.${describe(r.error)}`;
+      rejected += 1;
+    }
+  });
+  return { valid, rejected, reason };
 }
 
 // Signaling (/ws) messages from the bridge.

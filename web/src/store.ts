@@ -4,6 +4,9 @@ import { parseNumber, type Diagnostics, type Hello, type Snapshot, type Snapshot
 import { StatusHistory } from "./ring";
 import { taskOf, type Task } from "./metrics";
 
+/** The charts' window when the bridge keeps no history of its own (hello.history_seconds 0). */
+export const DEFAULT_WINDOW_S = 3600;
+
 /** A status not updated for this long is shown as stale. */
 export const STALE_AFTER_MS = 5000;
 
@@ -26,6 +29,8 @@ export interface Counters {
   diagnostics: number;
   unknown: number;
   malformed: number;
+  /** Statuses left out of otherwise valid messages because they failed validation on their own. */
+  rejectedStatuses: number;
   /** Live messages the bridge skipped for this page, from gaps in `seq`. */
   dropped: number;
   lastMalformed: string;
@@ -84,6 +89,7 @@ export class Store {
     diagnostics: 0,
     unknown: 0,
     malformed: 0,
+    rejectedStatuses: 0,
     dropped: 0,
     lastMalformed: "",
     lastUnknown: "",
@@ -94,7 +100,7 @@ export class Store {
   private seq = new SeqTracker();
   private pendingParts: Snapshot[] = [];
 
-  constructor(private windowSeconds = 3600) {}
+  constructor(private windowSeconds = DEFAULT_WINDOW_S) {}
 
   countUnknown(type: string): void {
     this.counters.messages += 1;
@@ -108,11 +114,19 @@ export class Store {
     this.counters.lastMalformed = reason;
   }
 
+  /** Statuses a valid message carried that failed validation each on its own (the rest were applied). */
+  countRejected(count: number, reason: string): void {
+    if (count <= 0) return;
+    this.counters.rejectedStatuses += count;
+    this.counters.lastMalformed = reason;
+  }
+
   applyHello(msg: Hello): void {
     this.counters.messages += 1;
     this.counters.hello += 1;
     this.hello = msg;
-    this.windowSeconds = msg.history_seconds;
+    // 0: the bridge keeps no history; the page's charts still keep their own window of live data.
+    this.windowSeconds = msg.history_seconds > 0 ? msg.history_seconds : DEFAULT_WINDOW_S;
     this.seq.reset(msg.seq);
     this.pendingParts = [];
   }

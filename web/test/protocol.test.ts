@@ -33,19 +33,46 @@ describe("classify", () => {
     ["null", "null"],
     ["no type", j({ seq: 1 })],
     ["numeric type", j({ type: 3 })],
-    ["level out of range", j({ ...diagnostics, statuses: [{ ...status, level: 4 }] })],
-    ["level as bytes string", j({ ...diagnostics, statuses: [{ ...status, level: "\u0000" }] })],
-    ["non-string value", j({ ...diagnostics, statuses: [{ ...status, values: { a: 1 } }] })],
-    ["missing hardware_id", j({ ...diagnostics, statuses: [{ name: "x", level: 0, message: "" , values: {} }] })],
     ["seq not integer", j({ ...diagnostics, seq: 1.5 })],
     ["hello without hostname", j({ ...hello, hostname: undefined })],
     ["snapshot part >= parts", j({ ...snapshot, part: 1 })],
-    ["snapshot column length mismatch", j({ ...snapshot, statuses: [{ ...snapshot.statuses[0], level: [0] }] })],
-    ["snapshot value column mismatch", j({ ...snapshot, statuses: [{ ...snapshot.statuses[0], values: { a: [1] } }] })],
   ])("marks %s as malformed", (_why, text) => {
     const c = classify(text);
     expect(c.kind).toBe("malformed");
     if (c.kind === "malformed") expect(c.reason.length).toBeGreaterThan(0);
+  });
+
+  // Issue 8 item 3: one bad status used to make the page refuse the whole array.
+  it.each([
+    ["level out of range", { ...status, level: 200 }],
+    ["level as bytes string", { ...status, level: "\u0000" }],
+    ["non-string value", { ...status, values: { a: 1 } }],
+    ["missing hardware_id", { name: "x", level: 0, message: "", values: {} }],
+  ])("leaves out a status with %s and keeps the others", (_why, bad) => {
+    const good2 = { ...status, name: "other" };
+    const c = classify(j({ ...diagnostics, statuses: [status, bad, good2] }));
+    expect(c.kind).toBe("ok");
+    if (c.kind !== "ok" || c.msg.type !== "diagnostics") return;
+    expect(c.msg.statuses.map((s) => s.name)).toEqual([status.name, "other"]);
+    expect(c.rejected).toBe(1);
+    expect(c.reason).toMatch(/^diagnostics: statuses\.1\./);
+  });
+
+  it.each([
+    ["column length mismatch", { ...snapshot.statuses[0], level: [0] }],
+    ["value column mismatch", { ...snapshot.statuses[0], values: { a: [1] } }],
+  ])("leaves out a snapshot status with %s and keeps the others", (_why, bad) => {
+    const c = classify(j({ ...snapshot, statuses: [bad, { ...snapshot.statuses[0], name: "ok" }] }));
+    expect(c.kind).toBe("ok");
+    if (c.kind !== "ok" || c.msg.type !== "snapshot") return;
+    expect(c.msg.statuses.map((s) => s.name)).toEqual(["ok"]);
+    expect(c.rejected).toBe(1);
+  });
+
+  it("accepts the version-2 fields: capabilities, history_seconds 0, raw_level, truncated", () => {
+    expect(classify(j({ ...hello, protocol: 2, capabilities: ["raw_level"], history_seconds: 0 })).kind).toBe("ok");
+    const c = classify(j({ ...diagnostics, statuses: [{ ...status, level: 2, raw_level: 200, truncated: true }] }));
+    expect(c.kind === "ok" && c.rejected === 0).toBe(true);
   });
 
   it("treats binary data as malformed", () => {

@@ -33,6 +33,7 @@ export class CountersView implements Part {
     if (hello !== undefined && hello.protocol !== PROTOCOL_VERSION) {
       problems.push(`bridge speaks protocol ${hello.protocol}, this page ${PROTOCOL_VERSION}`);
     }
+    if (c.rejectedStatuses > 0) problems.push(`${c.rejectedStatuses} invalid statuses left out`);
     if (c.lastMalformed) problems.push(`last malformed: ${c.lastMalformed}`);
     if (c.lastUnknown) problems.push(`last unknown type: ${c.lastUnknown}`);
     setText(this.problem, problems.join(" · "));
