@@ -30,6 +30,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.time import Time
 
 from test.helpers.procs import REPO, stop_process
 
@@ -38,7 +39,8 @@ LEVELS = (DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR, Di
 
 class DiagPublisher(Node):
     def __init__(self, topic: str, statuses: int, levels: Sequence[int], extra_values: int,
-                 zero_stamp: bool, name_prefix: str) -> None:
+                 zero_stamp: bool, name_prefix: str, message_chars: int = 0,
+                 stamp_offset: float = 0.0) -> None:
         super().__init__("test_diag_publisher")
         self._pub = self.create_publisher(DiagnosticArray, topic,
                                           QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
@@ -47,6 +49,8 @@ class DiagPublisher(Node):
         self.extra_values = extra_values
         self.zero_stamp = zero_stamp
         self.name_prefix = name_prefix
+        self.message_chars = message_chars
+        self.stamp_offset = stamp_offset
         self.index = 0
 
     def subscribers(self) -> int:
@@ -59,8 +63,12 @@ class DiagPublisher(Node):
             status = DiagnosticStatus()
             status.name = f"{self.name_prefix}: status {i}"
             status.hardware_id = "test-host"
-            status.level = LEVELS[self.levels[i % len(self.levels)] % 4]
+            level = self.levels[i % len(self.levels)]
+            # Any byte: levels outside 0..3 are what some publishers send (issue 8 item 3).
+            status.level = LEVELS[level] if level < 4 else bytes([level % 256])
             status.message = f"message {self.index}"
+            if self.message_chars:
+                status.message = status.message.ljust(self.message_chars, "x")
             status.values = [KeyValue(key="pub index", value=str(self.index)),
                              KeyValue(key="value", value=f"{(self.index * 7 + i) % 100:.2f}"),
                              KeyValue(key="label", value="text, not a number")]
@@ -69,7 +77,9 @@ class DiagPublisher(Node):
             msg.status.append(status)
         if not self.zero_stamp:
             # Stamped last, right before publish: latency measured from the stamp is the path's own.
-            msg.header.stamp = self.get_clock().now().to_msg()
+            now = self.get_clock().now()
+            msg.header.stamp = now.to_msg() if not self.stamp_offset else \
+                Time(nanoseconds=now.nanoseconds + int(self.stamp_offset * 1e9)).to_msg()
         self._pub.publish(msg)
         return self.index
 
@@ -97,13 +107,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--extra-values", type=int, default=0, help="more numeric KeyValues per status")
     parser.add_argument("--zero-stamp", action="store_true", help="leave header.stamp zero")
     parser.add_argument("--name-prefix", default="test_pub")
+    parser.add_argument("--message-chars", type=int, default=0,
+                        help="pad each status's message to this length")
+    parser.add_argument("--stamp-offset", type=float, default=0.0,
+                        help="seconds added to header.stamp (a skewed, future or sim-time clock)")
     parser.add_argument("--wait-subscribers", type=int, default=0)
     parser.add_argument("--control", action="store_true", help="read commands from stdin")
     args = parser.parse_args(argv)
 
     rclpy.init()
     node = DiagPublisher(args.topic, args.statuses, [int(x) for x in args.levels.split(",") if x],
-                         args.extra_values, args.zero_stamp, args.name_prefix)
+                         args.extra_values, args.zero_stamp, args.name_prefix, args.message_chars,
+                         args.stamp_offset)
     # Spin in the background so discovery and the RELIABLE protocol make progress while we publish.
     executor = SingleThreadedExecutor()
     executor.add_node(node)

@@ -83,13 +83,15 @@ def ws_url(base: str, token: str | None = None) -> str:
 
 class BridgeClient:
     def __init__(self, base_url: str, token: str | None = None, origin: str | None = "same",
-                 mdns_candidate: bool = False) -> None:
+                 mdns_candidate: bool = False, protocol: str = "chedweb.v2") -> None:
         self.base_url = base_url
         self.token = token
         parts = urlsplit(base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}" if origin == "same" else origin
         # Also trickle a Chromium-style mDNS host candidate, as Chromium does before the real ones.
         self.mdns_candidate = mdns_candidate
+        # The DataChannel subprotocol: "chedweb.v2" as today's page, "" as a version-1 page.
+        self.protocol = protocol
         self.ws: BrowserLikeSocket | None = None
         self.pc: RTCPeerConnection | None = None
         self.channel: RTCDataChannel | None = None
@@ -140,7 +142,8 @@ class BridgeClient:
     async def _connect(self) -> None:
         await self.open_socket()
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.channel = self.pc.createDataChannel("chedweb")  # the page's label (docs/protocol.md)
+        # The page's label and subprotocol (docs/protocol.md).
+        self.channel = self.pc.createDataChannel("chedweb", protocol=self.protocol)
         self.channel.on("open", self._open.set)
         self.channel.on("message", self._on_message)
         await self.pc.setLocalDescription(await self.pc.createOffer())

@@ -196,7 +196,7 @@ def test_wrong_or_missing_token(strict_bridge: Bridge, publisher: PublisherProce
         assert status == 401
     expect_refusal_is_harmless(strict_bridge, publisher, bad, token=TOKEN)
     status, body = strict_bridge.get(f"config?token={TOKEN}")
-    assert status == 200 and json.loads(body) == {"protocol": 1, "iceServers": []}
+    assert status == 200 and json.loads(body) == {"protocol": 2, "iceServers": []}
 
 
 def test_origin_not_allowed(bridge: Bridge, publisher: PublisherProcess) -> None:

@@ -44,7 +44,7 @@ def test_hello_then_snapshot_with_earlier_data_then_live_within_1s(
     kinds = [m.msg["type"] for m in messages]
     assert kinds[0] == "hello"
     hello = messages[0].msg
-    assert hello["protocol"] == 1 and hello["topics"] == ["/diagnostics"]
+    assert hello["protocol"] == 2 and hello["topics"] == ["/diagnostics"]
     assert hello["history_seconds"] == 3600.0 and isinstance(hello["seq"], int)
 
     snapshot = [m.msg for m in messages if m.msg["type"] == "snapshot"]

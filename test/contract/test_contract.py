@@ -1,0 +1,133 @@
+"""Contract test (issue 8 items 4 and 5): the bridge codec's real output against the page's own
+schemas, exported from web/src/protocol.ts as JSON Schema (test/contract/schemas.py), and the
+numeric-string rule against the table both test suites read (test/contract/numbers.json).
+
+Each message is built by the same functions the bridge runs (codec, history), from statuses made
+from real diagnostic_msgs messages; version-1 output is checked against the frozen schemas of
+the last version-1 page as well.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+
+from chedweb_bridge import codec
+from chedweb_bridge.history import History
+from test.contract.schemas import errors, numbers_table
+
+BOTH = [1, 2]
+Specs = tuple[tuple[str, int, dict[str, str]], ...]
+
+
+def statuses(*specs: tuple[str, int, dict[str, str]], message: str = "ok") -> list[codec.Status]:
+    msg = DiagnosticArray()
+    for name, level, values in specs:
+        s = DiagnosticStatus(name=name, level=bytes([level]), message=message, hardware_id="robot-1")
+        s.values = [KeyValue(key=k, value=v) for k, v in values.items()]
+        msg.status.append(s)
+    return codec.sanitize_levels(codec.statuses_from_msg(msg))
+
+
+NORMAL: Specs = (("system_metrics: CPU", 0, {"usage %": "12.50", "label": "text"}),
+          ("system_metrics: Memory", 1, {"used %": "0x1F", "free": "1_000"}))
+ODD_LEVELS: Specs = (("a: raw 200", 200, {"v": "1"}), ("a: raw 255", 255, {}), ("a: stale", 3, {}))
+HUGE: Specs = (("big: status", 0, {f"k{i}": "x" * 5000 for i in range(40)}),)
+
+
+def live(specs: Specs, protocol: int, limit: int = codec.MAX_MESSAGE_BYTES, message: str = "ok") -> list[str]:
+    payloads = codec.LivePayloads(42, "/diagnostics", 1764200002.0, statuses(*specs, message=message))
+    return payloads.texts(protocol, limit)
+
+
+@pytest.mark.parametrize("protocol", BOTH)
+@pytest.mark.parametrize("history_seconds", [0.0, 0.5, 3600.0])
+def test_hello(protocol: int, history_seconds: float) -> None:
+    # history_seconds 0 is a valid bridge parameter: the page refused every hello before (item 5).
+    text = codec.hello("robot-1", "0.1.0", ["/diagnostics"], history_seconds, 41, protocol)
+    assert errors(text, protocol) == []
+    assert errors(text, 2) == []  # a version-2 page also understands a version-1 bridge's hello
+
+
+@pytest.mark.parametrize("protocol", BOTH)
+@pytest.mark.parametrize("specs", [NORMAL, ODD_LEVELS, HUGE], ids=["normal", "odd-levels", "huge"])
+@pytest.mark.parametrize("limit", [codec.MAX_MESSAGE_BYTES, codec.MIN_PEER_MESSAGE_BYTES])
+def test_diagnostics(protocol: int, specs: Specs, limit: int) -> None:
+    texts = live(specs, protocol, limit)
+    for text in texts:
+        assert codec.utf8_len(text) <= limit
+        assert errors(text, protocol) == []
+
+
+@pytest.mark.parametrize("protocol", BOTH)
+def test_oversized_message_is_truncated_visibly(protocol: int) -> None:
+    [text] = live((("big: message", 0, {"k": "1"}),), protocol, message="x" * 300_000)
+    assert errors(text, protocol) == []
+    [status] = json.loads(text)["statuses"]
+    assert status["message"].endswith(codec.TRUNCATION_MARKER)
+    assert status.get("truncated") is (True if protocol >= 2 else None)
+
+
+@pytest.mark.parametrize("protocol", BOTH)
+def test_raw_levels(protocol: int) -> None:
+    [text] = live(ODD_LEVELS, protocol)
+    got = [(s["level"], s.get("raw_level")) for s in json.loads(text)["statuses"]]
+    assert got == ([(2, 200), (2, 255), (3, None)] if protocol >= 2 else [(2, None), (2, None), (3, None)])
+
+
+def filled_history() -> History:
+    history = History(3600.0)
+    for i in range(1000):
+        t = 1764200000.0 + i
+        net = ("net: eth0", 0, {"rx B/s": str(i), "gap": str(i) if i % 3 else "n/a"})
+        specs = (*NORMAL, *ODD_LEVELS, net)
+        history.add(t, statuses(*specs), received=t)
+    end = 1764201000.0
+    history.add(end, statuses(*HUGE), received=end)
+    history.add(end, statuses(("long: msg", 0, {"v": "1"}), message="é" * 100_000), received=end)
+    return history
+
+
+@pytest.mark.parametrize("protocol", BOTH)
+@pytest.mark.parametrize("limit", [codec.MAX_MESSAGE_BYTES, codec.MIN_PEER_MESSAGE_BYTES])
+@pytest.mark.parametrize("decimated", [False, True])
+def test_snapshot(protocol: int, limit: int, decimated: bool) -> None:
+    copies = filled_history().snapshot_copy()
+    texts = codec.encode_snapshot([c.decimated() if decimated else c for c in copies], limit, protocol)
+    assert len(texts) > 1
+    for text in texts:
+        assert codec.utf8_len(text) <= limit
+        assert errors(text, protocol) == []
+
+
+@pytest.mark.parametrize("protocol", BOTH)
+def test_empty_snapshot(protocol: int) -> None:
+    [text] = codec.encode_snapshot([], codec.MAX_MESSAGE_BYTES, protocol)
+    assert errors(text, protocol) == []
+
+
+def test_schemas_are_not_vacuous() -> None:
+    """The exported schemas do refuse what the page refuses."""
+    good = json.loads(live(NORMAL, 2)[0])
+    bad_level = {**good, "statuses": [{**good["statuses"][0], "level": 200}]}
+    assert errors(json.dumps(bad_level)) != []
+    assert errors(json.dumps({**good, "extra": 1})) != []  # an undeclared field needs a zod schema
+    hello = json.loads(codec.hello("r", "v", [], 1.0, 0, 2))
+    assert errors(json.dumps({**hello, "history_seconds": -1})) != []
+    assert errors(json.dumps({**hello, "capabilities": "raw_level"})) != []
+    v1_hello = json.loads(codec.hello("r", "v", [], 1.0, 0, 1))
+    assert errors(json.dumps({**v1_hello, "history_seconds": 0}), protocol=1) != []
+
+
+@pytest.mark.parametrize("text,value", numbers_table()["numeric"])
+def test_numeric_strings(text: str, value: float) -> None:
+    got = codec.numeric_value(text)
+    assert got == value and math.copysign(1, got) == math.copysign(1, value)
+
+
+@pytest.mark.parametrize("text", numbers_table()["not_numeric"])
+def test_non_numeric_strings(text: str) -> None:
+    assert codec.numeric_value(text) is None
