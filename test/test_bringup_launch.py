@@ -13,9 +13,13 @@ checks the same things here by starting the same executables with the same param
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
+import sys
+import time
 import unittest
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -28,19 +32,27 @@ import launch
 import launch_testing
 import launch_testing.actions
 import launch_testing.asserts
+from diagnostic_msgs.msg import DiagnosticArray
 from launch.actions import IncludeLaunchDescription
 from launch.launch_description_sources import PythonLaunchDescriptionSource
+from launch_testing_ros import WaitForTopics
 
-from chedweb_ros.status import TASKS
-from test.helpers.bridge_proc import wait_healthz
-from test.helpers.diagnostics_listener import listen, status_names
-from test.helpers.webrtc_client import BridgeClient
+# `launch_test test/test_bringup_launch.py` imports this file by its path, with the launch_test
+# script's folder first on sys.path: `test` would then be Python's own test package (Debian and
+# Ubuntu ship it), which has no `helpers`. The repository goes first, before `test` is imported.
+REPO = Path(__file__).resolve().parents[1]
+if getattr(sys.modules.get("test"), "__file__", None) not in (None, str(REPO / "test" / "__init__.py")):
+    del sys.modules["test"]
+sys.path.insert(0, str(REPO))
+
+from chedweb_ros.status import TASKS  # noqa: E402
+from test.helpers.webrtc_client import BridgeClient  # noqa: E402
 
 # In `make test` the bridge listens on the test namespace's veth address (aiortc needs a
 # non-loopback interface); in a ROS 2 install, on loopback (ICE then uses the machine's own
 # interfaces).
 HOST = os.environ.get("CHEDWEB_TEST_HOST", "127.0.0.1")
-BRINGUP = Path(__file__).resolve().parents[1] / "launch" / "bringup.launch.py"
+BRINGUP = REPO / "launch" / "bringup.launch.py"
 EXPECTED = {f"system_metrics: {task}" for task in TASKS}
 
 
@@ -65,11 +77,26 @@ def generate_test_description() -> tuple[launch.LaunchDescription, dict[str, obj
 
 
 
+def wait_healthz(base_url: str, timeout: float = 30.0) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(base_url + "healthz", timeout=2) as reply:
+                health: dict[str, object] = json.load(reply)
+                return health
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 class TestBringup(unittest.TestCase):
     def test_diagnostics_has_every_system_metrics_task(self) -> None:
-        arrays = listen(lambda got: status_names(got) >= EXPECTED, timeout=30.0)
-        self.assertTrue(status_names(arrays) >= EXPECTED,
-                        f"missing: {sorted(EXPECTED - status_names(arrays))}")
+        # launch_testing_ros' idiomatic wait: the first arrays on /diagnostics, from system_metrics.
+        with WaitForTopics([("/diagnostics", DiagnosticArray)], timeout=30.0) as waited:
+            arrays = waited.received_messages("/diagnostics")
+        names = {s.name for a in arrays for s in a.status}
+        self.assertTrue(names >= EXPECTED, f"missing: {sorted(EXPECTED - names)}")
 
     def test_bridge_answers_healthz(self) -> None:
         health = wait_healthz(f"http://{HOST}:{PORT}/")
