@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import rclpy
@@ -20,10 +20,13 @@ from rcl_interfaces.srv import GetParameters, SetParameters
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.parameter import AllowableParameterValue, Parameter, parameter_value_to_python
+from rclpy.parameter import Parameter, parameter_value_to_python
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from chedweb_ros.status import ERROR, TASKS
+
+if TYPE_CHECKING:  # Kilted's rclpy names the type; Jazzy's has no such name at run time
+    from rclpy.parameter import AllowableParameterValue
 from test.helpers.metrics_proc import QUIET_THRESHOLDS
 from test.helpers.procs import REPO, NodeProcess, executable, ros_args
 
