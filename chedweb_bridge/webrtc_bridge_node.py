@@ -137,7 +137,7 @@ class WebRtcBridge(Node):
 
     # ---- parameters ----
 
-    def _on_set_parameters(self, changed: list[Parameter[Any]]) -> SetParametersResult:
+    def _on_set_parameters(self, changed: list[Parameter]) -> SetParametersResult:
         """rclpy has already refused wrong types, values out of range and read-only parameters
         (the descriptors); this runs the rules a descriptor cannot say, then applies the change."""
         self._values, result = refused(WEBRTC_BRIDGE, self._values, changed)

@@ -56,7 +56,7 @@ class SystemMetricsNode(Node):
 
     # ------------------------------------------------------------ parameters
 
-    def _on_set_parameters(self, parameters: list[Parameter[Any]]) -> SetParametersResult:
+    def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
         """rclpy has already refused wrong types and values out of range (the descriptors); this
         runs the rules that span parameters, then applies the change."""
         changes = [p for p in parameters if p.name in SYSTEM_METRICS]

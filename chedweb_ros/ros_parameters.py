@@ -15,7 +15,6 @@ Two rclpy quirks need care here:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from rcl_interfaces.msg import (
     FloatingPointRange,
@@ -125,7 +124,7 @@ def fix_read_only(node: Node, p: Param, value: object) -> None:
     node.declare_parameter(p.name, value, descriptor(p), ignore_override=True)
 
 
-def _numbers_as_doubles(table: Table, changes: list[Parameter[Any]]) -> list[Parameter[Any]]:
+def _numbers_as_doubles(table: Table, changes: list[Parameter]) -> list[Parameter]:
     """`ros2 param set /system_metrics period 2` sends an integer: a number of seconds all the
     same, made a double before rclpy checks it against the descriptor."""
     out = []
@@ -137,7 +136,7 @@ def _numbers_as_doubles(table: Table, changes: list[Parameter[Any]]) -> list[Par
 
 
 def refused(table: Table, current: dict[str, object],
-            changes: list[Parameter[Any]]) -> tuple[dict[str, object], SetParametersResult]:
+            changes: list[Parameter]) -> tuple[dict[str, object], SetParametersResult]:
     """For an on-set-parameters callback: the values after `changes` and the result to return.
     rclpy has already applied each descriptor (type, range, read-only); this runs what it cannot."""
     ours = [(c.name, list(c.value) if isinstance(c.value, (list, tuple)) else c.value)
