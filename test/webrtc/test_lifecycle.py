@@ -151,8 +151,9 @@ def exit_of_bridge(params: dict[str, object], log_name: str) -> tuple[int, str]:
 
 
 def one_line(out: str) -> str:
-    lines = out.strip().splitlines()
-    assert len(lines) == 1, lines
+    """The one line that says why the node did not start: nothing but [INFO] lines besides it."""
+    lines = [line for line in out.strip().splitlines() if not line.startswith("[INFO]")]
+    assert len(lines) == 1, out
     return lines[0]
 
 
