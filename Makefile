@@ -57,8 +57,8 @@ $(WEB_DIST): $(WEB_DEPS) $(WEB_SRC)
 web: $(WEB_DIST)
 
 # Debian packages the tests use: Chromium for the browser tests, iproute2 for the test network
-# namespace, Prometheus for the /metrics test, coturn for the TURN tests (each test starts its own
-# server inside the namespace). Installed only where missing (needs root, or sudo).
+# namespace, Prometheus for the /metrics test, coturn and nftables for the TURN tests (each test
+# starts its own server inside the namespace). Installed only where missing (needs root, or sudo).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
@@ -66,6 +66,7 @@ system-deps:
 	command -v unshare >/dev/null 2>&1 || missing="$$missing util-linux"; \
 	command -v prometheus >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	command -v turnserver >/dev/null 2>&1 || missing="$$missing coturn"; \
+	command -v nft >/dev/null 2>&1 || missing="$$missing nftables"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \

@@ -12,7 +12,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,13 +26,17 @@ _SERVING = re.compile(r"serving on http://([^:/\s]+):(\d+)/")
 
 
 class Bridge:
-    def __init__(self, log_name: str, params: Mapping[str, object] | None = None, port: int = 0) -> None:
+    def __init__(self, log_name: str, params: Mapping[str, object] | None = None, port: int = 0,
+                 wrap: Callable[[list[str]], list[str]] | None = None) -> None:
+        """`wrap`: runs the command elsewhere, e.g. in another namespace (test/helpers/netns.py);
+        then `params` gives the "host" that the test reaches it on."""
         # Each bridge its own history file, unless the test gives one: never the user's ~/.ros.
         self._history_dir = tempfile.TemporaryDirectory(prefix="chedweb-history-")
         all_params: dict[str, object] = {"host": HOST, "port": port,
                                          "history_path": self._history_dir.name + "/history.sqlite3"}
         all_params.update(params or {})
-        self.node = NodeProcess([executable("webrtc_bridge"), *ros_args(all_params)], log_name)
+        cmd = [executable("webrtc_bridge"), *ros_args(all_params)]
+        self.node = NodeProcess(wrap(cmd) if wrap else cmd, log_name)
         try:
             out = self.node.wait_for_output("serving on http://", timeout=30)
         except AssertionError:
@@ -41,7 +45,7 @@ class Bridge:
         match = _SERVING.search(out)
         assert match, out
         self.port = int(match.group(2))
-        self.url = f"http://{HOST}:{self.port}/"
+        self.url = f"http://{all_params['host']}:{self.port}/"
 
     @property
     def pid(self) -> int:

@@ -16,12 +16,13 @@ import contextlib
 import json
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCDataChannel, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from simple_websocket import AioClient
 
 
@@ -83,8 +84,11 @@ def ws_url(base: str, token: str | None = None) -> str:
 
 class BridgeClient:
     def __init__(self, base_url: str, token: str | None = None, origin: str | None = "same",
-                 mdns_candidate: bool = False, protocol: str = "chedweb.v2") -> None:
+                 mdns_candidate: bool = False, protocol: str = "chedweb.v2",
+                 ice_from_config: bool = False) -> None:
         self.base_url = base_url
+        # Like the page: the ICE servers (TURN credentials included) from the bridge's GET /config.
+        self.ice_from_config = ice_from_config
         self.token = token
         parts = urlsplit(base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}" if origin == "same" else origin
@@ -140,8 +144,9 @@ class BridgeClient:
         await asyncio.wait_for(self._connect(), timeout)
 
     async def _connect(self) -> None:
+        ice_servers = await asyncio.to_thread(self.fetch_ice_servers) if self.ice_from_config else []
         await self.open_socket()
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=ice_servers))
         # The page's label and subprotocol (docs/protocol.md).
         self.channel = self.pc.createDataChannel("chedweb", protocol=self.protocol)
         self.channel.on("open", self._open.set)
@@ -162,6 +167,21 @@ class BridgeClient:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
         await self._open.wait()
         await self._hello.wait()
+
+    def fetch_ice_servers(self) -> list[RTCIceServer]:
+        url = self.base_url.rstrip("/") + "/config" + (f"?token={self.token}" if self.token else "")
+        with urllib.request.urlopen(url, timeout=5) as reply:
+            config = json.load(reply)
+        return [RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
+                for s in config["iceServers"]]
+
+    def selected_candidate_types(self) -> tuple[str, str]:
+        """(local, remote) candidate type of the pair ICE nominated: "host", "srflx" or "relay".
+        From aioice's connection, which aiortc does not expose through getStats()."""
+        assert self.pc is not None and self.pc.sctp is not None
+        connection = self.pc.sctp.transport.transport._connection
+        pair = connection._nominated[1]
+        return pair.local_candidate.type, pair.remote_candidate.type
 
     def _on_message(self, data: str | bytes) -> None:
         now = time.time()
