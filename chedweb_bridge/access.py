@@ -39,3 +39,14 @@ def bearer_token(authorization: str | None) -> str | None:
     case-insensitive), as Prometheus sends it from a scrape config's `authorization`."""
     scheme, _, token = (authorization or "").strip().partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def cors_origin(origin: str | None, allowed: Sequence[str]) -> str | None:
+    """The value for Access-Control-Allow-Origin on a read a page of another origin makes (GET
+    /config from fleet.html served by another bridge): that page's Origin when `allowed`
+    (the allowed_origins parameter) lists it or "*", else None and no header. The same-origin
+    default needs no CORS, so it grants none."""
+    if not origin or not allowed:
+        return None
+    wanted = {a.strip().rstrip("/").lower() for a in allowed}
+    return origin if "*" in wanted or origin.strip().rstrip("/").lower() in wanted else None

@@ -16,6 +16,7 @@ from flask_sock import Sock
 
 from chedweb_bridge import access, history_http
 from chedweb_bridge.codec import PROTOCOL_VERSION
+from chedweb_bridge.fleet import FleetSettings
 from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.metrics_http import MetricsEndpoint, encode
 from chedweb_bridge.peers import PeerRegistry
@@ -40,7 +41,7 @@ _NOT_BUILT = """<!doctype html>
 
 def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings,
                web_root: Path, log: Log, metrics: MetricsEndpoint | None = None,
-               history: StoreWorker | None = None) -> Flask:
+               history: StoreWorker | None = None, fleet: FleetSettings | None = None) -> Flask:
     app = Flask("chedweb_bridge", static_folder=None)
     app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": PING_INTERVAL_S,
                                          "max_message_size": HARD_FRAME_LIMIT}
@@ -73,6 +74,25 @@ def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings,
             return jsonify({"error": "unauthorized"}), 401
         return jsonify({"protocol": PROTOCOL_VERSION,
                         "iceServers": [s.to_browser() for s in registry.ice_servers]})
+
+    @app.get("/fleet")
+    def fleet_list() -> Response | tuple[Response, int]:
+        # Behind the token: the list may carry the other bridges' tokens.
+        if not access.token_ok(settings.auth_token, request.args.get("token")):
+            return jsonify({"error": "unauthorized"}), 401
+        return jsonify((fleet or FleetSettings()).to_json())
+
+    @app.after_request
+    def cors(response: Response) -> Response:
+        # fleet.html served by another bridge reads this one's /config (its ICE servers) before
+        # opening /ws; the browser hands it the reply only with this header. /ws checks Origin
+        # itself, against the same allowed_origins.
+        if request.path == "/config":
+            origin = access.cors_origin(request.headers.get("Origin"), settings.allowed_origins)
+            if origin is not None:
+                response.headers["Access-Control-Allow-Origin"] = origin
+            response.vary.add("Origin")
+        return response
 
     @app.get("/history.csv")
     def history_csv() -> Response | tuple[Response, int]:

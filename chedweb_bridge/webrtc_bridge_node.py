@@ -31,6 +31,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from chedweb_bridge import cdr, codec, timebase
 from chedweb_bridge.app import create_app, find_web_root
+from chedweb_bridge.fleet import FleetSettings
 from chedweb_bridge.history import History
 from chedweb_bridge.ice import parse_ice_servers
 from chedweb_bridge.latest import LatestStatuses
@@ -102,10 +103,11 @@ class WebRtcBridge(Node):
         self._latest = LatestStatuses()
         self._metrics_settings = MetricsSettings(int(values["metrics_max_series"]))  # type: ignore[call-overload]
         metrics = make_endpoint(self._loop, self._registry, self._latest, self._metrics_settings)
+        self._fleet = FleetSettings([str(u) for u in values["fleet"]])  # type: ignore[attr-defined]
 
         web_root = find_web_root(str(values["web_root"]))
         app = create_app(self._loop, self._registry, self._settings, web_root, self._log, metrics,
-                         history=self._store)
+                         history=self._store, fleet=self._fleet)
         host, port = str(values["host"]), int(values["port"])  # type: ignore[call-overload]
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per HTTP request
         try:
@@ -160,6 +162,8 @@ class WebRtcBridge(Node):
             self._history.history_seconds = float(value)
         elif name == "metrics_max_series":
             self._metrics_settings.max_series = int(value)
+        elif name == "fleet":
+            self._fleet.robots = [str(u) for u in value]
 
     # ---- data ----
 

@@ -267,6 +267,12 @@ def _origins(value: Sequence[str]) -> str | None:
     return f"allowed_origins entries must be scheme://host[:port] or '*': {bad}" if bad else None
 
 
+def _fleet(value: Sequence[str]) -> str | None:
+    from chedweb_bridge.fleet import check  # the bridge's own rule, in one place
+
+    return check(value)
+
+
 def _non_empty(name: str) -> Check:
     def check(value: str) -> str | None:
         return None if value.strip() else f"{name} must not be empty"
@@ -297,6 +303,10 @@ WEBRTC_BRIDGE = Table("webrtc_bridge", (
     Param("allowed_origins", STRING_ARRAY, [], "Origins allowed to open /ws, e.g. "
           "'https://robot.example.org', or '*'; empty: same origin as the page only", check=_origins,
           rule="scheme://host[:port] or '*'"),
+    Param("fleet", STRING_ARRAY, [], "bridge URLs that fleet.html lists besides the ones its user "
+          "adds, e.g. 'http://robot2.local:8080/' ('?token=...' for a bridge with an auth_token); "
+          "each of them lists this page's origin in its allowed_origins", check=_fleet,
+          rule="http:// or https:// URLs"),
     Param("metrics_max_series", INTEGER, 10_000, "most series GET /metrics exposes (the rest are left "
           "out and counted in chedweb_metrics_series_dropped); 0 turns /metrics off", low=0,
           high=1_000_000),
