@@ -10,6 +10,10 @@ export default defineConfig({
     // Everything is bundled: nothing is fetched from the internet at run time.
     assetsInlineLimit: 0,
     sourcemap: false,
+    // Two pages: the robot's page, and the fleet overview with its own entry (src/fleet/).
+    rollupOptions: {
+      input: { main: "index.html", fleet: "fleet.html" },
+    },
   },
   test: {
     include: ["test/**/*.test.ts"],

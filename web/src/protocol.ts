@@ -187,3 +187,6 @@ export const configSchema = z.object({
   protocol: z.number().int(),
   iceServers: z.array(iceServerSchema),
 });
+
+/** GET /fleet: the bridge URLs of its `fleet` parameter, for fleet.html (docs/protocol.md, HTTP). */
+export const fleetListSchema = z.object({ robots: z.array(z.string()) });
