@@ -9,8 +9,9 @@ its counters (chedweb_bridge_state_ok 0), never the loop its time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
@@ -18,7 +19,7 @@ from prometheus_client.exposition import choose_encoder
 from chedweb_bridge.latest import Latest, LatestStatuses
 from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.peers import PeerRegistry
-from chedweb_bridge.prom_metrics import DEFAULT_MAX_SERIES, BridgeCollector, BridgeState
+from chedweb_bridge.prom_metrics import DEFAULT_MAX_SERIES, BridgeCollector, BridgeState, StoreState
 
 STATE_TIMEOUT_S = 1.0
 
@@ -45,8 +46,16 @@ async def _copy_state(peers: PeerRegistry) -> BridgeState:
                        history_seconds=float(history.history_seconds))
 
 
+def store_state(health: Mapping[str, Any]) -> StoreState:
+    return StoreState(state=str(health.get("state", "")), bytes=int(health.get("bytes", 0)),
+                      budget_bytes=int(health.get("budget_bytes", 0)), dropped=int(health.get("dropped", 0)))
+
+
 def make_endpoint(loop: LoopThread, peers: PeerRegistry, latest: LatestStatuses,
-                  settings: MetricsSettings) -> MetricsEndpoint:
+                  settings: MetricsSettings,
+                  store_health: Callable[[], Mapping[str, Any]] | None = None) -> MetricsEndpoint:
+    """`store_health`: the durable history's StoreWorker.health (attribute reads, safe from the
+    HTTP thread, as /healthz calls it)."""
     def read() -> tuple[Sequence[Latest], BridgeState | None]:
         try:
             state: BridgeState | None = loop.run(_copy_state(peers), STATE_TIMEOUT_S)
@@ -56,7 +65,8 @@ def make_endpoint(loop: LoopThread, peers: PeerRegistry, latest: LatestStatuses,
 
     # auto_describe=False: registering must not call collect() (the loop may not run yet).
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(BridgeCollector(read, lambda: settings.max_series))
+    registry.register(BridgeCollector(read, lambda: settings.max_series,
+                                      lambda: store_state(store_health()) if store_health else None))
     return MetricsEndpoint(registry, settings)
 
 

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, StateSetMetricFamily
 from prometheus_client.registry import Collector
 
 from chedweb_bridge.codec import numeric_value
@@ -38,6 +38,19 @@ class BridgeState:
     history_seconds: float
 
 
+# The durable history's states (store/worker.py); one it does not list yet is exposed as well.
+STORE_STATES = ("starting", "ok", "paused", "memory only")
+
+
+@dataclass(frozen=True)
+class StoreState:
+    """The durable history's health (StoreWorker.health(), plain attribute reads)."""
+    state: str
+    bytes: int
+    budget_bytes: int
+    dropped: int
+
+
 def sanitize_label(text: object, limit: int = MAX_LABEL_CHARS) -> str:
     """A label value Prometheus stores as sent and a dashboard shows on one line: control
     characters become spaces, lone surrogates (undecodable bytes) become U+FFFD, and the text is
@@ -54,7 +67,8 @@ def sanitize_label(text: object, limit: int = MAX_LABEL_CHARS) -> str:
     return "".join(out)
 
 
-def families(latest: Sequence[Latest], state: BridgeState | None, max_series: int) -> list[Metric]:
+def families(latest: Sequence[Latest], state: BridgeState | None, max_series: int,
+             store: StoreState | None = None) -> list[Metric]:
     """The metric families of one scrape. `state` None: the loop did not answer in time, so the
     bridge's counters are left out (chedweb_bridge_state_ok 0) while the diagnostics still go out.
     """
@@ -99,7 +113,25 @@ def families(latest: Sequence[Latest], state: BridgeState | None, max_series: in
                                            value=0 if state is None else 1)]
     if state is not None:
         out += _state_families(state)
+    if store is not None:
+        out += _store_families(store)
     return out
+
+
+def _store_families(s: StoreState) -> list[Metric]:
+    states = dict.fromkeys((*STORE_STATES, sanitize_label(s.state)), False)
+    states[sanitize_label(s.state)] = True
+    return [
+        # A state set: one series per state, 1 for the current one, so an alert rule can say
+        # chedweb_history_store{chedweb_history_store="paused"} == 1 (the disk is full).
+        StateSetMetricFamily(f"{PREFIX}history_store", "The durable history's state", value=states),
+        GaugeMetricFamily(f"{PREFIX}history_store_bytes", "Size of the history file and its WAL",
+                          value=s.bytes),
+        GaugeMetricFamily(f"{PREFIX}history_store_budget_bytes", "The history_budget_mb parameter, in bytes",
+                          value=s.budget_bytes),
+        CounterMetricFamily(f"{PREFIX}history_store_dropped", "DiagnosticArrays the store could not keep",
+                            value=s.dropped),
+    ]
 
 
 def _numbers(values: dict[str, str]) -> Iterable[tuple[str, float]]:
@@ -133,10 +165,12 @@ class BridgeCollector(Collector):
     """Reads the bridge at scrape time through `read` (thin, see metrics_http.py)."""
 
     def __init__(self, read: Callable[[], tuple[Sequence[Latest], BridgeState | None]],
-                 max_series: Callable[[], int]) -> None:
+                 max_series: Callable[[], int],
+                 store: Callable[[], StoreState | None] = lambda: None) -> None:
         self._read = read
         self._max_series = max_series
+        self._store = store
 
     def collect(self) -> Iterable[Metric]:
         latest, state = self._read()
-        return families(latest, state, self._max_series())
+        return families(latest, state, self._max_series(), self._store())

@@ -102,7 +102,8 @@ class WebRtcBridge(Node):
         self._loop.start()
         self._latest = LatestStatuses()
         self._metrics_settings = MetricsSettings(int(values["metrics_max_series"]))  # type: ignore[call-overload]
-        metrics = make_endpoint(self._loop, self._registry, self._latest, self._metrics_settings)
+        metrics = make_endpoint(self._loop, self._registry, self._latest, self._metrics_settings,
+                                self._store.health)
         self._fleet = FleetSettings([str(u) for u in values["fleet"]])  # type: ignore[attr-defined]
 
         web_root = find_web_root(str(values["web_root"]))

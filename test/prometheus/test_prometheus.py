@@ -59,6 +59,9 @@ def test_promql_returns_system_metrics_cpu_usage(prometheus: Prometheus, bridge:
     assert float(received["value"][1]) >= 2
     (ok,) = prometheus.wait_query('chedweb_bridge_state_ok{job="robot"}')
     assert ok["value"][1] == "1"
+    # The durable history (a file of its own per test bridge) is writing.
+    (store,) = prometheus.wait_query('chedweb_history_store{job="robot",chedweb_history_store="ok"}')
+    assert store["value"][1] == "1"
 
 
 def test_cpu_usage_moves_with_new_samples(prometheus: Prometheus) -> None:

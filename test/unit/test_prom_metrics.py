@@ -16,9 +16,9 @@ from chedweb_bridge.app import create_app
 from chedweb_bridge.history import History
 from chedweb_bridge.latest import Latest, LatestStatuses
 from chedweb_bridge.loop_thread import LoopThread
-from chedweb_bridge.metrics_http import MetricsSettings, make_endpoint
+from chedweb_bridge.metrics_http import MetricsSettings, make_endpoint, store_state
 from chedweb_bridge.peers import PeerRegistry, StreamInfo
-from chedweb_bridge.prom_metrics import BridgeCollector, BridgeState, families, sanitize_label
+from chedweb_bridge.prom_metrics import BridgeCollector, BridgeState, StoreState, families, sanitize_label
 from chedweb_bridge.signaling import Settings
 
 STATE = BridgeState(peers=2, max_peers=16, messages_received=10, messages_forwarded=20, drops=1,
@@ -188,3 +188,23 @@ def test_a_blocked_loop_costs_the_scrape_its_counters_not_its_diagnostics() -> N
     finally:
         release.set()
         app.close()
+
+
+def test_history_store_state_size_and_drops() -> None:
+    registry = CollectorRegistry(auto_describe=False)
+    store = StoreState(state="paused", bytes=1000, budget_bytes=5000, dropped=7)
+    registry.register(BridgeCollector(lambda: ([], STATE), lambda: 10, lambda: store))
+    fams = {f.name: f for f in text_string_to_metric_families(generate_latest(registry).decode())}
+    states = samples(fams, "chedweb_history_store")
+    assert states == {(("chedweb_history_store", s),): float(s == "paused")
+                      for s in ("starting", "ok", "paused", "memory only")}
+    assert samples(fams, "chedweb_history_store_bytes") == {(): 1000.0}
+    assert samples(fams, "chedweb_history_store_budget_bytes") == {(): 5000.0}
+    assert samples(fams, "chedweb_history_store_dropped") == {(): 7.0}
+    # A state the table does not know yet still shows, as the current one.
+    odd = families([], None, 10, StoreState("read only", 0, 0, 0))
+    (family,) = [f for f in odd if f.name == "chedweb_history_store"]
+    assert {s.labels["chedweb_history_store"]: s.value for s in family.samples}["read only"] == 1
+    # From the worker's health() dict, as /healthz shows it.
+    assert store_state({"state": "ok", "reason": "", "path": "/x", "bytes": 3, "budget_bytes": 4,
+                        "dropped": 0}) == StoreState("ok", 3, 4, 0)
