@@ -43,18 +43,22 @@ class Block:
         return len(self.t)
 
 
-def encode(block: Block, level: int = 6) -> bytes:
+def encode(block: Block, scales: dict[str, int] | None = None, level: int = 6) -> bytes:
+    """`scales`: per key, the scale to try first (the decimals its texts showed); checked, and
+    searched for only when it does not represent every value exactly. zlib `level` 1 for the
+    short-lived chunks of an open block, 6 for sealed blocks."""
     n = len(block.t)
+    hints = scales or {}
     t_ms = [round(t * 1000.0) for t in block.t]
     sections: list[bytes] = [_int_deltas(t_ms), array("h", block.level).tobytes()]
     columns: list[list[object]] = []
     for which, table in (("a", block.avg), ("l", block.lo), ("h", block.hi)):
         for key, values in table.items():
-            scale = _scale(values)
+            scale = _scale(values, hints.get(key, -1))
             if which == "a" and scale < 0 and key in block.lo:
                 # A rollup's average rarely has a short decimal form; two digits beyond its
                 # minimum's are far below any chart's resolution and keep it compressible.
-                lo_scale = _scale(block.lo[key])
+                lo_scale = _scale(block.lo[key], hints.get(key, -1))
                 if 0 <= lo_scale <= MAX_SCALE - 2:
                     scale = lo_scale + 2
                     values = [v if v != v else round(v, scale) for v in values]
@@ -116,11 +120,18 @@ def decode(blob: bytes, keys: set[str] | None = None) -> Block:
     return block
 
 
-def _scale(values: list[float]) -> int:
-    """The smallest number of decimals that represents every value exactly, or -1."""
+def _scale(values: list[float], hint: int = -1) -> int:
+    """A number of decimals that represents every value exactly (`hint` if it does, else the
+    smallest), or -1."""
     finite = [v for v in values if v == v]
-    if not all(abs(v) < _EXACT_LIMIT / 10.0 ** MAX_SCALE for v in finite):
+    if not finite:
+        return 0
+    if not max(map(abs, finite)) < _EXACT_LIMIT / 10.0 ** MAX_SCALE:
         return -1
+    if 0 <= hint <= MAX_SCALE:
+        m = 10.0 ** hint
+        if all(round(v * m) / m == v for v in finite):
+            return hint
     for scale in range(MAX_SCALE + 1):
         m = 10.0 ** scale
         if all(round(v * m) / m == v for v in finite):

@@ -78,7 +78,7 @@ def _connect(path: str, budget_bytes: int) -> tuple[SqliteRepository, int]:
             raise sqlite3.OperationalError("WAL mode refused")
         conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at each checkpoint, never corrupt
         conn.execute(f"PRAGMA journal_size_limit = {wal_limit}")
-        conn.execute(f"PRAGMA wal_autocheckpoint = {max(16, wal_limit // page // 2)}")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {max(1, wal_limit // page // 2)}")
         # The file never grows past the budget less the WAL's share: SQLite refuses the write.
         conn.execute(f"PRAGMA max_page_count = {max(16, (budget_bytes - wal_limit) // page)}")
         check = conn.execute("PRAGMA quick_check").fetchone()[0]
@@ -117,6 +117,17 @@ def set_aside(path: str, reason: str) -> str:
         with contextlib.suppress(FileNotFoundError):
             os.replace(path + suffix, aside + suffix)
     return aside
+
+
+def keep_wal_within(conn: sqlite3.Connection, path: str, wal_limit: int) -> None:
+    """A WAL left larger than its share of the budget (a large transaction) is checkpointed and
+    truncated at once: only then is file + WAL within the budget between two batches."""
+    try:
+        size = os.path.getsize(path + "-wal")
+    except OSError:
+        return
+    if size > wal_limit:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def is_corrupt(exc: sqlite3.Error) -> bool:

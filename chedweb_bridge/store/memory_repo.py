@@ -25,6 +25,13 @@ class MemoryRepository:
         table[t0] = (t1, blob)
         self._size += ROW_OVERHEAD + len(blob)
 
+    def delete_blocks(self, status: StatusKey, tier: int, starts: Sequence[float]) -> None:
+        table = self._blocks.get((status, tier), {})
+        for t0 in starts:
+            old = table.pop(t0, None)
+            if old is not None:
+                self._size -= ROW_OVERHEAD + len(old[1])
+
     def blocks(self, status: StatusKey, tier: int, t0: float, t1: float) -> list[tuple[float, float, bytes]]:
         table = self._blocks.get((status, tier), {})
         return [(b0, b1, blob) for b0, (b1, blob) in sorted(table.items()) if b0 <= t1 and b1 >= t0]

@@ -79,6 +79,17 @@ class SqliteRepository:
             (sid, tier, t0, t1, blob))
         self._size += len(blob) - (old[0] if old else -ROW_OVERHEAD)
 
+    def delete_blocks(self, status: StatusKey, tier: int, starts: Sequence[float]) -> None:
+        sid = self._id(status, create=False)
+        if sid is None or not starts:
+            return
+        for t0 in starts:
+            row = self.conn.execute("SELECT rowid, LENGTH(data) FROM blocks WHERE status_id = ? AND tier = ? "
+                                    "AND t0 = ?", (sid, tier, t0)).fetchone()
+            if row is not None:
+                self.conn.execute("DELETE FROM blocks WHERE rowid = ?", (row[0],))
+                self._size -= ROW_OVERHEAD + row[1]
+
     def blocks(self, status: StatusKey, tier: int, t0: float, t1: float) -> list[tuple[float, float, bytes]]:
         sid = self._id(status, create=False)
         if sid is None:

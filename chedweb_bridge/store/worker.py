@@ -51,6 +51,7 @@ class StoreWorker:
         self._thread = threading.Thread(target=self._main, name="webrtc_bridge-history", daemon=True)
         self._stopping = False
         self._conn: sqlite3.Connection | None = None
+        self._wal_limit = 0
         # Read by /healthz from other threads: plain attribute stores, atomic under the GIL.
         self.state = "starting"
         self.reason = ""
@@ -117,6 +118,7 @@ class StoreWorker:
             self._set("memory only", opened.notes[-1] if opened.notes else "cannot open")
             return TieredStore(MemoryRepository(), self._tiers, min(self.budget_bytes, MEMORY_BUDGET))
         self._conn = opened.repo.conn
+        self._wal_limit = opened.wal_limit
         self._set("ok", "")
         self._log("info", f"history: {self.path} ({opened.repo.size()} bytes stored, "
                           f"budget {self.budget_bytes})")
@@ -180,6 +182,7 @@ class StoreWorker:
                 self.core.trim(now)
             if conn is not None:
                 conn.execute("COMMIT")
+                db_file.keep_wal_within(conn, self.path, self._wal_limit)
             if paused and flush:
                 self._set("ok", "")
                 self._log("info", "history: writing again")
