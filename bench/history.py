@@ -8,8 +8,8 @@ numeric keys at 1 Hz, values as decimal strings that move as sensor readings do.
 are fed straight into the store's worker (`add` + `step`, exactly what its thread runs) with a
 synthetic receive clock, into a real SQLite file:
 - the last day at 1 Hz: write CPU, and disk use per day;
-- the days before it at one array every 30 s, which builds the minute and hour tiers a 7-day
-  query reads (at 1 Hz a week would take an hour to feed).
+- the days before it at one array a minute, flushed every 10 minutes, which builds the minute
+  and hour tiers a 7-day query reads (at 1 Hz a week would take an hour to feed).
 Measured, with floors from the same run:
 - write CPU in % of one core = store CPU seconds / simulated seconds; floor: building the
   arrays and encoding them to JSON once, which the bridge does for every array anyway;
@@ -116,8 +116,10 @@ def _disk(path: str) -> int:
     return sum(os.path.getsize(path + s) for s in ("", "-wal") if os.path.exists(path + s))
 
 
-def feed(worker: StoreWorker, load: Load, start: float, seconds: int, every: int) -> tuple[float, float]:
-    """Simulated seconds [start, start+seconds), one array every `every` s; (store CPU s, floor CPU s)."""
+def feed(worker: StoreWorker, load: Load, start: float, seconds: int, every: int,
+         flush_s: int = FLUSH_S) -> tuple[float, float]:
+    """Simulated seconds [start, start+seconds), one array every `every` s, the store flushed
+    every `flush_s` (as its thread does, every 5 s); (store CPU s, floor CPU s)."""
     store_cpu = floor_cpu = 0.0
     for i in range(0, seconds, every):
         t = start + i + load.rng.random() * 0.01  # receive-clock jitter
@@ -126,7 +128,7 @@ def feed(worker: StoreWorker, load: Load, start: float, seconds: int, every: int
         json.dumps(array)  # the bridge encodes every array once anyway: part of the floor
         c1 = _cpu()
         worker.add(t, array)
-        if i % FLUSH_S < every:
+        if i % flush_s < every:
             worker.step(t, flush=True, trim=i % TRIM_S < every)
         floor_cpu += c1 - c0
         store_cpu += _cpu() - c1
@@ -170,9 +172,9 @@ def main() -> int:
         rss: list[float] = []
         sparse_days = days - 1
         for d in range(sparse_days):
-            feed(worker, load, start + d * DAY, DAY, 30)
+            feed(worker, load, start + d * DAY, DAY, 60, flush_s=600)
             rss.append(_rss_mib())
-            print(f"  day {d + 1}: 1 array / 30 s, file {_disk(path) / 1e6:.1f} MB, RSS {rss[-1]:.1f} MiB",
+            print(f"  day {d + 1}: 1 array / 60 s, file {_disk(path) / 1e6:.1f} MB, RSS {rss[-1]:.1f} MiB",
                   flush=True)
         full_start = start + sparse_days * DAY
         before = _disk(path)
