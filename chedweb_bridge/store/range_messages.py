@@ -1,0 +1,90 @@
+"""Range queries on the DataChannel (protocol version 2, capability "query"), pure: the request's
+fields checked with a reason, and the answer as `range` messages under the peer's limit.
+
+    page -> bridge  {"type":"query","id":N,"hardware_id":H,"name":S,"from":T0,"to":T1,
+                     "points":P[,"keys":[K...]]}
+    bridge -> page  {"type":"range","id":N,"part":i,"parts":n,"hardware_id":H,"name":S,
+                     "tier":"raw"|"minute"|"hour","t0":T0,"step":W,"points":P,"start":s,
+                     "level":[...],"values":{K:{"min":[...],"avg":[...],"max":[...]}}}
+
+Point j of a part is point s + j of the range, which starts at t0 + (s + j) * step; null where
+the range holds no data (a gap). The parts of one answer cover 0..P-1 in order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chedweb_bridge import codec
+from chedweb_bridge.store.tiers import RangeResult
+
+MAX_POINTS = 5000
+MAX_KEYS = 256
+MAX_SPAN_S = 400 * 86400.0
+_MARGIN = 256  # the envelope's fields beyond what a part's estimate counts
+
+
+@dataclass(frozen=True)
+class RangeQuery:
+    id: int
+    hardware_id: str
+    name: str
+    t0: float
+    t1: float
+    points: int
+    keys: tuple[str, ...] | None
+
+
+def parse_query(msg: Mapping[str, Any], request_id: int) -> RangeQuery | str:
+    """The query, or the reason it is refused (the error reply's message)."""
+    hardware_id, name, keys = msg.get("hardware_id"), msg.get("name"), msg.get("keys")
+    if not isinstance(hardware_id, str) or not isinstance(name, str):
+        return "'hardware_id' and 'name' must be strings"
+    t0, t1, points = msg.get("from"), msg.get("to"), msg.get("points")
+    if not all(_is_number(v) for v in (t0, t1)) or not math.isfinite(t0) or not math.isfinite(t1):
+        return "'from' and 'to' must be Unix seconds"
+    if not 0 < t1 - t0 <= MAX_SPAN_S:
+        return f"'from' must be before 'to', at most {MAX_SPAN_S / 86400:g} days apart"
+    if not isinstance(points, int) or isinstance(points, bool) or not 1 <= points <= MAX_POINTS:
+        return f"'points' must be an integer 1..{MAX_POINTS}"
+    if keys is not None and (not isinstance(keys, list) or len(keys) > MAX_KEYS
+                             or not all(isinstance(k, str) for k in keys)):
+        return f"'keys' must be a list of at most {MAX_KEYS} strings"
+    return RangeQuery(request_id, hardware_id, name, float(t0), float(t1), points,
+                      None if keys is None else tuple(keys))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def encode_range(request_id: int, result: RangeResult, limit: int = codec.MAX_MESSAGE_BYTES) -> list[str]:
+    """The `range` parts, each below `limit` bytes: split by point ranges, halved until each fits."""
+    points = len(result.level)
+    pieces = _pieces(result, 0, points, limit - _MARGIN)
+    parts = len(pieces)
+    head = {"type": "range", "id": request_id}
+    return [codec.dumps({**head, "part": i, "parts": parts, **piece}) for i, piece in enumerate(pieces)]
+
+
+def _pieces(result: RangeResult, start: int, stop: int, budget: int) -> list[dict[str, Any]]:
+    piece = {
+        "hardware_id": result.hardware_id, "name": result.name, "tier": result.tier,
+        "t0": result.t0, "step": result.step, "points": len(result.level), "start": start,
+        "level": result.level[start:stop],
+        "values": {key: {"min": _short(result.lo[key][start:stop]), "avg": _short(avg[start:stop]),
+                         "max": _short(result.hi[key][start:stop])}
+                   for key, avg in result.avg.items()},
+    }
+    if stop - start <= 1 or codec.utf8_len(codec.dumps(piece)) <= budget:
+        return [piece]
+    mid = (start + stop) // 2
+    return _pieces(result, start, mid, budget) + _pieces(result, mid, stop, budget)
+
+
+def _short(values: list[float | None]) -> list[float | None]:
+    """Seven significant digits: far below a chart's resolution, and half the bytes of repr."""
+    return [None if v is None else float(f"{v:.7g}") for v in values]
