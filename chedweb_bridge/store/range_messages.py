@@ -43,8 +43,11 @@ def parse_query(msg: Mapping[str, Any], request_id: int) -> RangeQuery | str:
     hardware_id, name, keys = msg.get("hardware_id"), msg.get("name"), msg.get("keys")
     if not isinstance(hardware_id, str) or not isinstance(name, str):
         return "'hardware_id' and 'name' must be strings"
-    t0, t1, points = msg.get("from"), msg.get("to"), msg.get("points")
-    if not all(_is_number(v) for v in (t0, t1)) or not math.isfinite(t0) or not math.isfinite(t1):
+    raw_t0, raw_t1, points = msg.get("from"), msg.get("to"), msg.get("points")
+    if not (_is_number(raw_t0) and _is_number(raw_t1)):
+        return "'from' and 'to' must be Unix seconds"
+    t0, t1 = float(raw_t0), float(raw_t1)  # type: ignore[arg-type]
+    if not (math.isfinite(t0) and math.isfinite(t1)):
         return "'from' and 'to' must be Unix seconds"
     if not 0 < t1 - t0 <= MAX_SPAN_S:
         return f"'from' must be before 'to', at most {MAX_SPAN_S / 86400:g} days apart"
@@ -53,7 +56,7 @@ def parse_query(msg: Mapping[str, Any], request_id: int) -> RangeQuery | str:
     if keys is not None and (not isinstance(keys, list) or len(keys) > MAX_KEYS
                              or not all(isinstance(k, str) for k in keys)):
         return f"'keys' must be a list of at most {MAX_KEYS} strings"
-    return RangeQuery(request_id, hardware_id, name, float(t0), float(t1), points,
+    return RangeQuery(request_id, hardware_id, name, t0, t1, points,
                       None if keys is None else tuple(keys))
 
 
