@@ -1,9 +1,17 @@
 // CSV export of the history in view: one row per time, one column per charted series.
 import type { Table } from "./metrics";
 
-/** Quotes a field when it holds a comma, quote or line break (RFC 4180). */
+/**
+ * A text cell, by the rule the bridge's /history.csv also follows (chedweb_bridge/csv_cells.py;
+ * cases both test suites check in test/contract/csv_cells.json): text a spreadsheet would run as
+ * a formula (first character = + - @ TAB or CR; OWASP, CSV injection) gets a leading apostrophe,
+ * since status names and keys come from any node on the robot; then a cell holding a comma,
+ * quote, CR or LF is quoted with its quotes doubled (RFC 4180). Numbers never pass through here:
+ * "-1.5" must stay a number.
+ */
 export function csvField(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
 /**

@@ -1,5 +1,11 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { csvField, toCsv } from "../src/csv";
+
+// The cases the bridge's csv_cells.py is tested with too: one rule on both sides.
+const cells = JSON.parse(readFileSync(new URL("../../test/contract/csv_cells.json", import.meta.url), "utf8")) as {
+  text: [string, string][];
+};
 
 const f = (xs: number[]) => Float64Array.from(xs);
 
@@ -8,6 +14,18 @@ describe("CSV export", () => {
     expect(csvField("plain")).toBe("plain");
     expect(csvField("a,b")).toBe('"a,b"');
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
+  });
+
+  // Issue 8 item 7: names and keys starting with = + - @ TAB or CR became spreadsheet formulas.
+  it.each(cells.text)("writes the text %j as the cell %j", (text, cell) => {
+    expect(csvField(text)).toBe(cell);
+  });
+
+  it("neutralises formula-like series labels in the header, keeps negative numbers as numbers", () => {
+    const csv = toCsv([{ labels: ["=cmd|' /C calc'!A0", "-x\r\ny"], t: Float64Array.from([1]), columns: [f([-1.5]), f([2])] }]);
+    // The CR LF inside the label stays inside its quoted cell (RFC 4180).
+    expect(csv.startsWith(`time_iso,time_unix,'=cmd|' /C calc'!A0,"'-x\r\ny"\r\n`)).toBe(true);
+    expect(csv.trimEnd().split("\r\n").at(-1)).toBe("1970-01-01T00:00:01.000Z,1,-1.5,2");
   });
 
   it("writes one row per time across tables, empty cells where a series has no sample", () => {
