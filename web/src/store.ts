@@ -7,6 +7,13 @@ import { taskOf, type Task } from "./metrics";
 /** The charts' window when the bridge keeps no history of its own (hello.history_seconds 0). */
 export const DEFAULT_WINDOW_S = 3600;
 
+/**
+ * The most statuses the page keeps, as the bridge's history keeps (history.DEFAULT_MAX_STATUSES):
+ * a robot whose nodes publish ever-new names (a counter in a name, say) must not grow the page
+ * without bound (2,000 names once took 12,000 table rows and 37 MB of heap).
+ */
+export const MAX_STATUSES = 256;
+
 /** A status not updated for this long is shown as stale. */
 export const STALE_AFTER_MS = 5000;
 
@@ -31,6 +38,8 @@ export interface Counters {
   malformed: number;
   /** Statuses left out of otherwise valid messages because they failed validation on their own. */
   rejectedStatuses: number;
+  /** Statuses forgotten (the least recently updated) to stay within MAX_STATUSES. */
+  evicted: number;
   /** Live messages the bridge skipped for this page, from gaps in `seq`. */
   dropped: number;
   lastMalformed: string;
@@ -90,6 +99,7 @@ export class Store {
     unknown: 0,
     malformed: 0,
     rejectedStatuses: 0,
+    evicted: 0,
     dropped: 0,
     lastMalformed: "",
     lastUnknown: "",
@@ -100,7 +110,10 @@ export class Store {
   private seq = new SeqTracker();
   private pendingParts: Snapshot[] = [];
 
-  constructor(private windowSeconds = DEFAULT_WINDOW_S) {}
+  constructor(
+    private windowSeconds = DEFAULT_WINDOW_S,
+    private readonly maxStatuses = MAX_STATUSES,
+  ) {}
 
   countUnknown(type: string): void {
     this.counters.messages += 1;
@@ -240,9 +253,19 @@ export class Store {
         updatedMs: nowMs,
         history: new StatusHistory(this.windowSeconds),
       };
+      if (this.entries.size >= this.maxStatuses) this.evictLeastRecent();
       this.entries.set(key, e);
       this.structureVersion += 1;
     }
     return e;
+  }
+
+  /** Forgets the status updated longest ago (a scan: it runs only when a new status arrives at the cap). */
+  private evictLeastRecent(): void {
+    let oldest: StatusEntry | undefined;
+    for (const e of this.entries.values()) if (oldest === undefined || e.updatedMs < oldest.updatedMs) oldest = e;
+    if (oldest === undefined) return;
+    this.entries.delete(oldest.key);
+    this.counters.evicted += 1;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SeqTracker, STALE_AFTER_MS, Store, isStale, numericValues } from "../src/store";
+import { MAX_STATUSES, SeqTracker, STALE_AFTER_MS, Store, isStale, numericValues } from "../src/store";
 import type { Diagnostics, Snapshot, SnapshotStatus, Status } from "../src/protocol";
 
 const status = (name: string, level = 0, values: Record<string, string> = {}, hw = "robot-1"): Status => ({
@@ -85,6 +85,35 @@ describe("Store", () => {
     expect(st.structureVersion).toBe(v);
     st.applyDiagnostics(diag(3, 3, [status("b")]), 0);
     expect(st.structureVersion).toBe(v + 1);
+  });
+});
+
+// Issue 8 item 6: the page kept every status it had ever seen (12,000 rows, 37 MB after 2,000 names).
+describe("status bound", () => {
+  it("keeps at most MAX_STATUSES, forgets the least recently updated and counts them", () => {
+    const store = new Store();
+    store.applyHello(hello(0));
+    for (let i = 0; i < 2000; i++) {
+      // "kept" is updated now and then, so it is never the least recently updated.
+      const statuses = i % 100 === 0 ? [status(`flood: ${i}`), status("kept")] : [status(`flood: ${i}`)];
+      store.applyDiagnostics(diag(1 + i, 1 + i, statuses), i);
+    }
+    expect(store.entries.size).toBe(MAX_STATUSES);
+    expect(store.counters.evicted).toBe(2001 - MAX_STATUSES);
+    expect(store.find("robot-1", "kept")).toBeDefined();
+    expect(store.find("robot-1", "flood: 1999")).toBeDefined();
+    expect(store.find("robot-1", `flood: ${2000 - MAX_STATUSES + 1}`)).toBeDefined();
+    expect(store.find("robot-1", `flood: ${2000 - MAX_STATUSES}`)).toBeUndefined();
+  });
+
+  it("evicts by last update, not by arrival", () => {
+    const store = new Store(3600, 3);
+    store.applyHello(hello(0));
+    store.applyDiagnostics(diag(1, 1, [status("a"), status("b"), status("c")]), 0);
+    store.applyDiagnostics(diag(2, 2, [status("a"), status("c")]), 10); // b is now the least recent
+    store.applyDiagnostics(diag(3, 3, [status("d")]), 20);
+    expect([...store.entries.values()].map((e) => e.name).sort()).toEqual(["a", "c", "d"]);
+    expect(store.counters.evicted).toBe(1);
   });
 });
 

@@ -1,6 +1,7 @@
 // The footer: message counters and the last problem seen (protocol mismatch, malformed, unknown).
 import type { PageState } from "../page-state";
 import { PROTOCOL_VERSION } from "../protocol";
+import { MAX_STATUSES } from "../store";
 import { h, setText } from "./dom";
 import type { FrameScheduler, Part } from "./frame";
 import { Scope } from "./scope";
@@ -33,6 +34,7 @@ export class CountersView implements Part {
     if (hello !== undefined && hello.protocol !== PROTOCOL_VERSION) {
       problems.push(`bridge speaks protocol ${hello.protocol}, this page ${PROTOCOL_VERSION}`);
     }
+    if (c.evicted > 0) problems.push(`${c.evicted} least recently updated statuses forgotten (the page keeps ${MAX_STATUSES})`);
     if (c.rejectedStatuses > 0) problems.push(`${c.rejectedStatuses} invalid statuses left out`);
     if (c.lastMalformed) problems.push(`last malformed: ${c.lastMalformed}`);
     if (c.lastUnknown) problems.push(`last unknown type: ${c.lastUnknown}`);

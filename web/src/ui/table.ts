@@ -129,9 +129,12 @@ export class StatusTable implements Part {
     const stale = isStale(entry, nowMs);
     if (latest !== row.shownLatest) {
       row.shownLatest = latest;
-      setText(row.level, levelName(latest?.level));
+      // v2: the publisher's own level when it was outside 0..3, and a mark when the bridge had to
+      // cut the status to fit a message (docs/protocol.md, "Levels" and "Size").
+      const raw = latest?.raw_level;
+      setText(row.level, levelName(latest?.level) + (raw === undefined ? "" : ` (level ${raw})`));
       row.level.className = `level ${levelClass(latest?.level)}`;
-      setText(row.message, latest?.message ?? "");
+      setText(row.message, (latest?.message ?? "") + (latest?.truncated ? " [status truncated by the bridge]" : ""));
       setData(row.tr, "level", levelName(latest?.level));
     }
     setData(row.tr, "stale", String(stale));
