@@ -5,6 +5,7 @@ channel that refuses its third message as aiortc refuses one above the peer's li
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from chedweb_bridge import codec
@@ -73,3 +74,42 @@ def test_failed_live_send_closes_only_that_peer() -> None:
         return out
 
     assert asyncio.run(run()) == ["closed", "live", 1, 1]
+
+
+def test_peers_connecting_within_a_second_share_one_snapshot_and_get_what_came_after() -> None:
+    """Issue 8 item 12: each new peer used to cost a full history copy and encoding on the loop."""
+    async def run() -> tuple[int, list[RefusingChannel]]:
+        registry = registry_with_history()
+        copies = 0
+        real_copy = registry.history.snapshot_copy
+
+        def counting_copy() -> Any:
+            nonlocal copies
+            copies += 1
+            return real_copy()
+
+        registry.history.snapshot_copy = counting_copy  # type: ignore[method-assign]
+        status = {"name": "s0", "level": 0, "message": "", "hardware_id": "hw", "values": {"k0": "1"}}
+        channels = []
+        for i in range(3):
+            payloads = codec.LivePayloads(10 + i, "/diagnostics", 5000.0 + i, [status])
+            registry.on_diagnostics(payloads, 5000.0 + i)
+            session = await registry.open_session(f"198.18.0.2:{i}")
+            assert session is not None
+            channel = RefusingChannel(refuse_at=0)
+            session.channel, session.state = channel, "snapshot"  # type: ignore[assignment]
+            channels.append(channel)
+            await registry._stream(session, channel)  # type: ignore[arg-type]
+        await registry.close_all()
+        return copies, channels
+
+    copies, channels = asyncio.run(run())
+    assert copies == 1
+    for channel in channels:
+        msgs = [json.loads(t) for t in channel.sent]
+        assert msgs[0]["type"] == "hello" and msgs[0]["seq"] == 10  # the shared snapshot's seq
+        live = [m["seq"] for m in msgs if m["type"] == "diagnostics"]
+        # Replayed (later peers) or live (earlier ones): nothing missed, nothing twice.
+        assert live == [11, 12]
+        parts = msgs[1:len(msgs) - len(live)]
+        assert parts and all(m["type"] == "snapshot" for m in parts)
