@@ -1,0 +1,160 @@
+"""A new peer must not stall the others (issue 8 item 12): live latency of a connected client
+while 10 others connect and disconnect in a loop against full history.
+
+The real bridge process is first filled to full history: 100 statuses x 3,600 samples (a real
+rclpy publisher process bursting 3,600 arrays of 100 statuses). Then a second publisher sends
+arrays of 20 statuses at 10 Hz, and one aiortc client (this process) measures each live message's
+latency (its receive time minus the publisher's header.stamp, one machine, one clock):
+  1. floor: for --seconds with no other client (the same run, the same machine);
+  2. churn: for --seconds while another process runs 10 aiortc clients that each connect, take
+     the whole snapshot, close, and start again.
+Acceptance: the churn p99 stays below 50 ms. Printed: p50/p99 for both phases and their ratio,
+the bridge's CPU share of one core, connects completed, the snapshot each new peer got (parts
+and bytes), and the CPU model.
+
+  scripts/in-test-netns .venv/bin/python -m bench.churn [--quick] [--seconds S] [--churners N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+from bench.__main__ import machine
+from bench.latency import Window, latencies_ms, seq_gaps, start_publisher
+from bench.procstat import percentile, rss_mib
+from test.helpers.bridge_proc import Bridge
+from test.helpers.ros_publisher import PublisherProcess
+from test.helpers.webrtc_client import BridgeClient
+
+P99_LIMIT_MS = 50.0
+
+
+def fill(bridge: Bridge, statuses: int, samples: int) -> None:
+    """`samples` arrays of `statuses` statuses into the bridge's history. In chunks, each waited
+    for: the publisher's RELIABLE writer keeps only its last 10 samples, so a burst faster than
+    the bridge takes it would lose arrays."""
+    pub = PublisherProcess("--statuses", str(statuses), "--extra-values", "3", "--name-prefix", "fill",
+                           wait_subscribers=1)
+    try:
+        received = bridge.take_from(pub)
+        t0 = time.monotonic()
+        wanted = received + samples - 1
+        while received < wanted:
+            pub.burst(min(50, wanted - received), 200.0)
+            received = _settled(bridge)
+        print(f"history filled: {statuses} statuses x {samples} samples in {time.monotonic() - t0:.0f} s",
+              flush=True)
+    finally:
+        pub.stop()
+
+
+def _settled(bridge: Bridge) -> int:
+    """messages_received once it has stopped growing for 0.3 s."""
+    last = -1
+    while True:
+        now = int(bridge.health()["messages_received"])
+        if now == last:
+            return now
+        last = now
+        time.sleep(0.3)
+
+
+async def churn_forever(url: str, churners: int) -> None:
+    """Run by the churning process: each task connects, takes the whole snapshot, closes, again."""
+    async def one() -> None:
+        while True:
+            client = BridgeClient(url)
+            try:
+                await client.connect(timeout=60)
+                await client.wait_for(lambda m: any(x.msg["type"] == "snapshot" and
+                                                    x.msg["part"] == x.msg["parts"] - 1 for x in m),
+                                      timeout=60)
+                parts = client.of_type("snapshot")
+                print(json.dumps({"parts": len(parts), "bytes": sum(p.size for p in parts)}), flush=True)
+            except Exception as exc:  # a refusal or timeout under load: counted, and go on
+                print(json.dumps({"error": str(exc)[:100]}), flush=True)
+            finally:
+                await client.close()
+    await asyncio.gather(*(one() for _ in range(churners)))
+
+
+async def measure(bridge: Bridge, seconds: float, churners: int) -> bool:
+    publisher = await asyncio.to_thread(start_publisher, 10.0)
+    client = BridgeClient(bridge.url)
+    try:
+        await client.connect(timeout=60)
+        await asyncio.sleep(3.0)  # its own snapshot sent, steady state
+        results = {}
+        for phase in ("floor", "churn"):
+            proc = None
+            if phase == "churn":
+                proc = subprocess.Popen([sys.executable, "-m", "bench.churn", "--churner", bridge.url,
+                                         "--churners", str(churners)], stdout=subprocess.PIPE, text=True)
+                await asyncio.sleep(2.0)  # the churners' first connects under way
+            window = Window(bridge.pid)
+            window.start()
+            since = time.time()
+            await asyncio.sleep(seconds)
+            share = window.cpu_share()
+            lat = latencies_ms(client.messages, since)
+            gaps = seq_gaps(client.messages, since)
+            line = (f"{phase:>5}: p50 {percentile(lat, 50):6.2f} ms  p99 {percentile(lat, 99):6.2f} ms  "
+                    f"max {max(lat):7.2f} ms  gaps {gaps}  n={len(lat)}  "
+                    f"bridge CPU {share * 100:5.1f} % of one core  "
+                    f"RSS {rss_mib(bridge.pid):.0f} MiB")
+            if proc is not None:
+                proc.terminate()
+                out, _ = proc.communicate(timeout=30)
+                rows = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
+                done = [r for r in rows if "parts" in r]
+                errors = len(rows) - len(done)
+                mean_bytes = sum(r["bytes"] for r in done) / max(1, len(done))
+                mean_parts = sum(r["parts"] for r in done) / max(1, len(done))
+                line += (f"\n       {churners} churning clients: {len(done)} connects with full snapshot "
+                         f"({len(done) / seconds:.1f}/s), {errors} failed; snapshot {mean_parts:.0f} parts, "
+                         f"{mean_bytes / 1e6:.2f} MB")
+            print(line, flush=True)
+            results[phase] = percentile(lat, 99)
+        ratio = results["churn"] / results["floor"]
+        ok = results["churn"] < P99_LIMIT_MS
+        print(f"churn p99 / floor p99 = {ratio:.2f}; churn p99 {'<' if ok else '>='} {P99_LIMIT_MS:.0f} ms: "
+              f"{'PASS' if ok else 'FAIL'}", flush=True)
+        return ok
+    finally:
+        await client.close()
+        await asyncio.to_thread(publisher.stop)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="600 samples, 10 s phases")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of each phase")
+    parser.add_argument("--statuses", type=int, default=100)
+    parser.add_argument("--samples", type=int, default=3600)
+    parser.add_argument("--churners", type=int, default=10)
+    parser.add_argument("--churner", metavar="URL", help=argparse.SUPPRESS)  # the churning process
+    args = parser.parse_args(argv)
+    if args.churner:
+        asyncio.run(churn_forever(args.churner, args.churners))  # until terminated
+        return 0
+    if args.quick:
+        args.samples, args.seconds = 600, 10.0
+    print(f"# {machine()}", flush=True)
+    bridge = Bridge("webrtc_bridge-bench-churn", {"max_peers": args.churners + 5})
+    try:
+        fill(bridge, args.statuses, args.samples)
+        ok = asyncio.run(measure(bridge, args.seconds, args.churners))
+    finally:
+        bridge.stop()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
