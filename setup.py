@@ -45,7 +45,7 @@ setup(
     entry_points={
         "console_scripts": [
             "system_metrics = chedweb_ros.system_metrics_node:main",
-            "webrtc_bridge = chedweb_bridge.webrtc_bridge_node:main",
+            "webrtc_bridge = chedweb_bridge.main:main",
         ],
     },
 )

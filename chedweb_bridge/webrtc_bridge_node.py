@@ -15,7 +15,6 @@ from __future__ import annotations
 import errno
 import logging
 import socket
-import sys
 import threading
 import time
 from importlib import metadata
@@ -42,7 +41,7 @@ from chedweb_bridge.signaling import Settings
 from chedweb_bridge.store import db_file
 from chedweb_bridge.store.tiers import default_tiers
 from chedweb_bridge.store.worker import StoreWorker
-from chedweb_ros.node_main import StartupError, run_node
+from chedweb_ros.node_main import StartupError
 from chedweb_ros.params import WEBRTC_BRIDGE
 from chedweb_ros.ros_parameters import declare_table, fix_read_only, refused
 
@@ -220,8 +219,8 @@ class WebRtcBridge(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    return run_node("webrtc_bridge", WebRtcBridge, args)
+    """An install made before the executable moved to chedweb_bridge/main.py has a console script
+    that imports main() from here: it runs the same main(), after this module's imports."""
+    from chedweb_bridge.main import main as light_main
 
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return light_main(args)

@@ -77,6 +77,8 @@ def _run(node_name: str, build: Callable[[], Any], args: list[str] | None, stop:
     node: Any = None
     executor: SingleThreadedExecutor | None = None
     try:
+        if stop.requested:  # signalled while rclpy initialised: nothing to build
+            return EXIT_OK
         node = build()
         executor = SingleThreadedExecutor()
         executor.add_node(node)

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
+import time
 
 import pytest
 
-from test.helpers.bridge_proc import Bridge
+from test.helpers.bridge_proc import HOST, Bridge
 from test.helpers.metrics_proc import start_system_metrics
+from test.helpers.procs import NodeProcess, ros_args
 from test.helpers.webrtc_client import BridgeClient
 
 pytestmark = [pytest.mark.ros, pytest.mark.webrtc, pytest.mark.timeout(120)]
@@ -53,3 +56,37 @@ def test_system_metrics_stops_with_0_and_no_rosout_failure(sig: signal.Signals) 
     assert node.stop(sig) == 0
     out = node.log_path.read_text()
     assert ROSOUT_FAILURE not in out and "Traceback" not in out, out
+
+
+def _catches_sigterm(pid: int) -> bool:
+    """Whether the process has installed a SIGTERM handler (SigCgt in /proc/<pid>/status)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            status = f.read()
+    except OSError:
+        return False
+    caught = int(status.split("SigCgt:", 1)[1].split()[0], 16)
+    return bool(caught & (1 << (signal.SIGTERM - 1)))
+
+
+@pytest.mark.parametrize("sig", SIGNALS, ids=[s.name for s in SIGNALS])
+def test_bridge_signal_during_its_imports_exits_0(sig: signal.Signals) -> None:
+    """A `ros2 launch` that ends a second after it started (the other node exited 2) signals the
+    bridge while it is still importing rclpy, aiortc and Flask (several seconds under load). Its
+    executable installs the handlers first (chedweb_bridge/main.py), so that ends it with 0 and no
+    traceback. Run as `python -m chedweb_bridge.main`, the module setup.py's console script calls,
+    so that an older console script in a shared venv does not decide the result."""
+    node = NodeProcess([sys.executable, "-m", "chedweb_bridge.main", *ros_args({"host": HOST, "port": 0})],
+                       f"webrtc_bridge-early-{sig.name}")
+    try:
+        # Handlers in place (a light import) or, at the latest, 1.5 s after start: the heavy
+        # imports alone take longer than that here, so the signal lands during them.
+        deadline = time.monotonic() + 1.5
+        while not _catches_sigterm(node.proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert node.proc.poll() is None, node.output()
+        assert node.stop(sig) == 0, node.log_path.read_text()
+        out = node.log_path.read_text()
+        assert "Traceback" not in out, out
+    finally:
+        node.stop()
