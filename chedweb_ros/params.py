@@ -300,8 +300,10 @@ WEBRTC_BRIDGE = Table("webrtc_bridge", (
           low=1, high=1000),
     Param("auth_token", STRING, "", "token a browser must give as ?token= on /ws and /config; empty: "
           "open"),
-    Param("allowed_origins", STRING_ARRAY, [], "Origins allowed to open /ws, e.g. "
-          "'https://robot.example.org', or '*'; empty: same origin as the page only", check=_origins,
+    Param("allowed_origins", STRING_ARRAY, [], "Origins allowed to open /ws, and to read /config "
+          "cross-origin (fleet.html served by another bridge), e.g. 'https://robot.example.org', or "
+          "'*'; empty: same origin as the page only (a list replaces that: include this bridge's own "
+          "origin)", check=_origins,
           rule="scheme://host[:port] or '*'"),
     Param("fleet", STRING_ARRAY, [], "bridge URLs that fleet.html lists besides the ones its user "
           "adds, e.g. 'http://robot2.local:8080/' ('?token=...' for a bridge with an auth_token); "
