@@ -6,13 +6,16 @@ the latency path. The bridge subscribes with raw=True and decodes here, into exa
 the codec sends, in a fraction of that. Any encoding this does not know raises CdrError and the
 caller falls back to rclpy's own deserialisation, so nothing is ever lost to this shortcut.
 
-Layout (XCDR1, and XCDR2 plain for final types, which is byte-identical here since no field is
-8 bytes wide): a 4-byte encapsulation header, then, aligned relative to its end:
+Encodings: XCDR1 (plain CDR), little- and big-endian, and nothing else. The layout, after a 4-byte
+encapsulation header, with each field aligned relative to the header's end:
   header: int32 sec, uint32 nanosec, string frame_id
   sequence<DiagnosticStatus>: uint32 count, then per status:
     octet level, string name, string message, string hardware_id,
     sequence<KeyValue>: uint32 count, then string key, string value
   string: uint32 length including the NUL, then the bytes and the NUL.
+XCDR2 (PLAIN_CDR2, 0x0006/0x0007) is refused on purpose, so that rclpy decodes it: Fast-CDR 2
+writes a DHEADER (a uint32 byte count) before a sequence whose elements are not primitive, such as
+`status` and `values` here, which this layout would read as the element count.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ import struct
 
 from chedweb_bridge.codec import Status
 
-# Encapsulation identifiers (OMG DDS-XTypes 7.6.3.1.2): CDR_BE, CDR_LE, PLAIN_CDR2_BE, PLAIN_CDR2_LE.
-_LITTLE = {b"\x00\x01": True, b"\x00\x07": True, b"\x00\x00": False, b"\x00\x06": False}
+# Encapsulation identifiers (OMG DDS-XTypes 7.6.3.1.2) decoded here: CDR_LE and CDR_BE (XCDR1).
+_LITTLE = {b"\x00\x01": True, b"\x00\x00": False}
 
 
 class CdrError(ValueError):
