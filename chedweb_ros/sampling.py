@@ -12,6 +12,7 @@ rest of that task is still filled in where it can be, and the other tasks are un
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
@@ -437,6 +438,59 @@ def read_proc_stats(proc_root: str = "/proc") -> list[ProcessStat]:
 
 
 ProcessSource = Callable[[], Iterable[ProcessStat]]
+CmdlineReader = Callable[[int], "Sequence[str] | None"]
+
+_PYTHON = re.compile(r"^python[0-9.]*$")
+
+
+def display_name(cmdline: Sequence[str], stat_name: str) -> str:
+    """What an engineer needs to tell processes apart: on a ROS robot most are `python3`, cut to
+    15 characters in /proc/<pid>/stat. The ROS node name where the command line remaps it
+    (`__node:=`, with `__ns:=` in front when given); else the script or module a Python
+    interpreter runs; else the executable's file name; else (no command line: a kernel thread, a
+    zombie) the stat name."""
+    node = ns = ""
+    for arg in cmdline:
+        if arg.startswith("__node:="):
+            node = arg[len("__node:="):]
+        elif arg.startswith("__ns:="):
+            ns = arg[len("__ns:="):].rstrip("/")
+    if node:
+        return f"{ns}/{node}" if ns else node
+    if not cmdline or not cmdline[0]:
+        return stat_name
+    exe = os.path.basename(cmdline[0])
+    if _PYTHON.match(exe):
+        args = iter(cmdline[1:])
+        for arg in args:
+            if arg == "-m":
+                return next(args, exe)
+            if arg == "-c":
+                return exe
+            if not arg.startswith("-"):
+                return os.path.basename(arg)
+    return exe
+
+
+def read_proc_cmdline(pid: int, proc_root: str = "/proc") -> list[str] | None:
+    """/proc/<pid>/cmdline as arguments; None when it cannot be read (ended, not ours, no /proc)."""
+    try:
+        with open(f"{proc_root}/{pid}/cmdline", "rb") as f:
+            data = f.read(65536)
+    except OSError:
+        return None
+    return [a.decode(errors="replace") for a in data.split(b"\0") if a]
+
+
+def named(top: Sequence[ProcessInfo], cmdline: CmdlineReader) -> tuple[ProcessInfo, ...]:
+    """The top rows with display names: one command-line read per row shown, never for the
+    hundreds of other processes, to keep the tick cheap."""
+    out = []
+    for p in top:
+        args = cmdline(p.pid)
+        out.append(p if args is None else ProcessInfo(display_name(args, p.name), p.pid, p.cpu_percent,
+                                                       p.rss_bytes))
+    return tuple(out)
 
 
 def default_process_source(ps: Any) -> ProcessSource:
@@ -447,7 +501,8 @@ def default_process_source(ps: Any) -> ProcessSource:
 
 
 def sample_processes(source: ProcessSource, prev: ProcessCounters | None, now_time: float,
-                     n: int) -> tuple[ProcessSample, ProcessCounters | None]:
+                     n: int, cmdline: CmdlineReader = read_proc_cmdline,
+                     ) -> tuple[ProcessSample, ProcessCounters | None]:
     if n <= 0:  # nothing to report: skip the scan, its cost grows with the process count
         return ProcessSample(rated=True), None
     errors: list[str] = []
@@ -455,6 +510,7 @@ def sample_processes(source: ProcessSource, prev: ProcessCounters | None, now_ti
     if stats is None:
         return ProcessSample(errors=tuple(errors), requested=n), prev
     top, counters = top_processes(stats, prev, now_time, n)
+    top = named(top, cmdline)
     return ProcessSample(top=top, errors=tuple(errors), rated=prev is not None, requested=n), counters
 
 

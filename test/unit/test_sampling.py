@@ -3,6 +3,9 @@ turning into a reason in its own task while the other tasks carry on."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -344,3 +347,51 @@ def test_process_counters_are_carried_over() -> None:
     stats = [ProcessStat(1, "a", 1.0, 1, 0.0)]
     _, counters = tick(FakePsutil(), processes=lambda: stats)
     assert counters.processes == ProcessCounters({(1, 0.0): 1.0}, 0.0)
+
+
+# ---------------------------------------------------------------- process names
+
+
+@pytest.mark.parametrize(("cmdline", "name"), [
+    (["/usr/bin/python3", "/opt/ros/jazzy/lib/nav2_amcl/amcl_node", "--ros-args", "-r", "__node:=amcl"],
+     "amcl"),
+    (["python3", "x.py", "--ros-args", "--remap", "__ns:=/robot1/", "-r", "__node:=planner"],
+     "/robot1/planner"),
+    (["/usr/bin/python3", "-u", "/home/me/ws/install/pkg/lib/pkg/talker", "--ros-args"], "talker"),
+    (["/usr/bin/python3.11", "-m", "chedweb_bridge.main"], "chedweb_bridge.main"),
+    (["python3", "-c", "print(1)"], "python3"),
+    (["/opt/ros/jazzy/lib/robot_state_publisher/robot_state_publisher", "--ros-args"],
+     "robot_state_publisher"),
+    ([], "kworker/0:1"),
+])
+def test_display_name(cmdline: list[str], name: str) -> None:
+    assert sampling.display_name(cmdline, "kworker/0:1") == name
+
+
+def test_command_lines_are_read_for_the_top_rows_only() -> None:
+    stats = [ProcessStat(pid, "python3", 0.0, pid, 1.0) for pid in range(1, 101)]
+    read: list[int] = []
+
+    def cmdline(pid: int) -> list[str] | None:
+        read.append(pid)
+        return None if pid == 99 else ["python3", f"/bin/node{pid}"]
+
+    sample, _ = sampling.sample_processes(lambda: stats, None, 0.0, 3, cmdline)
+    assert sorted(read) == [98, 99, 100]  # the three largest RSS: the top rows, nothing else
+    assert [p.name for p in sample.top] == ["node100", "python3", "node98"]  # unreadable: stat name
+
+
+def test_a_real_ros_style_process_is_named_by_its_node() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "--ros-args", "-r",
+                              "__node:=probe_node"])
+    try:
+        args = sampling.read_proc_cmdline(child.pid)
+        deadline = time.monotonic() + 10.0
+        while not args and time.monotonic() < deadline:  # empty until the child has exec'd
+            time.sleep(0.01)
+            args = sampling.read_proc_cmdline(child.pid)
+        assert args is not None and sampling.display_name(args, "python3") == "probe_node"
+    finally:
+        child.kill()
+        child.wait()
+    assert sampling.read_proc_cmdline(child.pid) is None  # gone: the stat name stays
