@@ -1,13 +1,17 @@
 """A new peer must not stall the others (issue 8 item 12): live latency of a connected client
 while 10 others connect and disconnect in a loop against full history.
 
-The real bridge process is first filled to full history: 100 statuses x 3,600 samples (a real
-rclpy publisher process bursting 3,600 arrays of 100 statuses). Then a second publisher sends
-arrays of 20 statuses at 10 Hz, and one aiortc client (this process) measures each live message's
-latency (its receive time minus the publisher's header.stamp, one machine, one clock):
-  1. floor: for --seconds with no other client (the same run, the same machine);
-  2. churn: for --seconds while another process runs 10 aiortc clients that each connect, take
-     the whole snapshot, close, and start again.
+Two real bridge processes, A and B, are filled to full history together: 100 statuses x 3,600
+samples (a real rclpy publisher process bursting 3,600 arrays of 100 statuses). Then a second
+publisher sends arrays of 20 statuses at 10 Hz, and one aiortc client (this process), connected
+to A, measures each live message's latency (its receive time minus the publisher's header.stamp,
+one machine, one clock) in three phases of --seconds each:
+  1. idle: nothing else runs;
+  2. floor: another process runs 10 aiortc clients that each connect to B, take the whole
+     snapshot, close, and start again: the machine is as loaded as in phase 3 (receiving
+     snapshots costs those clients CPU), but A serves nobody new;
+  3. churn: the same 10 clients churn against A.
+The churn/floor ratio is the cost of new peers to a connected one, the machine's load aside.
 Acceptance: the churn p99 stays below 50 ms. Printed: p50/p99 for both phases and their ratio,
 the bridge's CPU share of one core, connects completed, the snapshot each new peer got (parts
 and bytes), and the CPU model.
@@ -35,19 +39,22 @@ from test.helpers.webrtc_client import BridgeClient
 P99_LIMIT_MS = 50.0
 
 
-def fill(bridge: Bridge, statuses: int, samples: int) -> None:
+def fill(bridges: list[Bridge], statuses: int, samples: int) -> None:
     """`samples` arrays of `statuses` statuses into the bridge's history. In chunks, each waited
     for: the publisher's RELIABLE writer keeps only its last 10 samples, so a burst faster than
     the bridge takes it would lose arrays."""
     pub = PublisherProcess("--statuses", str(statuses), "--extra-values", "3", "--name-prefix", "fill",
-                           wait_subscribers=1)
+                           wait_subscribers=len(bridges))
     try:
-        received = bridge.take_from(pub)
+        # Both matched (take_from on each; the second's extra arrays are a sample or two more).
+        for b in bridges:
+            b.take_from(pub)
         t0 = time.monotonic()
-        wanted = received + samples - 1
-        while received < wanted:
-            pub.burst(min(50, wanted - received), 200.0)
-            received = _settled(bridge)
+        base = [_settled(b) for b in bridges]
+        received = 0
+        while received < samples:
+            pub.burst(min(50, samples - received), 200.0)
+            received = min(_settled(b) - b0 for b, b0 in zip(bridges, base, strict=True))
         print(f"history filled: {statuses} statuses x {samples} samples in {time.monotonic() - t0:.0f} s",
               flush=True)
     finally:
@@ -84,17 +91,17 @@ async def churn_forever(url: str, churners: int) -> None:
     await asyncio.gather(*(one() for _ in range(churners)))
 
 
-async def measure(bridge: Bridge, seconds: float, churners: int) -> bool:
+async def measure(bridge: Bridge, other: Bridge, seconds: float, churners: int) -> bool:
     publisher = await asyncio.to_thread(start_publisher, 10.0)
     client = BridgeClient(bridge.url)
     try:
         await client.connect(timeout=60)
         await asyncio.sleep(3.0)  # its own snapshot sent, steady state
         results = {}
-        for phase in ("floor", "churn"):
+        for phase, target in (("idle", None), ("floor", other), ("churn", bridge)):
             proc = None
-            if phase == "churn":
-                proc = subprocess.Popen([sys.executable, "-m", "bench.churn", "--churner", bridge.url,
+            if target is not None:
+                proc = subprocess.Popen([sys.executable, "-m", "bench.churn", "--churner", target.url,
                                          "--churners", str(churners)], stdout=subprocess.PIPE, text=True)
                 await asyncio.sleep(2.0)  # the churners' first connects under way
             window = Window(bridge.pid)
@@ -116,12 +123,15 @@ async def measure(bridge: Bridge, seconds: float, churners: int) -> bool:
                 errors = len(rows) - len(done)
                 mean_bytes = sum(r["bytes"] for r in done) / max(1, len(done))
                 mean_parts = sum(r["parts"] for r in done) / max(1, len(done))
-                line += (f"\n       {churners} churning clients: {len(done)} connects with full snapshot "
+                name = "A" if target is bridge else "B"
+                line += (f"\n       {churners} clients churning against bridge {name}: "
+                         f"{len(done)} connects with full snapshot "
                          f"({len(done) / seconds:.1f}/s), {errors} failed; snapshot {mean_parts:.0f} parts, "
                          f"{mean_bytes / 1e6:.2f} MB")
             print(line, flush=True)
             results[phase] = percentile(lat, 99)
         ratio = results["churn"] / results["floor"]
+        print(f"floor p99 / idle p99 = {results['floor'] / results['idle']:.2f}", flush=True)
         ok = results["churn"] < P99_LIMIT_MS
         print(f"churn p99 / floor p99 = {ratio:.2f}; churn p99 {'<' if ok else '>='} {P99_LIMIT_MS:.0f} ms: "
               f"{'PASS' if ok else 'FAIL'}", flush=True)
@@ -147,12 +157,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         args.samples, args.seconds = 600, 10.0
     print(f"# {machine()}", flush=True)
-    bridge = Bridge("webrtc_bridge-bench-churn", {"max_peers": args.churners + 5})
+    bridge = Bridge("webrtc_bridge-bench-churn-A", {"max_peers": args.churners + 5})
+    other = Bridge("webrtc_bridge-bench-churn-B", {"max_peers": args.churners + 5})
     try:
-        fill(bridge, args.statuses, args.samples)
-        ok = asyncio.run(measure(bridge, args.seconds, args.churners))
+        fill([bridge, other], args.statuses, args.samples)
+        ok = asyncio.run(measure(bridge, other, args.seconds, args.churners))
     finally:
         bridge.stop()
+        other.stop()
     return 0 if ok else 1
 
 
