@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chedweb_ros.params import SYSTEM_METRICS, THRESHOLD_PAIRS
-from chedweb_ros.status import Limit, Thresholds
+from chedweb_ros.status import Debounce, Limit, Thresholds
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class MetricsConfig:
     top_processes: int
     process_period: float
     thresholds: Thresholds
+    debounce: Debounce
 
 
 def config_from(values: Mapping[str, object]) -> MetricsConfig:
@@ -40,4 +41,5 @@ def config_from(values: Mapping[str, object]) -> MetricsConfig:
         top_processes=int(values["top_processes"]),  # type: ignore[call-overload]
         process_period=number("process_period"),
         thresholds=Thresholds(*(Limit(number(w), number(e)) for w, e, _ in THRESHOLD_PAIRS)),
+        debounce=Debounce(hold=number("hold_seconds"), margin=number("clear_margin")),
     )

@@ -25,7 +25,7 @@ from chedweb_ros.metrics_config import config_from
 from chedweb_ros.params import SYSTEM_METRICS
 from chedweb_ros.ros_parameters import declare_table, refused
 from chedweb_ros.sampling import Counters, ProcessSource, default_process_source, sample_all
-from chedweb_ros.status import ERROR, TASKS, WARN, LevelChanges, build_statuses
+from chedweb_ros.status import ERROR, TASKS, WARN, LevelChanges, LevelFilter, build_statuses
 
 NODE_NAME = "system_metrics"
 TOPIC = "/diagnostics"
@@ -42,6 +42,7 @@ class SystemMetricsNode(Node):
         self._values = declare_table(self, SYSTEM_METRICS)  # raises InvalidParameters
         self._config = config_from(self._values)
         self._level_changes = LevelChanges()
+        self._levels = LevelFilter(self._config.debounce)  # hold and clear margin, tick to tick
         self._publisher = self.create_publisher(DiagnosticArray, TOPIC, QOS)
         # One sample now, unpublished, so that the first array already carries rates.
         _, self._counters = self._sample(Counters())
@@ -69,6 +70,7 @@ class SystemMetricsNode(Node):
         old_period = self._config.period
         self._values = values
         self._config = config_from(values)
+        self._levels.debounce = self._config.debounce
         if self._config.period != old_period:
             # A new timer rather than a changed period: the next tick comes one new period from
             # now, not at the end of the old (possibly long) one.
@@ -96,7 +98,7 @@ class SystemMetricsNode(Node):
             msg = DiagnosticArray()
             msg.header.stamp = self.get_clock().now().to_msg()
             msg.status = build_statuses(snapshot, self._config.thresholds, self.get_name(),
-                                        self._hardware_id())
+                                        self._hardware_id(), self._levels, self._monotonic())
             self._publisher.publish(msg)
             self._log_level_changes(msg.status)
         except Exception as exc:  # a bug in one tick must not end the node; the next tick retries

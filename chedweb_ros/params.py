@@ -233,6 +233,12 @@ SYSTEM_METRICS = Table("system_metrics", (
           "costs one file per process, the largest part of a tick: a value at or below period reads "
           "it every tick", low=0.01, high=3600.0),
     *_threshold_params(),
+    Param("hold_seconds", DOUBLE, 5.0, "seconds a threshold level (WARN, ERROR) must last before it is "
+          "raised, so that a value near a threshold does not flap; a lower level is reported at "
+          "once", low=0.0, high=3600.0),
+    Param("clear_margin", DOUBLE, 5.0, "hysteresis: a threshold level, once raised, clears only when "
+          "the value falls more than this below its threshold (percent points, or degC)",
+          low=0.0, high=100.0),
 ), rules=tuple(_warn_not_above_error(w, e) for w, e, _ in THRESHOLD_PAIRS))
 
 

@@ -52,6 +52,61 @@ class Thresholds:
     temperature_celsius: Limit
 
 
+@dataclass(frozen=True)
+class Debounce:
+    """How a threshold level is kept from flapping (issue: CPU at 10 Hz flipped between ERROR and
+    OK nine times in two minutes):
+    - hold: a higher level is reported only once the value has stayed at it for this many seconds;
+      a lower one at once, since a recovery is news too and waiting would hide it;
+    - margin (hysteresis): a level, once reached, clears only when the value falls more than this
+      below its threshold (percent points, or degC for temperatures)."""
+
+    hold: float = 0.0
+    margin: float = 0.0
+
+
+@dataclass
+class _Track:
+    level: bytes = OK  # after hysteresis, before the hold
+    reported: bytes = OK
+    warn_since: float | None = None  # since when `level` has been WARN or worse, unbroken
+    error_since: float | None = None
+
+
+def threshold_level(value: float, limit: Limit, previous: bytes, margin: float) -> bytes:
+    """The level of `value` against `limit`, with hysteresis: a level is entered at its threshold
+    and left only below the threshold minus `margin`."""
+    if value >= limit.error or (previous == ERROR and value > limit.error - margin):
+        return ERROR
+    if value >= limit.warn or (previous in (WARN, ERROR) and value > limit.warn - margin):
+        return WARN
+    return OK
+
+
+class LevelFilter:
+    """Debounce per checked quantity (a key such as "CPU/usage" or "Disk//data used"): the state
+    one tick hands to the next. Pure: the caller gives the time."""
+
+    def __init__(self, debounce: Debounce = Debounce()) -> None:
+        self.debounce = debounce
+        self._tracks: dict[str, _Track] = {}
+
+    def level(self, key: str, value: float, limit: Limit, now: float) -> tuple[bytes, bytes]:
+        """(level reported now, level the value is at); they differ while a raise is held."""
+        t = self._tracks.setdefault(key, _Track())
+        t.level = threshold_level(value, limit, t.level, self.debounce.margin)
+        t.warn_since = (t.warn_since if t.warn_since is not None else now) if t.level != OK else None
+        t.error_since = (t.error_since if t.error_since is not None else now) if t.level == ERROR else None
+        hold = self.debounce.hold
+        if _RANK[t.level] <= _RANK[t.reported]:
+            t.reported = t.level  # down (or the same): at once
+        elif t.error_since is not None and now - t.error_since >= hold:
+            t.reported = ERROR
+        elif t.warn_since is not None and now - t.warn_since >= hold:
+            t.reported = WARN
+        return t.reported, t.level
+
+
 def worst(levels: Sequence[bytes]) -> bytes:
     return max(levels, key=_RANK.__getitem__, default=OK)
 
@@ -61,26 +116,46 @@ def num(value: float) -> str:
     return f"{value:.2f}"
 
 
+@dataclass(frozen=True)
+class _Checking:
+    """What a task's threshold checks need beyond the sample: the debounce state and the time."""
+
+    levels: LevelFilter
+    now: float
+    task: str
+
+
 class _Status:
     """Collects one task's values, threshold crossings and probe failures."""
 
-    def __init__(self, errors: Sequence[str]) -> None:
+    def __init__(self, errors: Sequence[str], checking: _Checking | None = None) -> None:
         self.values: list[KeyValue] = []
         self.level = ERROR if errors else OK
         self.problems = [f"probe failed: {e}" for e in errors]
         self.crossings: list[tuple[bytes, str]] = []
+        self.checking = checking
 
     def add(self, key: str, value: str) -> None:
         self.values.append(KeyValue(key=key, value=value))
 
     def check(self, what: str, value: float, limit: Limit, unit: str) -> None:
-        if value >= limit.error:
-            level, name, mark = ERROR, "error", limit.error
-        elif value >= limit.warn:
-            level, name, mark = WARN, "warn", limit.warn
+        c = self.checking
+        if c is None:  # no debounce: the level of this sample alone
+            reported = at = threshold_level(value, limit, OK, 0.0)
         else:
+            reported, at = c.levels.level(f"{c.task}/{what}", value, limit, c.now)
+        if at == OK and reported == OK:
             return
-        self.crossings.append((level, f"{what} {value:.1f} {unit} >= {name} threshold {mark:.1f} {unit}"))
+        shown = at if _RANK[at] >= _RANK[reported] else reported
+        name, mark = ("error", limit.error) if shown == ERROR else ("warn", limit.warn)
+        if value >= mark:
+            text = f"{what} {value:.1f} {unit} >= {name} threshold {mark:.1f} {unit}"
+        else:  # held by the clear margin
+            margin = c.levels.debounce.margin if c is not None else 0.0
+            text = f"{what} {value:.1f} {unit}, {name} until below {mark - margin:.1f} {unit}"
+        if _RANK[at] > _RANK[reported] and c is not None:
+            text += f" (raised once it lasts {c.levels.debounce.hold:g} s)"
+        self.crossings.append((reported, text))
 
     def build(self, name: str, hardware_id: str, ok_message: str = "OK") -> DiagnosticStatus:
         level = worst([self.level, *(lvl for lvl, _ in self.crossings)])
@@ -91,8 +166,9 @@ class _Status:
                                 values=self.values)
 
 
-def cpu_status(s: CpuSample, limits: Thresholds, name: str, hardware_id: str) -> DiagnosticStatus:
-    st = _Status(s.errors)
+def cpu_status(s: CpuSample, limits: Thresholds, name: str, hardware_id: str,
+               checking: _Checking | None = None) -> DiagnosticStatus:
+    st = _Status(s.errors, checking)
     if s.usage_percent is not None:
         st.add("usage %", num(s.usage_percent))
         st.check("usage", s.usage_percent, limits.cpu_percent, "%")
@@ -109,8 +185,9 @@ def cpu_status(s: CpuSample, limits: Thresholds, name: str, hardware_id: str) ->
     return st.build(name, hardware_id, ok)
 
 
-def memory_status(s: MemorySample, limits: Thresholds, name: str, hardware_id: str) -> DiagnosticStatus:
-    st = _Status(s.errors)
+def memory_status(s: MemorySample, limits: Thresholds, name: str, hardware_id: str,
+               checking: _Checking | None = None) -> DiagnosticStatus:
+    st = _Status(s.errors, checking)
     if s.percent is not None:
         st.add("used %", num(s.percent))
         st.check("used", s.percent, limits.memory_percent, "%")
@@ -123,9 +200,9 @@ def memory_status(s: MemorySample, limits: Thresholds, name: str, hardware_id: s
     return st.build(name, hardware_id)
 
 
-def temperature_status(s: TemperatureSample, limits: Thresholds, name: str,
-                       hardware_id: str) -> DiagnosticStatus:
-    st = _Status(s.errors)
+def temperature_status(s: TemperatureSample, limits: Thresholds, name: str, hardware_id: str,
+                       checking: _Checking | None = None) -> DiagnosticStatus:
+    st = _Status(s.errors, checking)
     for r in s.readings:
         st.add(f"{r.name} degC", num(r.celsius))
         if r.high is not None:
@@ -145,8 +222,9 @@ def temperature_status(s: TemperatureSample, limits: Thresholds, name: str,
     return st.build(name, hardware_id, ok)
 
 
-def disk_status(s: DiskSample, limits: Thresholds, name: str, hardware_id: str) -> DiagnosticStatus:
-    st = _Status(s.errors)
+def disk_status(s: DiskSample, limits: Thresholds, name: str, hardware_id: str,
+               checking: _Checking | None = None) -> DiagnosticStatus:
+    st = _Status(s.errors, checking)
     for u in s.usages:
         st.add(f"{u.path} used %", num(u.percent))
         st.add(f"{u.path} used GiB", num(u.used_bytes / GIB))
@@ -187,18 +265,24 @@ def processes_status(s: ProcessSample, name: str, hardware_id: str) -> Diagnosti
     return st.build(name, hardware_id)
 
 
-def build_statuses(snapshot: Snapshot, limits: Thresholds, node_name: str,
-                   hardware_id: str) -> list[DiagnosticStatus]:
-    """One status per task, in TASKS order."""
+def build_statuses(snapshot: Snapshot, limits: Thresholds, node_name: str, hardware_id: str,
+                   levels: LevelFilter | None = None, now: float = 0.0) -> list[DiagnosticStatus]:
+    """One status per task, in TASKS order. With `levels` (kept by the caller from one tick to
+    the next, `now` a monotonic time in seconds), threshold levels are debounced: held before
+    they are raised, and cleared only past the margin."""
 
     def name(task: str) -> str:
         return f"{node_name}: {task}"
 
+    def checking(task: str) -> _Checking | None:
+        return _Checking(levels, now, task) if levels is not None else None
+
     return [
-        cpu_status(snapshot.cpu, limits, name("CPU"), hardware_id),
-        memory_status(snapshot.memory, limits, name("Memory"), hardware_id),
-        temperature_status(snapshot.temperature, limits, name("Temperature"), hardware_id),
-        disk_status(snapshot.disk, limits, name("Disk"), hardware_id),
+        cpu_status(snapshot.cpu, limits, name("CPU"), hardware_id, checking("CPU")),
+        memory_status(snapshot.memory, limits, name("Memory"), hardware_id, checking("Memory")),
+        temperature_status(snapshot.temperature, limits, name("Temperature"), hardware_id,
+                           checking("Temperature")),
+        disk_status(snapshot.disk, limits, name("Disk"), hardware_id, checking("Disk")),
         network_status(snapshot.network, name("Network"), hardware_id),
         processes_status(snapshot.processes, name("Processes"), hardware_id),
     ]

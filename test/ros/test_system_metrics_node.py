@@ -305,3 +305,54 @@ def test_keeps_publishing_with_sim_time_and_no_clock(client: Client, started: li
           log="system_metrics_sim")
     client.wait_first(name)
     assert rate_over(client, name, 2.0) >= 7
+
+
+def _memory(client: Client, node_name: str, since: float) -> list[tuple[float, DiagnosticStatus]]:
+    return [(r.at, by_task(r.msg, node_name)["Memory"]) for r in client.arrays_from(node_name, since)]
+
+
+def test_hold_time_and_clear_margin(client: Client, started: list[NodeProcess]) -> None:
+    """The real node, its memory use against thresholds moved around it at run time: a WARN is
+    raised only after hold_seconds, kept by clear_margin once the threshold moves just above the
+    value, and cleared at once when the margin goes."""
+    name = unique_name()
+    start(started, name=name, params={**QUIET_THRESHOLDS, "period": 0.2, "hold_seconds": 1.5,
+                                      "clear_margin": 0.0}, log="system_metrics_debounce")
+    first = by_task(client.wait_first(name).msg, name)["Memory"]
+    used = float({kv.key: kv.value for kv in first.values}["used %"])
+
+    assert client.set_parameter(name, "memory_warn_percent", used - 4.0).successful
+    since = time.monotonic()
+    client.spin_until(lambda: any(s.level == DiagnosticStatus.WARN for _, s in _memory(client, name, since)),
+                      10.0, "Memory WARN")
+    seen = _memory(client, name, since)
+    raised_at = next(at for at, s in seen if s.level == DiagnosticStatus.WARN)
+    held = [s for at, s in seen if at < raised_at]
+    assert raised_at - since >= 1.2, raised_at - since  # 1.5 s hold, less a tick of timing slack
+    assert held and all(s.level == DiagnosticStatus.OK for s in held)
+    assert held[-1].message.endswith("(raised once it lasts 1.5 s)"), held[-1].message
+
+    # The threshold moves just above the value: the clear margin keeps the WARN...
+    assert client.set_parameter(name, "clear_margin", 10.0).successful
+    assert client.set_parameter(name, "memory_warn_percent", used + 4.0).successful
+    since = time.monotonic()
+    client.spin_for(1.0)
+    kept = _memory(client, name, since)
+    assert kept and all(s.level == DiagnosticStatus.WARN for _, s in kept), [s.message for _, s in kept]
+    assert f"warn until below {used + 4.0 - 10.0:.1f} %" in kept[-1][1].message
+    # ...and without it the level clears at once (a lower level is never held).
+    assert client.set_parameter(name, "clear_margin", 0.0).successful
+    since = time.monotonic()
+    client.spin_until(lambda: bool(_memory(client, name, since)), 5.0, "an array")
+    assert _memory(client, name, since)[0][1].level == DiagnosticStatus.OK
+
+
+def test_hold_and_margin_are_validated_by_rclpy(client: Client, started: list[NodeProcess]) -> None:
+    name = unique_name()
+    start(started, name=name, params={"period": 0.5}, log="system_metrics_debounce_refused")
+    client.wait_first(name)
+    refused = client.set_parameter(name, "hold_seconds", -1.0)
+    assert not refused.successful and refused.reason.startswith("Parameter hold_seconds out of range")
+    refused = client.set_parameter(name, "clear_margin", 101.0)
+    assert not refused.successful and refused.reason.startswith("Parameter clear_margin out of range")
+    assert client.get_parameter(name, "hold_seconds") == 5.0

@@ -14,7 +14,7 @@ import pytest
 from chedweb_ros import params
 from chedweb_ros.metrics_config import MetricsConfig, config_from
 from chedweb_ros.params import SYSTEM_METRICS, TABLES, WEBRTC_BRIDGE, check_value, parse_argument
-from chedweb_ros.status import Limit, Thresholds
+from chedweb_ros.status import Debounce, Limit, Thresholds
 from test.helpers.procs import REPO
 
 
@@ -34,7 +34,8 @@ def test_defaults_are_valid_and_typed() -> None:
         period=1.0, hardware_id="", disk_paths=("/",), network_interfaces=(), top_processes=5,
         process_period=5.0,
         thresholds=Thresholds(cpu_percent=Limit(85.0, 95.0), memory_percent=Limit(85.0, 95.0),
-                              disk_percent=Limit(85.0, 95.0), temperature_celsius=Limit(80.0, 90.0)))
+                              disk_percent=Limit(85.0, 95.0), temperature_celsius=Limit(80.0, 90.0)),
+        debounce=Debounce(hold=5.0, margin=5.0))
 
 
 @pytest.mark.parametrize(("period", "reason"), [

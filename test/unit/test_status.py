@@ -3,6 +3,8 @@ threshold, probe failures as ERROR, the byte level constants, and the keys docs/
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from diagnostic_msgs.msg import DiagnosticStatus
 
@@ -220,3 +222,89 @@ def test_level_changes_are_logged_at_most_once_per_window_per_task() -> None:
     # ...then the level it is at, if that differs from the last one logged.
     assert [s.level for s in changes.to_log(statuses(OK, WARN), 11.0)] == [OK]
     assert changes.to_log(statuses(OK, WARN), 30.0) == []
+
+
+# ------------------------------------------------------------------ hold time and clear margin
+
+WARN_ERR = Limit(70.0, 90.0)
+
+
+@pytest.mark.parametrize(("value", "previous", "level"), [
+    (70.0, OK, WARN),             # a threshold is entered at its value
+    (69.99, OK, OK),
+    (65.01, WARN, WARN),          # left only below threshold - margin (5)...
+    (65.0, WARN, OK),             # ...so exactly threshold - margin clears
+    (85.01, ERROR, ERROR),
+    (85.0, ERROR, WARN),          # ERROR clears to WARN while still at or above warn
+    (65.01, ERROR, WARN),         # and to WARN's own margin below that
+    (65.0, ERROR, OK),
+    (90.0, OK, ERROR),
+])
+def test_threshold_level_hysteresis_at_the_boundaries(value: float, previous: bytes, level: bytes) -> None:
+    assert status.threshold_level(value, WARN_ERR, previous, margin=5.0) == level
+
+
+def test_no_margin_is_the_plain_threshold() -> None:
+    assert status.threshold_level(69.99, WARN_ERR, WARN, margin=0.0) == OK
+    assert status.threshold_level(70.0, WARN_ERR, WARN, margin=0.0) == WARN
+
+
+def test_a_raise_is_reported_once_it_has_lasted_hold_seconds() -> None:
+    levels = status.LevelFilter(status.Debounce(hold=3.0))
+    assert levels.level("CPU/usage", 75.0, WARN_ERR, 10.0) == (OK, WARN)
+    assert levels.level("CPU/usage", 75.0, WARN_ERR, 12.99) == (OK, WARN)  # just before: held
+    assert levels.level("CPU/usage", 75.0, WARN_ERR, 13.0) == (WARN, WARN)  # exactly hold: raised
+    # ERROR has its own hold, counted from when the value first reached it.
+    assert levels.level("CPU/usage", 95.0, WARN_ERR, 14.0) == (WARN, ERROR)
+    assert levels.level("CPU/usage", 95.0, WARN_ERR, 16.99) == (WARN, ERROR)
+    assert levels.level("CPU/usage", 95.0, WARN_ERR, 17.0) == (ERROR, ERROR)
+    assert levels.level("CPU/usage", 10.0, WARN_ERR, 17.5) == (OK, OK)  # lowered at once
+
+
+def test_a_dip_restarts_the_hold_and_keys_are_independent() -> None:
+    levels = status.LevelFilter(status.Debounce(hold=3.0))
+    levels.level("CPU/usage", 75.0, WARN_ERR, 0.0)
+    levels.level("CPU/usage", 60.0, WARN_ERR, 2.0)  # below: the streak ends
+    assert levels.level("CPU/usage", 75.0, WARN_ERR, 3.0) == (OK, WARN)
+    assert levels.level("CPU/usage", 75.0, WARN_ERR, 5.99) == (OK, WARN)
+    assert levels.level("CPU/usage", 75.0, WARN_ERR, 6.0) == (WARN, WARN)
+    assert levels.level("Disk// used", 75.0, WARN_ERR, 6.0) == (OK, WARN)
+
+
+def test_flapping_value_is_one_raise_with_hold_and_margin() -> None:
+    """A CPU at 10 Hz around the error threshold (the flapping the issue saw): 88..92 %."""
+    plain, debounced = status.LevelFilter(), status.LevelFilter(status.Debounce(hold=2.0, margin=5.0))
+    reported_plain, reported = [], []
+    for i in range(200):
+        value = 88.0 if i % 3 == 0 else 92.0
+        reported_plain.append(plain.level("CPU/usage", value, WARN_ERR, i / 10)[0])
+        reported.append(debounced.level("CPU/usage", value, WARN_ERR, i / 10)[0])
+    changes = sum(a != b for a, b in itertools.pairwise(reported))
+    assert sum(a != b for a, b in itertools.pairwise(reported_plain)) > 100
+    # OK while both levels are held; WARN (reached at 0.0 s) at 2.0 s; ERROR (reached at 0.1 s,
+    # kept through the 88 % dips by the margin) at 2.1 s, and from then on.
+    assert changes == 2
+    assert reported[:20] == [OK] * 20 and reported[20] == WARN and set(reported[21:]) == {ERROR}
+
+
+def test_statuses_say_a_raise_is_held_and_a_level_is_kept_by_the_margin() -> None:
+    levels = status.LevelFilter(status.Debounce(hold=2.0, margin=5.0))
+
+    def cpu(usage: float, now: float) -> DiagnosticStatus:
+        return status.build_statuses(snapshot(cpu=CpuSample(usage)), LIMITS, "m", "h", levels, now)[0]
+
+    first = cpu(91.0, 0.0)
+    assert first.level == OK
+    assert first.message == "usage 91.0 % >= error threshold 90.0 % (raised once it lasts 2 s)"
+    assert cpu(91.0, 2.0).level == ERROR
+    kept = cpu(86.0, 3.0)  # below error, above error - margin
+    assert kept.level == ERROR and kept.message == "usage 86.0 %, error until below 85.0 %"
+    assert cpu(84.0, 4.0).level == WARN  # past the margin: down at once, to WARN (>= 70)
+
+
+def test_default_debounce_is_the_plain_thresholds() -> None:
+    for usage in (69.99, 70.0, 89.99, 90.0, 50.0):
+        plain = status.build_statuses(snapshot(cpu=CpuSample(usage)), LIMITS, "m", "h")[0]
+        kept = status.build_statuses(snapshot(cpu=CpuSample(usage)), LIMITS, "m", "h",
+                                     status.LevelFilter(), 1.0)[0]
+        assert (plain.level, plain.message) == (kept.level, kept.message)
