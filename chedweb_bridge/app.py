@@ -1,32 +1,35 @@
 """The bridge's Flask app (factory): the page, /ws signaling, /config, /healthz and /metrics.
 
-The routes are thin: signaling is in signaling.py, access checks in access.py, and everything
-WebRTC is on the loop thread (peers.py).
+The routes are thin: signaling is in signaling.py, access checks in access.py and upgrade.py,
+and everything WebRTC is on the loop thread (peers.py). The connection cap and deadlines are the
+server's (http_server.py).
 """
 
 from __future__ import annotations
 
 import html
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, abort, jsonify, request, send_from_directory
 from flask_sock import Sock
+from werkzeug.exceptions import HTTPException
 
 from chedweb_bridge import access, history_http
+from chedweb_bridge import signaling_messages as sm
+from chedweb_bridge.access import HostAllowlist
 from chedweb_bridge.codec import PROTOCOL_VERSION
 from chedweb_bridge.fleet import FleetSettings
 from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.metrics_http import MetricsEndpoint, encode
 from chedweb_bridge.peers import PeerRegistry
-from chedweb_bridge.signaling import Log, Settings, serve_socket
+from chedweb_bridge.signaling import Log, Pending, Settings, serve_socket
 from chedweb_bridge.store.worker import StoreWorker
+from chedweb_bridge.upgrade import WEBSOCKET_VERSION, upgrade_problem
 
 PING_INTERVAL_S = 10
-# simple-websocket drops a connection whose frame exceeds this before we see it; frames between
-# 64 KiB and this get the protocol's "message too large" error from signaling.py.
-HARD_FRAME_LIMIT = 1024 * 1024
 
 _NOT_BUILT = """<!doctype html>
 <html><head><meta charset="utf-8"><title>ChedWeb: page not built</title></head>
@@ -39,18 +42,60 @@ _NOT_BUILT = """<!doctype html>
 """
 
 
-def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings,
-               web_root: Path, log: Log, metrics: MetricsEndpoint | None = None,
-               history: StoreWorker | None = None, fleet: FleetSettings | None = None) -> Flask:
+def _plain(status: int, text: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(text + "\n", status=status, mimetype="text/plain", headers=headers)
+
+
+def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings, hosts: HostAllowlist,
+               pending: Pending, web_root: Path, log: Log, metrics: MetricsEndpoint | None = None,
+               history: StoreWorker | None = None, fleet: FleetSettings | None = None,
+               http_stats: Callable[[], Mapping[str, int]] = dict) -> Flask:
     app = Flask("chedweb_bridge", static_folder=None)
+    # The WebSocket layer closes (1009) a message above the protocol's 64 KiB limit as it
+    # arrives, so no client makes the bridge buffer more (at 1 MiB, 20 parallel 10 MiB frames
+    # cost 168 MB). simple-websocket counts characters of a text frame; signaling.py then checks
+    # the UTF-8 bytes of what is left.
     app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": PING_INTERVAL_S,
-                                         "max_message_size": HARD_FRAME_LIMIT}
+                                         "max_message_size": sm.MAX_FRAME_BYTES}
     sock = Sock(app)
     started = time.monotonic()
 
+    @app.before_request
+    def guard() -> Response | None:
+        """Every route: the Host must be this machine's (DNS rebinding); /ws: a well-formed
+        upgrade, checked before simple-websocket sees it."""
+        host = request.environ.get("HTTP_HOST")
+        if not host:
+            return _plain(400, "missing Host header")
+        if not hosts.allows(host):
+            return _plain(403, "host not allowed (allowed_hosts)")
+        if request.path == "/ws":
+            problem = upgrade_problem(request.environ)
+            if problem is not None:
+                return _plain(400, problem, {"Sec-WebSocket-Version": WEBSOCKET_VERSION})
+            # From here on the socket is a WebSocket's: its reads wait on select() with pings
+            # every PING_INTERVAL_S, and simple-websocket's send() cannot take a partial write,
+            # which a socket timeout would allow.
+            connection = request.environ.get("werkzeug.socket")
+            if connection is not None:
+                connection.settimeout(None)
+        return None
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response | HTTPException:
+        """One line, never a traceback: a handshake the checks above let through but wsproto
+        refuses (an odd extension header, say) is the client's fault, and any client could
+        otherwise fill the log."""
+        if isinstance(exc, HTTPException):
+            return exc
+        log("warn", f"{request.method} {request.path[:80]} failed: {type(exc).__name__}: {str(exc)[:200]}")
+        if request.path == "/ws":
+            return _plain(400, "bad WebSocket handshake")
+        return _plain(500, "internal error")
+
     @sock.route("/ws")
     def ws_route(ws: Any) -> None:
-        serve_socket(ws, request.environ, request.args, loop, registry, settings, log)
+        serve_socket(ws, request.environ, request.args, loop, registry, settings, pending, log)
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -63,6 +108,8 @@ def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings,
             "messages_forwarded": stats.messages_forwarded,
             "drops": stats.drops,
             "stamps_replaced": stats.stamps_replaced,
+            "pending_sockets": pending.slots.count,
+            **http_stats(),
             "uptime_s": round(time.monotonic() - started, 3),
             # The durable history's state ("ok", "memory only", "paused" on a full disk) and size.
             **({"history": history.health()} if history is not None else {}),

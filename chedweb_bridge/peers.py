@@ -1,7 +1,8 @@
 """The peer registry: every RTCPeerConnection of the bridge, owned by the asyncio loop thread.
 
 Every method here runs on the loop thread (loop_thread.py). A session is one browser's
-WebSocket: it becomes a peer once its offer is answered. Per peer, delivery is:
+WebSocket: it takes one of `max_peers` places once its offer is accepted, and becomes a peer
+once it is answered. Per peer, delivery is:
   hello -> snapshot parts (paced by bufferedAmount; live messages are held, bounded, meanwhile)
   -> held messages -> live messages, each skipped and counted when the peer's bufferedAmount is
   above BUFFERED_LIMIT, so a slow or frozen browser never delays the others or the ROS callback.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import itertools
 import logging
 import threading
 import time
@@ -55,6 +57,10 @@ _RECENT_MAX = 256
 
 class OfferError(Exception):
     """The offer was refused; the message is the reason the browser is told."""
+
+
+class ServerFull(OfferError):
+    """`max_peers` peers are connected: the socket is refused and closed."""
 
 
 @dataclass
@@ -100,7 +106,7 @@ class PeerRegistry:
         self.seq = 0
         self._log = logger or logging.getLogger("webrtc_bridge")
         self._sessions: dict[int, Session] = {}
-        self._next_id = 1
+        self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task[object]] = set()
         self._encoder = concurrent.futures.ThreadPoolExecutor(_SNAPSHOT_WORKERS,
                                                               thread_name_prefix="webrtc_bridge-snapshot")
@@ -116,24 +122,30 @@ class PeerRegistry:
     def peer_count(self) -> int:
         return len(self._sessions)
 
-    async def open_session(self, remote: str) -> Session | None:
-        """A new session, or None when max_peers sessions are open."""
-        if len(self._sessions) >= self.max_peers:
-            return None
-        session = Session(self._next_id, f"[peer {self._next_id} {remote}]")
-        self._next_id += 1
-        self._sessions[session.id] = session
-        self._info(session, "connected")
-        return session
+    def new_session(self, remote: str) -> Session:
+        """A session for a new socket, from any thread. It holds no `max_peers` place: a socket
+        takes one only once its offer is accepted (`accept_offer`), so idle sockets that never
+        offer cannot lock browsers out (signaling.py bounds those on their own)."""
+        sid = next(self._ids)  # itertools.count: atomic under the GIL
+        return Session(sid, f"[peer {sid} {remote}]")
 
     async def accept_offer(self, session: Session, sdp: str) -> str:
-        """Apply the browser's offer; returns the answer SDP (with all of our candidates)."""
+        """Take a place and apply the browser's offer; returns the answer SDP (with all of our
+        candidates). A refused or cancelled offer (the caller's timeout cancels this coroutine)
+        closes its connection and gives the place back: nothing is left behind for the socket."""
         if session.state == "closed":
             raise OfferError("session closed")
+        if session.pc is not None:  # never overwrite (and so orphan) a connection being answered
+            raise OfferError("offer already received")
         limit = codec.peer_message_limit(sdp)
         if limit is None:
             raise OfferError(f"invalid offer: max-message-size below {codec.MIN_PEER_MESSAGE_BYTES} bytes")
         session.max_message = limit
+        if session.id not in self._sessions:
+            if len(self._sessions) >= self.max_peers:
+                raise ServerFull(f"server full (max_peers={self.max_peers})")
+            self._sessions[session.id] = session
+            self._info(session, "offer received")
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[s.to_rtc() for s in self.ice_servers]))
         session.pc = pc
 
@@ -159,17 +171,26 @@ class PeerRegistry:
                 raise OfferError("invalid offer: no DataChannel (application m-line)")
             session.remote_set.set()
             await pc.setLocalDescription(await pc.createAnswer())
-        except Exception as exc:
-            session.pc = None
-            await pc.close()
-            if isinstance(exc, OfferError):
+        except BaseException as exc:  # CancelledError included: see the docstring
+            self._forget_offer(session, pc)
+            if isinstance(exc, OfferError) or not isinstance(exc, Exception):
                 raise
             raise OfferError(f"invalid offer: {_reason(exc)}") from exc
         if session.state == "closed":  # the socket closed while we were answering
-            await pc.close()
+            self._forget_offer(session, pc)
             raise OfferError("session closed")
         self._info(session, "answered")
         return str(pc.localDescription.sdp)
+
+    def _forget_offer(self, session: Session, pc: RTCPeerConnection) -> None:
+        """Close `pc` and, unless the session has already closed, give its place back so the
+        socket may offer again within its deadline."""
+        if session.pc is pc:
+            session.pc = None
+        self._spawn(pc.close())
+        if session.state != "closed":
+            session.remote_set.clear()
+            self._sessions.pop(session.id, None)
 
     def add_candidate(self, session: Session, candidate: Candidate) -> None:
         """Fire and forget: applied once the remote description is set; `.local` dropped."""

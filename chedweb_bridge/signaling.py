@@ -20,16 +20,16 @@ from simple_websocket import ConnectionClosed
 
 from chedweb_bridge import access
 from chedweb_bridge import signaling_messages as sm
+from chedweb_bridge.limits import SlotLimiter
 from chedweb_bridge.loop_thread import LoopThread
-from chedweb_bridge.peers import OfferError, PeerRegistry, Session
+from chedweb_bridge.peers import OfferError, PeerRegistry, ServerFull, Session
 
-OFFER_TIMEOUT_S = 10.0
-# A socket that never offers would hold one of max_peers' places: it gets this long.
-OFFER_DEADLINE_S = 30.0
-SESSION_TIMEOUT_S = 5.0
-# How often the handler looks at `Session.closed` between frames: the delay with which a failed
-# peer's socket is closed.
+# How often the handler looks at `Session.closed` and the offer deadline between frames: the
+# delay with which a failed peer's socket is closed.
 _POLL_S = 0.2
+# A refusal that any client can cause (pending limit) is logged at most once per this period, with
+# the count of the others: a flood of sockets must not become a flood of log lines.
+_REFUSAL_LOG_PERIOD_S = 10.0
 
 # Close codes (RFC 6455)
 CLOSE_NORMAL = 1000
@@ -44,6 +44,31 @@ class Settings:
     """What the node's parameters say; replaced field by field when a parameter changes."""
     auth_token: str = ""
     allowed_origins: list[str] = field(default_factory=list)
+    # A socket must send an offer that is accepted within this long of opening, or it is closed:
+    # until then it holds a pending place (`Pending`), not a max_peers one.
+    offer_deadline: float = 5.0
+    # How long the bridge may take to answer an offer before the socket is refused.
+    answer_timeout: float = 10.0
+
+
+class Pending:
+    """The /ws sockets that have no accepted offer yet, bounded in total and per address."""
+
+    def __init__(self, total: int, per_address: int) -> None:
+        self.slots = SlotLimiter(total, per_address, "connections waiting for an offer")
+        self._log_lock = threading.Lock()
+        self._logged_at = float("-inf")
+        self._unlogged = 0
+
+    def log_refusal(self, log: Log, text: str) -> None:
+        """Logs the first refusal of a period and counts the rest into the next line."""
+        now = time.monotonic()
+        with self._log_lock:
+            if now - self._logged_at < _REFUSAL_LOG_PERIOD_S:
+                self._unlogged += 1
+                return
+            more, self._unlogged, self._logged_at = self._unlogged, 0, now
+        log("warn", text + (f" (and {more} more refused like it before this one)" if more else ""))
 
 
 Log = Callable[[str, str], None]
@@ -64,37 +89,58 @@ class _Refused(Exception):
 
 
 def serve_socket(ws: Any, environ: Mapping[str, Any], args: Mapping[str, str], loop: LoopThread,
-                 registry: PeerRegistry, settings: Settings, log: Log) -> None:
-    remote = f"{environ.get('REMOTE_ADDR', '?')}:{environ.get('REMOTE_PORT', '?')}"
+                 registry: PeerRegistry, settings: Settings, pending: Pending, log: Log) -> None:
+    address = str(environ.get("REMOTE_ADDR", "?"))
+    remote = f"{address}:{environ.get('REMOTE_PORT', '?')}"
     prefix = f"[ws {_next_conn_id()} {remote}]"
     session: Session | None = None
+    waiting = False
+    why = "WebSocket closed"
+
+    def offered() -> None:
+        nonlocal waiting
+        if waiting:
+            pending.slots.release(address)
+            waiting = False
+
     try:
         if not access.token_ok(settings.auth_token, args.get("token")):
             raise _Refused("unauthorized", CLOSE_POLICY)
-        if not access.origin_ok(environ.get("HTTP_ORIGIN"), environ.get("HTTP_HOST"),
-                                settings.allowed_origins):
+        if not access.origin_ok(environ.get("HTTP_ORIGIN"), str(environ.get("wsgi.url_scheme", "http")),
+                                environ.get("HTTP_HOST"), settings.allowed_origins):
             raise _Refused("origin not allowed", CLOSE_POLICY)
-        session = loop.run(registry.open_session(remote), SESSION_TIMEOUT_S)
-        if session is None:
-            raise _Refused(f"server full (max_peers={registry.max_peers})", CLOSE_TRY_AGAIN)
+        reason = pending.slots.acquire(address)
+        if reason is not None:
+            _send_quietly(ws, sm.error(reason))
+            _close_quietly(ws, CLOSE_TRY_AGAIN, reason)
+            pending.log_refusal(log, f"{prefix} refused: {reason}")
+            return
+        waiting = True
+        session = registry.new_session(remote)
         prefix = session.log_prefix
-        _frames(ws, session, loop, registry, log)
+        _frames(ws, session, loop, registry, settings, offered, log)
     except _Refused as refusal:
+        why = refusal.reason
         log("warn", f"{prefix} refused: {refusal.reason}")
         _send_quietly(ws, sm.error(refusal.reason))
         _close_quietly(ws, refusal.code, refusal.reason)
     except ConnectionClosed:
         pass
-    except Exception as exc:  # the loop stopped (shutdown) or timed out: never a traceback
-        log("warn", f"{prefix} closed: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # the loop stopped (shutdown): never a traceback
+        why = f"{type(exc).__name__}: {exc}"
+        log("warn", f"{prefix} closed: {why}")
         _send_quietly(ws, sm.error("internal error"))
         _close_quietly(ws, CLOSE_INTERNAL, "internal error")
     finally:
+        offered()
         if session is not None:
-            loop.call_soon(registry.close_session, session, "WebSocket closed")
+            # Also after a timed-out offer: whatever the cancelled accept_offer opened (a place, a
+            # peer connection) is closed here, whether or not it had finished.
+            loop.call_soon(registry.close_session, session, why)
 
 
-def _frames(ws: Any, session: Session, loop: LoopThread, registry: PeerRegistry, log: Log) -> None:
+def _frames(ws: Any, session: Session, loop: LoopThread, registry: PeerRegistry, settings: Settings,
+            on_offered: Callable[[], None], log: Log) -> None:
     rate = sm.FrameRateLimit()
     offered = False
     opened = time.monotonic()
@@ -102,8 +148,9 @@ def _frames(ws: Any, session: Session, loop: LoopThread, registry: PeerRegistry,
         if session.closed.is_set():
             _close_quietly(ws, CLOSE_NORMAL, "peer closed")
             return
-        if not offered and time.monotonic() - opened > OFFER_DEADLINE_S:
-            raise _Refused(f"no offer within {OFFER_DEADLINE_S:.0f} s", CLOSE_POLICY)
+        deadline = settings.offer_deadline
+        if not offered and time.monotonic() - opened > deadline:
+            raise _Refused(f"no offer within {deadline:g} s", CLOSE_POLICY)
         frame = ws.receive(timeout=_POLL_S)
         if frame is None:
             continue
@@ -119,14 +166,19 @@ def _frames(ws: Any, session: Session, loop: LoopThread, registry: PeerRegistry,
             if offered:
                 reply = "offer already received"
             else:
+                timeout = settings.answer_timeout
                 try:
-                    answer_sdp = loop.run(registry.accept_offer(session, msg.sdp), OFFER_TIMEOUT_S)
+                    answer_sdp = loop.run(registry.accept_offer(session, msg.sdp), timeout)
+                except ServerFull as exc:
+                    raise _Refused(str(exc), CLOSE_TRY_AGAIN) from None
                 except OfferError as exc:
                     reply = str(exc)
                 except TimeoutError:
-                    reply = "invalid offer: no answer in time"
+                    # run() cancelled accept_offer; serve_socket's close_session frees the rest.
+                    raise _Refused(f"no answer within {timeout:g} s", CLOSE_TRY_AGAIN) from None
                 else:
                     offered = True
+                    on_offered()
                     ws.send(sm.answer(answer_sdp))
         elif isinstance(msg, sm.Candidate):
             if not offered:

@@ -61,6 +61,8 @@ def parse_frame(frame: str | bytes) -> Message | Refusal:
         obj = json.loads(frame)
     except ValueError as exc:
         return Refusal(f"malformed message: not JSON ({exc.__class__.__name__})")
+    except RecursionError:  # "[[[[…]]]]" nested beyond the interpreter's limit: a bad frame, not a fault
+        return Refusal("malformed message: nested too deeply")
     if not isinstance(obj, dict):
         return Refusal("malformed message: not a JSON object")
     kind = obj.get("type")

@@ -26,18 +26,20 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message
-from werkzeug.serving import BaseWSGIServer, make_server
 
-from chedweb_bridge import cdr, codec, timebase
+from chedweb_bridge import access, cdr, codec, timebase
+from chedweb_bridge.access import HostAllowlist
 from chedweb_bridge.app import create_app, find_web_root
 from chedweb_bridge.fleet import FleetSettings
 from chedweb_bridge.history import History
+from chedweb_bridge.http_server import BoundedWSGIServer, ServerLimits
 from chedweb_bridge.ice import parse_ice_servers
 from chedweb_bridge.latest import LatestStatuses
+from chedweb_bridge.local_names import local_names
 from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.metrics_http import MetricsSettings, make_endpoint
 from chedweb_bridge.peers import PeerRegistry, StreamInfo
-from chedweb_bridge.signaling import Settings
+from chedweb_bridge.signaling import Pending, Settings
 from chedweb_bridge.store import db_file
 from chedweb_bridge.store.tiers import default_tiers
 from chedweb_bridge.store.worker import StoreWorker
@@ -83,7 +85,12 @@ class WebRtcBridge(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._values = values
         self._settings = Settings(auth_token=str(values["auth_token"]),
-                                  allowed_origins=list(values["allowed_origins"]))  # type: ignore[call-overload]
+                                  allowed_origins=list(values["allowed_origins"]),  # type: ignore[call-overload]
+                                  offer_deadline=float(values["offer_deadline"]),  # type: ignore[arg-type]
+                                  answer_timeout=float(values["answer_timeout"]))  # type: ignore[arg-type]
+        self._hosts = HostAllowlist(local_names, list(values["allowed_hosts"]))  # type: ignore[call-overload]
+        self._pending = Pending(int(values["max_pending_sockets"]),  # type: ignore[call-overload]
+                                int(values["max_pending_per_address"]))  # type: ignore[call-overload]
         topics = [str(t) for t in values["topics"]]  # type: ignore[attr-defined]
         self._history = History(float(values["history_seconds"]))  # type: ignore[arg-type]
         self._registry = PeerRegistry(self._history, StreamInfo(socket.gethostname(), _version(), topics))
@@ -106,8 +113,9 @@ class WebRtcBridge(Node):
         self._fleet = FleetSettings([str(u) for u in values["fleet"]])  # type: ignore[attr-defined]
 
         web_root = find_web_root(str(values["web_root"]))
-        app = create_app(self._loop, self._registry, self._settings, web_root, self._log, metrics,
-                         history=self._store, fleet=self._fleet)
+        app = create_app(self._loop, self._registry, self._settings, self._hosts, self._pending, web_root,
+                         self._log, metrics, history=self._store, fleet=self._fleet,
+                         http_stats=self._http_stats)
         host, port = str(values["host"]), int(values["port"])  # type: ignore[call-overload]
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per HTTP request
         try:
@@ -118,8 +126,7 @@ class WebRtcBridge(Node):
             raise
         # werkzeug takes its own copy of the descriptor (socket.fromfd): ours is closed at once.
         with listener:
-            self._server: BaseWSGIServer = make_server(host, port, app, threaded=True,
-                                                       fd=listener.fileno())
+            self._server = BoundedWSGIServer(host, port, app, self._server_limits(), fd=listener.fileno())
         self._server_thread = threading.Thread(target=self._server.serve_forever, name="webrtc_bridge-http",
                                                daemon=True)
         self._server_thread.start()
@@ -132,12 +139,25 @@ class WebRtcBridge(Node):
         self._subs = [self.create_subscription(DiagnosticArray, topic, self._callback_for(topic), qos,
                                                raw=True)
                       for topic in topics]
+        warning = access.exposure_warning(host, actual_port, self._settings.auth_token)
+        if warning is not None:
+            self.get_logger().warning(f"webrtc_bridge: {warning}")
         shown = host if host not in ("0.0.0.0", "::") else socket.gethostname()
         self.get_logger().info(f"webrtc_bridge: serving on http://{host}:{actual_port}/ "
                                f"(open http://{shown}:{actual_port}/), forwarding {', '.join(topics)}; "
                                f"page from {web_root}")
 
     # ---- parameters ----
+
+    def _server_limits(self) -> ServerLimits:
+        v = self._values
+        return ServerLimits(max_connections=int(v["max_connections"]),  # type: ignore[call-overload]
+                            max_connections_per_address=int(v["max_connections_per_address"]),  # type: ignore[call-overload]
+                            header_timeout=float(v["header_timeout"]),  # type: ignore[arg-type]
+                            idle_timeout=float(v["idle_timeout"]))  # type: ignore[arg-type]
+
+    def _http_stats(self) -> dict[str, int]:
+        return {"connections": self._server.connections.count, "connections_refused": self._server.refused}
 
     def _on_set_parameters(self, changed: list[Parameter]) -> SetParametersResult:
         """rclpy has already refused wrong types, values out of range and read-only parameters
@@ -164,6 +184,16 @@ class WebRtcBridge(Node):
             self._metrics_settings.max_series = int(value)
         elif name == "fleet":
             self._fleet.robots = [str(u) for u in value]
+        elif name == "allowed_hosts":
+            self._hosts.set_extra(list(value))
+        elif name in ("offer_deadline", "answer_timeout"):
+            setattr(self._settings, name, float(value))
+        elif name == "max_pending_sockets":
+            self._pending.slots.total = int(value)
+        elif name == "max_pending_per_address":
+            self._pending.slots.per_address = int(value)
+        elif name in ("max_connections", "max_connections_per_address", "header_timeout", "idle_timeout"):
+            self._server.set_limits(self._server_limits())  # self._values holds the new value already
 
     # ---- data ----
 

@@ -279,6 +279,14 @@ def _fleet(value: Sequence[str]) -> str | None:
     return check(value)
 
 
+def _hosts(value: Sequence[str]) -> str | None:
+    from chedweb_bridge.access import host_entry_ok
+
+    bad = [h for h in value if not host_entry_ok(h)]
+    return f"allowed_hosts entries must be a host name or address without a port, or '*': {bad}" \
+        if bad else None
+
+
 def _non_empty(name: str) -> Check:
     def check(value: str) -> str | None:
         return None if value.strip() else f"{name} must not be empty"
@@ -315,6 +323,30 @@ WEBRTC_BRIDGE = Table("webrtc_bridge", (
           "adds, e.g. 'http://robot2.local:8080/' ('?token=...' for a bridge with an auth_token); "
           "each of them lists this page's origin in its allowed_origins", check=_fleet,
           rule="http:// or https:// URLs"),
+    Param("allowed_hosts", STRING_ARRAY, [], "Host names or addresses, besides this machine's own (its "
+          "host name, <host name>.local, every interface address, localhost, 127.0.0.1, ::1), that a "
+          "request's Host header may carry, on any port: a DNS name of the robot, a reverse proxy's "
+          "name. Other Hosts get 403 on every route (DNS rebinding); '*' allows any", check=_hosts,
+          rule="host names or addresses without a port, or '*'"),
+    Param("max_connections", INTEGER, 128, "HTTP connections (page, /config, /healthz, /metrics, each "
+          "/ws for the life of its peer) served at once; more are answered 503 at once", low=1,
+          high=10_000),
+    Param("max_connections_per_address", INTEGER, 32, "HTTP connections from one remote address served "
+          "at once; more are answered 503 at once, so one host cannot take every place", low=1,
+          high=10_000),
+    Param("header_timeout", DOUBLE, 5.0, "seconds a connection has to send its whole request head "
+          "(request line and headers); then 408 and closed", low=0.1, high=3600.0),
+    Param("idle_timeout", DOUBLE, 15.0, "seconds a connection may send nothing at all before its request, "
+          "and the longest wait for any later read or write of a request; then closed", low=0.1,
+          high=3600.0),
+    Param("max_pending_sockets", INTEGER, 16, "/ws sockets without an accepted offer at once (they hold "
+          "no max_peers place); more are refused (1013)", low=1, high=10_000),
+    Param("max_pending_per_address", INTEGER, 4, "/ws sockets without an accepted offer from one remote "
+          "address at once; more are refused (1013)", low=1, high=10_000),
+    Param("offer_deadline", DOUBLE, 5.0, "seconds a /ws socket has to send an offer that is accepted; "
+          "then closed (1008)", low=0.1, high=3600.0),
+    Param("answer_timeout", DOUBLE, 10.0, "seconds the bridge may take to answer an offer; then the "
+          "socket is refused (1013) and whatever the offer opened is closed", low=0.1, high=3600.0),
     Param("metrics_max_series", INTEGER, 10_000, "most series GET /metrics exposes (the rest are left "
           "out and counted in chedweb_metrics_series_dropped); 0 turns /metrics off", low=0,
           high=1_000_000),

@@ -12,6 +12,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 from prometheus_client.parser import text_string_to_metric_families
 
 from chedweb_bridge import access
+from chedweb_bridge.access import HostAllowlist
 from chedweb_bridge.app import create_app
 from chedweb_bridge.history import History
 from chedweb_bridge.latest import Latest, LatestStatuses
@@ -19,7 +20,7 @@ from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.metrics_http import MetricsSettings, make_endpoint, store_state
 from chedweb_bridge.peers import PeerRegistry, StreamInfo
 from chedweb_bridge.prom_metrics import BridgeCollector, BridgeState, StoreState, families, sanitize_label
-from chedweb_bridge.signaling import Settings
+from chedweb_bridge.signaling import Pending, Settings
 
 STATE = BridgeState(peers=2, max_peers=16, messages_received=10, messages_forwarded=20, drops=1,
                     history_statuses=3, history_samples=30, history_seconds=3600.0)
@@ -131,8 +132,10 @@ class _App:
         self.latest = LatestStatuses()
         self.settings = MetricsSettings(max_series)
         endpoint = make_endpoint(self.loop, self.peers, self.latest, self.settings)
+        # Flask's test client sends Host: localhost, which the Host allowlist always allows.
         app = create_app(self.loop, self.peers, Settings(auth_token=token, allowed_origins=[]),
-                         Path("/nonexistent"), lambda level, text: None, endpoint)
+                         HostAllowlist(list), Pending(16, 4), Path("/nonexistent"),
+                         lambda level, text: None, endpoint)
         self.client = app.test_client()
 
     def close(self) -> None:

@@ -139,8 +139,15 @@ def test_malformed_candidate_and_candidate_before_offer(bridge: Bridge, publishe
 
 def test_message_over_64_kib(bridge: Bridge, publisher: PublisherProcess) -> None:
     async def bad() -> None:
+        # Above 64 KiB the WebSocket layer closes the socket (1009) as the frame arrives.
         c = await raw(bridge)
         await c.send_json({"type": "offer", "sdp": "x" * (70 * 1024)})
+        await expect_close(c, 1009)
+        await c.close()
+        # Fewer than 64 Ki characters but more than 64 KiB of UTF-8: the bridge's own check.
+        c = await raw(bridge)
+        assert c.ws is not None
+        await c.ws.send(json.dumps({"type": "offer", "sdp": "é" * (40 * 1024)}, ensure_ascii=False))
         await expect_error(c, "message too large")
         await expect_close(c, 1009)
         await c.close()
@@ -176,7 +183,9 @@ def test_beyond_max_peers(strict_bridge: Bridge, publisher: PublisherProcess) ->
     async def bad() -> None:
         other = BridgeClient(strict_bridge.url, token=TOKEN)  # the watcher is the first
         await other.connect()
-        c = await raw(strict_bridge, token=TOKEN)
+        c = await raw(strict_bridge, token=TOKEN)  # a socket alone takes no place: its offer does
+        assert other.pc is not None
+        await c.send_json({"type": "offer", "sdp": other.pc.localDescription.sdp})
         await expect_error(c, "server full (max_peers=2)")
         await expect_close(c, 1013)
         await c.close()
