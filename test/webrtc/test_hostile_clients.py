@@ -16,7 +16,7 @@ import socket
 import statistics
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pytest
 
@@ -28,7 +28,7 @@ from test.helpers.webrtc_client import BridgeClient, SignalingError
 pytestmark = [pytest.mark.webrtc, pytest.mark.timeout(180)]
 
 
-def _bridge(name: str, params: dict[str, object]) -> Iterator[Bridge]:
+def _bridge(name: str, params: Mapping[str, object]) -> Iterator[Bridge]:
     b = Bridge(f"webrtc_bridge-{name}", params)
     yield b
     assert b.stop() == 0, b.node.output()
@@ -181,7 +181,7 @@ class _HealthPoller:
 
 def _open_half_sent(port: int, count: int, budget_s: float) -> list[socket.socket]:
     """`count` connections from OTHER_SOURCE, each with a request head that never ends."""
-    socks = []
+    socks: list[socket.socket] = []
     end = time.monotonic() + budget_s
     while len(socks) < count and time.monotonic() < end:
         try:
