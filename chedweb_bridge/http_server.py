@@ -14,6 +14,10 @@ So this subclass:
   request head is there: no byte within `idle_timeout`, or no complete head within
   `header_timeout`, gets 408 and a close, before werkzeug reads anything;
 - sets `idle_timeout` as the socket's timeout for every later read and write of a request.
+
+A /ws socket whose offer is accepted gives its connection place back (RELEASE_SLOT in its WSGI
+environ): from then on it is a peer, bounded by max_peers, so that many browsers behind one
+address (an office's NAT, a fan-out bench) are not refused by the per-address connection cap.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ PEEK_PAUSE_S = 0.05
 # read rather than lost to the reset that closing a socket with unread data sends.
 LINGER_S = 1.0
 MAX_LINGERING = 1024
+# WSGI environ key of a zero-argument callable that gives the connection's place back early.
+RELEASE_SLOT = "chedweb.release_connection_slot"
 
 
 @dataclass
@@ -98,8 +104,33 @@ def wait_for_head(sock: socket.socket, header_timeout: float, idle_timeout: floa
         time.sleep(PEEK_PAUSE_S)
 
 
+class ConnectionSlot:
+    """One admitted connection's place, given back once: when the connection ends, or earlier
+    when the app hands the connection over to another limit (RELEASE_SLOT)."""
+
+    def __init__(self, limiter: SlotLimiter, address: str) -> None:
+        self._limiter = limiter
+        self._address = address
+        self._lock = threading.Lock()
+        self._held = True
+
+    def release(self) -> None:
+        with self._lock:
+            if not self._held:
+                return
+            self._held = False
+        self._limiter.release(self._address)
+
+
 class _Handler(WSGIRequestHandler):
     server: BoundedWSGIServer
+
+    def make_environ(self) -> Any:
+        environ = super().make_environ()
+        slot = getattr(self.server.current, "slot", None)  # set by _serve, in this same thread
+        if slot is not None:
+            environ[RELEASE_SLOT] = slot.release
+        return environ
 
     def handle_one_request(self) -> None:
         limits = self.server.limits
@@ -128,6 +159,7 @@ class BoundedWSGIServer(BaseWSGIServer):
         self.refused = 0    # connections answered 503 at once
         self.timed_out = 0  # connections closed for a missing or slow request head
         self._lingering: deque[tuple[float, socket.socket]] = deque()
+        self.current = threading.local()  # the connection slot of the thread's connection
         # fd: a socket the node has bound already, so that a busy port is its own one-line error.
         super().__init__(host, port, app, handler=_Handler, fd=fd)
 
@@ -151,14 +183,16 @@ class BoundedWSGIServer(BaseWSGIServer):
             self._refuse(request)
 
     def _serve(self, request: socket.socket, client_address: Any, address: str) -> None:
+        slot = ConnectionSlot(self.connections, address)
+        self.current.slot = slot
         try:
             request.settimeout(self.limits.idle_timeout)
             self.finish_request(request, client_address)
-        except Exception:
+        except Exception:  # a connection's failure is its own; never a traceback
             pass
         finally:
             self.shutdown_request(request)
-            self.connections.release(address)
+            slot.release()
 
     def _refuse(self, sock: socket.socket) -> None:
         self.refused += 1

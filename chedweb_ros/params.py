@@ -328,9 +328,9 @@ WEBRTC_BRIDGE = Table("webrtc_bridge", (
           "request's Host header may carry, on any port: a DNS name of the robot, a reverse proxy's "
           "name. Other Hosts get 403 on every route (DNS rebinding); '*' allows any", check=_hosts,
           rule="host names or addresses without a port, or '*'"),
-    Param("max_connections", INTEGER, 128, "HTTP connections (page, /config, /healthz, /metrics, each "
-          "/ws for the life of its peer) served at once; more are answered 503 at once", low=1,
-          high=10_000),
+    Param("max_connections", INTEGER, 128, "HTTP connections (page, /config, /healthz, /metrics, /ws "
+          "until its offer is accepted; a peer's socket then counts against max_peers only) served at "
+          "once; more are answered 503 at once", low=1, high=10_000),
     Param("max_connections_per_address", INTEGER, 32, "HTTP connections from one remote address served "
           "at once; more are answered 503 at once, so one host cannot take every place", low=1,
           high=10_000),
@@ -339,9 +339,9 @@ WEBRTC_BRIDGE = Table("webrtc_bridge", (
     Param("idle_timeout", DOUBLE, 15.0, "seconds a connection may send nothing at all before its request, "
           "and the longest wait for any later read or write of a request; then closed", low=0.1,
           high=3600.0),
-    Param("max_pending_sockets", INTEGER, 16, "/ws sockets without an accepted offer at once (they hold "
+    Param("max_pending_sockets", INTEGER, 32, "/ws sockets without an accepted offer at once (they hold "
           "no max_peers place); more are refused (1013)", low=1, high=10_000),
-    Param("max_pending_per_address", INTEGER, 4, "/ws sockets without an accepted offer from one remote "
+    Param("max_pending_per_address", INTEGER, 8, "/ws sockets without an accepted offer from one remote "
           "address at once; more are refused (1013)", low=1, high=10_000),
     Param("offer_deadline", DOUBLE, 5.0, "seconds a /ws socket has to send an offer that is accepted; "
           "then closed (1008)", low=0.1, high=3600.0),

@@ -138,6 +138,32 @@ def test_idle_sockets_cannot_lock_out_a_real_client(lockout_bridge: Bridge) -> N
 
 # ---- item 10: connection cap, header and idle deadlines ----
 
+def test_peers_behind_one_address_are_not_refused_by_the_connection_cap() -> None:
+    """A peer's socket gives its connection place back once its offer is accepted: more browsers
+    than max_connections_per_address behind one address (an office's NAT) all get in."""
+    own = Bridge("webrtc_bridge-handover", {"max_connections": 6, "max_connections_per_address": 3})
+
+    async def run() -> list[str]:
+        clients = [BridgeClient(own.url) for _ in range(8)]
+        outcomes = []
+        for client in clients:
+            try:
+                await client.connect()
+                outcomes.append("connected")
+            except SignalingError as exc:
+                outcomes.append(str(exc))
+        health = await asyncio.to_thread(own.health)
+        assert health["peers"] == 8 and health["connections"] <= 1, health
+        for client in clients:
+            await client.close()
+        return outcomes
+
+    try:
+        assert asyncio.run(run()) == ["connected"] * 8
+    finally:
+        assert own.stop() == 0, own.node.output()
+
+
 CAPPED = {"max_connections": 64, "max_connections_per_address": 48, "header_timeout": 2.0,
           "idle_timeout": 3.0}
 
