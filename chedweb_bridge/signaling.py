@@ -20,6 +20,7 @@ from simple_websocket import ConnectionClosed
 
 from chedweb_bridge import access
 from chedweb_bridge import signaling_messages as sm
+from chedweb_bridge.http_server import RELEASE_SLOT
 from chedweb_bridge.limits import SlotLimiter
 from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.peers import OfferError, PeerRegistry, ServerFull, Session
@@ -98,10 +99,15 @@ def serve_socket(ws: Any, environ: Mapping[str, Any], args: Mapping[str, str], l
     why = "WebSocket closed"
 
     def offered() -> None:
+        """The socket is a peer now, bounded by max_peers: it gives back its pending place and
+        its HTTP connection place (http_server.RELEASE_SLOT)."""
         nonlocal waiting
         if waiting:
             pending.slots.release(address)
             waiting = False
+            release_connection = environ.get(RELEASE_SLOT)
+            if release_connection is not None:
+                release_connection()
 
     try:
         if not access.token_ok(settings.auth_token, args.get("token")):
@@ -132,7 +138,8 @@ def serve_socket(ws: Any, environ: Mapping[str, Any], args: Mapping[str, str], l
         _send_quietly(ws, sm.error("internal error"))
         _close_quietly(ws, CLOSE_INTERNAL, "internal error")
     finally:
-        offered()
+        if waiting:
+            pending.slots.release(address)
         if session is not None:
             # Also after a timed-out offer: whatever the cancelled accept_offer opened (a place, a
             # peer connection) is closed here, whether or not it had finished.
