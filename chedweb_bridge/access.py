@@ -220,5 +220,5 @@ def cors_origin(origin: str | None, allowed: Sequence[str]) -> str | None:
     default needs no CORS, so it grants none."""
     if not origin or not allowed:
         return None
-    wanted = {a.strip().rstrip("/").lower() for a in allowed}
-    return origin if "*" in wanted or origin.strip().rstrip("/").lower() in wanted else None
+    # The same exact, normalized match as /ws (origin_ok with a non-empty list): one rule.
+    return origin if origin_ok(origin, "http", None, allowed) else None

@@ -129,6 +129,15 @@ class PeerRegistry:
         sid = next(self._ids)  # itertools.count: atomic under the GIL
         return Session(sid, f"[peer {sid} {remote}]")
 
+    def take_place(self, session: Session) -> None:
+        """One of max_peers' places for `session` (idempotent); ServerFull when none is free."""
+        if session.id in self._sessions:
+            return
+        if len(self._sessions) >= self.max_peers:
+            raise ServerFull(f"server full (max_peers={self.max_peers})")
+        self._sessions[session.id] = session
+        self._info(session, "offer received")
+
     async def accept_offer(self, session: Session, sdp: str) -> str:
         """Take a place and apply the browser's offer; returns the answer SDP (with all of our
         candidates). A refused or cancelled offer (the caller's timeout cancels this coroutine)
@@ -141,11 +150,7 @@ class PeerRegistry:
         if limit is None:
             raise OfferError(f"invalid offer: max-message-size below {codec.MIN_PEER_MESSAGE_BYTES} bytes")
         session.max_message = limit
-        if session.id not in self._sessions:
-            if len(self._sessions) >= self.max_peers:
-                raise ServerFull(f"server full (max_peers={self.max_peers})")
-            self._sessions[session.id] = session
-            self._info(session, "offer received")
+        self.take_place(session)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[s.to_rtc() for s in self.ice_servers]))
         session.pc = pc
 

@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 
 from chedweb_bridge import access, fleet
+from chedweb_bridge.access import HostAllowlist
 from chedweb_bridge.app import create_app
 from chedweb_bridge.fleet import FleetSettings
 from chedweb_bridge.history import History
 from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.peers import PeerRegistry, StreamInfo
-from chedweb_bridge.signaling import Settings
+from chedweb_bridge.signaling import Pending, Settings
 from chedweb_ros import params
 
 
@@ -46,8 +47,10 @@ def app() -> Iterator[tuple[Any, Settings, FleetSettings]]:
     loop.start()
     settings = Settings(auth_token="", allowed_origins=[])
     fleet_settings = FleetSettings(["http://r2:8080/?token=t2", " "])
+    # Flask's test client sends Host: localhost, which the Host allowlist always allows.
     flask_app = create_app(loop, PeerRegistry(History(60.0), StreamInfo("h", "0", ["/diagnostics"])),
-                           settings, Path("/nonexistent"), lambda level, text: None, fleet=fleet_settings)
+                           settings, HostAllowlist(list), Pending(16, 4), Path("/nonexistent"),
+                           lambda level, text: None, fleet=fleet_settings)
     try:
         yield flask_app.test_client(), settings, fleet_settings
     finally:

@@ -43,8 +43,8 @@ def test_failed_snapshot_send_closes_the_peer_with_the_reason() -> None:
     async def run() -> tuple[Session, RefusingChannel]:
         registry = registry_with_history()
         registry.on_log = lambda level, text: logs.append((level, text))
-        session = await registry.open_session("198.18.0.2:1")
-        assert session is not None
+        session = registry.new_session("198.18.0.2:1")
+        registry.take_place(session)
         channel = RefusingChannel(refuse_at=3)  # hello and one part go, the next is refused
         session.channel = channel  # type: ignore[assignment]
         session.state = "snapshot"
@@ -62,7 +62,9 @@ def test_failed_snapshot_send_closes_the_peer_with_the_reason() -> None:
 def test_failed_live_send_closes_only_that_peer() -> None:
     async def run() -> list[Any]:
         registry = PeerRegistry(History(3600.0), StreamInfo("robot", "0", ["/diagnostics"]))
-        sessions = [await registry.open_session(f"198.18.0.2:{i}") for i in range(2)]
+        sessions = [registry.new_session(f"198.18.0.2:{i}") for i in range(2)]
+        for s in sessions:
+            registry.take_place(s)
         channels = [RefusingChannel(refuse_at=1), RefusingChannel(refuse_at=0)]
         for s, c in zip(sessions, channels, strict=True):
             assert s is not None
@@ -94,8 +96,8 @@ def test_peers_connecting_within_a_second_share_one_snapshot_and_get_what_came_a
         for i in range(3):
             payloads = codec.LivePayloads(10 + i, "/diagnostics", 5000.0 + i, [status])
             registry.on_diagnostics(payloads, 5000.0 + i)
-            session = await registry.open_session(f"198.18.0.2:{i}")
-            assert session is not None
+            session = registry.new_session(f"198.18.0.2:{i}")
+            registry.take_place(session)
             channel = RefusingChannel(refuse_at=0)
             session.channel, session.state = channel, "snapshot"  # type: ignore[assignment]
             channels.append(channel)
