@@ -34,3 +34,8 @@ export function formatAge(ms: number): string {
   if (s < 3600) return `${Math.floor(s / 60)} min`;
   return `${Math.floor(s / 3600)} h`;
 }
+
+/** A wall-clock time of day, HH:MM:SS in the browser's time zone. */
+export function formatClock(ms: number): string {
+  return new Date(ms).toLocaleTimeString([], { hour12: false });
+}

@@ -17,6 +17,8 @@ interface ChedwebHook {
   csv(): string;
   connect(): void;
   disconnect(): void;
+  /** Mutes an alert for `seconds` through the same path as the Mute button (tests: short mutes). */
+  muteAlert(key: string, seconds: number): void;
   /** Disconnects and disposes every view (their DOM, listeners and timers go with them). */
   dispose(): void;
 }
@@ -28,7 +30,11 @@ declare global {
 }
 
 const url = new URL(window.location.href);
-const page = new Page((action) => (action === "disconnect" ? link.disconnect() : link.connect()));
+const page = new Page({
+  onLinkAction: (action) => (action === "disconnect" ? link.disconnect() : link.connect()),
+  send: (text) => link.send(text),
+  token: url.searchParams.get("token"),
+});
 const link = new Link(url, {
   state: (state, detail) => page.state.setLink(state, detail),
   message: (data) => page.handleMessage(data),
@@ -43,6 +49,10 @@ window.chedweb = {
   csv: () => page.csv(),
   connect: () => link.connect(),
   disconnect: () => link.disconnect(),
+  muteAlert: (key, seconds) => {
+    const actions = page.alertActions();
+    actions.mute({ key, kind: "status", level: 0, hardwareId: "", name: key, message: "", count: 1 }, seconds);
+  },
   dispose: () => {
     link.disconnect();
     page.dispose();

@@ -9,16 +9,26 @@ import { PageState } from "./page-state";
 import { classify } from "./protocol";
 import type { Store } from "./store";
 import type { Timings } from "./timings";
-import { BannerView } from "./ui/banner";
+import { bookFromMessage } from "./alert-book";
+import type { Alert } from "./alerts";
+import { DEFAULT_STALE_MS } from "./levels";
+import { RequestClient } from "./requests";
+import { BannerView, type AlertActions } from "./ui/banner";
 import { CardsView } from "./ui/cards";
 import { ChartsView } from "./ui/charts";
 import { ControlsView } from "./ui/controls";
 import { CountersView } from "./ui/counters";
+import { EmptyState } from "./ui/empty-state";
 import { FrameScheduler } from "./ui/frame";
+import { LinkNotice } from "./ui/link-notice";
 import { LinkView, type LinkAction } from "./ui/link-view";
 import { ProcessesView } from "./ui/processes";
 import { Scope, type Disposable } from "./ui/scope";
-import { StatusTable } from "./ui/table";
+import { StatusPanel } from "./ui/status-panel";
+import { ThemeSwitch } from "./ui/theme";
+import { NotifySettings } from "./ui/notify-settings";
+import { TitleView } from "./ui/title";
+import { UrlSync } from "./ui/url-sync";
 
 export interface Stats {
   state: LinkState;
@@ -42,27 +52,54 @@ function slot(id: string): HTMLElement {
   return el;
 }
 
+/** What the page needs from outside: the link's actions, and where requests go. */
+export interface PageEnv {
+  onLinkAction(action: LinkAction): void;
+  /** Sends one text on the DataChannel; false when it is not open. */
+  send(text: string): boolean;
+  /** The page's ?token= (alert requests carry it where the bridge has one). */
+  token: string | null;
+  now?: () => number;
+}
+
+const OPERATOR_KEY = "chedweb.operator";
+
 export class Page implements Disposable {
   readonly state: PageState;
   readonly frame = new FrameScheduler();
+  readonly requests: RequestClient;
   private readonly scope = new Scope();
   private readonly charts: ChartsView;
 
-  constructor(onLinkAction: (action: LinkAction) => void, now: () => number = () => Date.now()) {
+  constructor(private readonly env: PageEnv) {
+    const now = env.now ?? (() => Date.now());
     const state = (this.state = new PageState(now));
+    this.requests = new RequestClient(env.send);
     const frame = this.frame;
     const s = this.scope;
     s.add(() => frame.dispose());
     s.add(followMachines(state));
+    // A request in flight when the link drops gets no reply.
+    s.watch(state.link, (l) => {
+      if (l.state !== "live") this.requests.failAll(`link ${l.state}`);
+    });
+    const topbar = slot("topbar");
+    const notifier = new NotifySettings(slot("controls"));
     // Views in page order (the frame renders them in this order).
     const views: Disposable[] = [
-      new LinkView(slot("topbar"), state, frame, onLinkAction),
-      new BannerView(slot("banner-slot"), state, frame),
+      new UrlSync(state),
+      new LinkView(topbar, state, frame, env.onLinkAction),
+      new ThemeSwitch(topbar, state, frame),
+      new LinkNotice(slot("banner-slot"), state, frame),
+      new BannerView(slot("banner-slot"), state, frame, this.alertActions()),
+      notifier,
+      new TitleView(state, frame, notifier),
+      new EmptyState(slot("empty-slot"), state, frame),
       new ControlsView(slot("controls"), state, frame, () => this.downloadCsv()),
       new CardsView(slot("cards"), state, frame),
       (this.charts = new ChartsView(slot("charts"), state, frame)),
       new ProcessesView(slot("processes-panel"), state, frame),
-      new StatusTable(slot("status-panel"), state, frame),
+      new StatusPanel(slot("status-panel"), state, frame),
       new CountersView(slot("counters"), state, frame),
     ];
     for (const v of views) s.add(() => v.dispose());
@@ -78,11 +115,34 @@ export class Page implements Disposable {
     const now = this.state.now();
     if (c.kind === "unknown") store.countUnknown(c.type);
     else if (c.kind === "malformed") store.countMalformed(c.reason);
-    else if (c.msg.type === "hello") store.applyHello(c.msg);
-    else if (c.msg.type === "snapshot") store.applySnapshotPart(c.msg, now);
-    else store.applyDiagnostics(c.msg, now);
-    if (c.kind === "ok") store.countRejected(c.rejected, c.reason);
-    if (c.kind === "ok" && c.msg.type !== "hello") this.state.data.bump();
+    else {
+      store.countRejected(c.rejected, c.reason);
+      const msg = c.msg;
+      switch (msg.type) {
+        case "hello":
+          store.applyHello(msg);
+          this.state.capabilities.set(msg.capabilities ?? []);
+          this.state.staleMs.set(msg.stale_seconds !== undefined ? msg.stale_seconds * 1000 : DEFAULT_STALE_MS);
+          break;
+        case "snapshot":
+          store.applySnapshotPart(msg, now);
+          this.state.data.bump();
+          break;
+        case "diagnostics":
+          store.applyDiagnostics(msg, now);
+          this.state.data.bump();
+          break;
+        case "alert_state":
+          this.state.alertBook.set(bookFromMessage(msg, now));
+          break;
+        case "alert_ok":
+          this.requests.reply(msg.id, { ok: true, message: "" });
+          break;
+        case "error":
+          this.requests.reply(msg.id, { ok: false, message: msg.message });
+          break;
+      }
+    }
     this.state.messages.bump();
     this.frame.noteApply(performance.now() - t0);
   }
@@ -117,6 +177,42 @@ export class Page implements Disposable {
 
   dispose(): void {
     this.scope.dispose();
+  }
+
+  /** Acknowledge and mute go to the bridge, which keeps them for every browser. */
+  alertActions(): AlertActions {
+    const send = async (body: Record<string, unknown>) => {
+      const by = this.operator();
+      if (by === undefined) return;
+      const token = this.env.token;
+      const reply = await this.requests.request({ ...body, by, ...(token !== null ? { token } : {}) });
+      this.state.actionResult.set(reply.ok ? "" : `not done: ${reply.message}`);
+    };
+    return {
+      acknowledge: (a: Alert) => void send({ type: "alert_ack", key: a.key, level: a.level }),
+      mute: (a: Alert, seconds: number) => void send({ type: "alert_mute", key: a.key, seconds }),
+      unmute: (a: Alert) => void send({ type: "alert_unmute", key: a.key }),
+    };
+  }
+
+  /** Who acknowledges: a name asked once and remembered (the bridge records it with each action). */
+  private operator(): string | undefined {
+    let name: string | null = null;
+    try {
+      name = localStorage.getItem(OPERATOR_KEY);
+    } catch {
+      // No storage: ask every time.
+    }
+    if (!name) {
+      name = window.prompt("Your name, recorded with acknowledgements and mutes:")?.trim().slice(0, 64) ?? null;
+      if (!name) return undefined;
+      try {
+        localStorage.setItem(OPERATOR_KEY, name);
+      } catch {
+        // Asked again next time.
+      }
+    }
+    return name;
   }
 
   private downloadCsv(): void {

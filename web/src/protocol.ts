@@ -51,6 +51,8 @@ export const helloSchema = z.object({
   seq: z.number().int().min(0),
   /** v2: the features this bridge offers (docs/protocol.md, "Capabilities"); absent from a v1 bridge. */
   capabilities: z.array(z.string()).optional(),
+  /** v2, capability "stale": seconds without an update after which a status is STALE. */
+  stale_seconds: z.number().positive().optional(),
 });
 export type Hello = z.infer<typeof helloSchema>;
 
@@ -95,18 +97,50 @@ const diagnosticsFields = {
 export const diagnosticsSchema = z.object({ ...diagnosticsFields, statuses: z.array(statusSchema) });
 export type Diagnostics = z.infer<typeof diagnosticsSchema>;
 
-export type DataMessage = Hello | Snapshot | Diagnostics;
+// Version 2, capability "alerts": the bridge's acknowledgements and mutes (docs/protocol.md).
+const ackRecordSchema = z.object({ key: z.string(), level, by: z.string(), at: z.number() });
+const muteRecordSchema = z.object({ key: z.string(), until: z.number(), by: z.string(), at: z.number() });
+export const alertStateSchema = z.object({
+  type: z.literal("alert_state"),
+  now: z.number(),
+  acks: z.array(ackRecordSchema),
+  mutes: z.array(muteRecordSchema),
+});
+export type AlertState = z.infer<typeof alertStateSchema>;
+export const alertOkSchema = z.object({ type: z.literal("alert_ok"), id: z.number().int() });
+/** The reply to a bad request: its `id`, and why. */
+export const requestErrorSchema = z.object({ type: z.literal("error"), id: z.number().int(), message: z.string() });
+
+// Page -> bridge requests (capability "alerts"); `token` is the page's ?token= where the bridge has one.
+const requestBase = { id: z.number().int().min(0), key: z.string().min(1).max(512), by: z.string().min(1).max(64), token: z.string().optional() };
+export const alertAckRequestSchema = z.object({ type: z.literal("alert_ack"), level, ...requestBase });
+export const alertMuteRequestSchema = z.object({ type: z.literal("alert_mute"), seconds: z.number().int().min(1).max(86400), ...requestBase });
+export const alertUnmuteRequestSchema = z.object({ type: z.literal("alert_unmute"), ...requestBase });
+
+export type DataMessage =
+  | Hello
+  | Snapshot
+  | Diagnostics
+  | AlertState
+  | z.infer<typeof alertOkSchema>
+  | z.infer<typeof requestErrorSchema>;
 
 /** Every DataChannel message the bridge sends, by type: what the contract test exports. */
 export const wireSchemas = {
   hello: helloSchema,
   snapshot: snapshotSchema,
   diagnostics: diagnosticsSchema,
+  alert_state: alertStateSchema,
+  alert_ok: alertOkSchema,
+  error: requestErrorSchema,
 } as const;
 
 // What `classify` parses with: the same envelopes, statuses checked one by one afterwards.
 const parseSchemas = {
   hello: helloSchema,
+  alert_state: alertStateSchema,
+  alert_ok: alertOkSchema,
+  error: requestErrorSchema,
   snapshot: z
     .object({ ...snapshotFields, statuses: z.array(z.unknown()) })
     .refine(partBelowParts, { message: "part must be below parts" }),
@@ -143,7 +177,7 @@ export function classify(raw: unknown): Classified {
   const parsed = parseSchemas[type as keyof typeof parseSchemas].safeParse(data);
   if (!parsed.success) return { kind: "malformed", reason: `${type}: ${describe(parsed.error)}` };
   const msg = parsed.data;
-  if (msg.type === "hello") return { kind: "ok", msg, rejected: 0, reason: "" };
+  if (msg.type !== "snapshot" && msg.type !== "diagnostics") return { kind: "ok", msg, rejected: 0, reason: "" };
   if (msg.type === "snapshot") {
     const kept = eachValid(snapshotStatusSchema, msg.statuses, type);
     return { kind: "ok", msg: { ...msg, statuses: kept.valid }, rejected: kept.rejected, reason: kept.reason };

@@ -1,47 +1,144 @@
-// The alert banner: every WARN and ERROR status, most severe first.
-import { levelClass, levelName } from "../format";
+// The alert banner: stays in view (sticky) and can be collapsed to its one-line summary. Lists
+// the alerts of alerts.ts, each with its level as text and mark, and where the bridge offers the
+// "alerts" capability, Acknowledge and Mute buttons and who did either when.
+import { ackOf, muteOf } from "../alert-book";
+import { activeAlerts, type Alert } from "../alerts";
+import { formatClock, levelName } from "../format";
 import type { PageState } from "../page-state";
-import { isStale } from "../store";
-import { h } from "./dom";
+import { h, setAttr, setData, setText } from "./dom";
 import type { FrameScheduler, Part } from "./frame";
+import { levelBadge, setLevelBadge } from "./level-badge";
 import { Scope } from "./scope";
+
+export interface AlertActions {
+  acknowledge(alert: Alert): void;
+  mute(alert: Alert, seconds: number): void;
+  unmute(alert: Alert): void;
+}
+
+const MUTE_CHOICES: [number, string][] = [
+  [300, "5 min"],
+  [1800, "30 min"],
+  [7200, "2 h"],
+  [28800, "8 h"],
+];
 
 export class BannerView implements Part {
   readonly name = "banner";
   private readonly scope = new Scope();
-  private readonly el = h("div", { class: "banner", "data-testid": "alert-banner", role: "alert", hidden: true });
+  private readonly el = h("section", { class: "banner", "data-testid": "alert-banner", "aria-label": "Alerts", hidden: true });
+  private readonly toggle = h("button", { type: "button", class: "banner-toggle", "data-testid": "banner-toggle", "aria-expanded": "true" });
+  private readonly summary = h("span", { class: "banner-summary", "data-testid": "alert-summary", role: "status", "aria-live": "polite" });
+  private readonly list = h("ul", { class: "alert-list", id: "alert-list" });
+  private readonly result = h("span", { class: "action-result", "data-testid": "action-result", role: "status" });
+  private collapsed = false;
   private signature = "";
+  /** The alerts on screen, by key (the buttons' handlers look them up). */
+  private shown = new Map<string, Alert>();
 
-  constructor(host: HTMLElement, private readonly state: PageState, frame: FrameScheduler) {
-    this.scope.mount(host, this.el);
-    this.scope.add(frame.add(this));
-    this.scope.watch(state.data, () => frame.invalidate(this));
-    this.scope.watch(state.clock, () => frame.refresh(this, 900));
+  constructor(host: HTMLElement, private readonly state: PageState, frame: FrameScheduler, actions: AlertActions) {
+    const s = this.scope;
+    this.toggle.setAttribute("aria-controls", "alert-list");
+    this.el.append(h("div", { class: "banner-head" }, this.toggle, this.summary, this.result), this.list);
+    s.mount(host, this.el);
+    s.on(this.toggle, "click", () => {
+      this.collapsed = !this.collapsed;
+      this.signature = "";
+      frame.invalidate(this);
+    });
+    s.on(this.list, "click", (ev) => {
+      const button = ev.target instanceof Element ? ev.target.closest("button[data-action]") : null;
+      const item = button?.closest<HTMLElement>("[data-key]");
+      const alert = this.shown.get(item?.dataset["key"] ?? "");
+      if (!(button instanceof HTMLButtonElement) || alert === undefined) return;
+      const action = button.dataset["action"];
+      if (action === "ack") actions.acknowledge(alert);
+      else if (action === "unmute") actions.unmute(alert);
+      else if (action === "mute") {
+        const select = item?.querySelector<HTMLSelectElement>("select");
+        actions.mute(alert, Number(select?.value ?? MUTE_CHOICES[0]?.[0]));
+      }
+    });
+    s.add(frame.add(this));
+    s.watch(state.actionResult, (text) => setText(this.result, text));
+    s.onAny([state.data, state.alertBook, state.capabilities, state.staleMs, state.link], () => frame.invalidate(this));
+    s.watch(state.clock, () => frame.refresh(this, 900));
   }
 
   render(now: number): void {
-    const alerts = this.state.store.alerts().map((e) => ({ e, stale: isStale(e, now) }));
-    const signature = alerts
-      .map(({ e, stale }) => `${e.latest?.level}|${e.hardwareId}|${e.name}|${e.latest?.message}|${stale}`)
-      .join("\n");
+    const { store, staleMs, alertBook, capabilities } = this.state;
+    // With the link down nothing is current: the link notice says so instead of a STALE per status.
+    const alerts = this.state.linkDown() ? [] : activeAlerts(store, now, staleMs.value);
+    const book = alertBook.value;
+    const actionable = capabilities.value.includes("alerts");
+    const rows = alerts.map((a) => ({ a, ack: ackOf(book, a), mute: muteOf(book, a, now) }));
+    const signature =
+      `${this.collapsed}|${actionable}\n` +
+      rows.map(({ a, ack, mute }) => `${a.key}|${a.level}|${a.message}|${ack?.by}@${ack?.at}|${mute?.by}@${mute?.until}`).join("\n");
     if (signature === this.signature) return;
     this.signature = signature;
-    const banner = this.el;
-    banner.hidden = alerts.length === 0;
-    banner.dataset["level"] = alerts.length ? levelName(alerts[0]?.e.latest?.level) : "";
-    banner.replaceChildren(
-      ...alerts.map(({ e, stale }) => {
-        const level = levelName(e.latest?.level);
-        return h(
-          "div",
-          { class: `alert ${levelClass(e.latest?.level)}`, "data-testid": "alert-item", "data-name": e.name, "data-level": level },
-          `${level} ${e.name} [${e.hardwareId}]: ${e.latest?.message ?? ""}${stale ? " (stale)" : ""}`,
-        );
-      }),
+    this.shown = new Map(alerts.map((a) => [a.key, a]));
+    this.el.hidden = alerts.length === 0;
+    const open = rows.filter((r) => r.ack === undefined && r.mute === undefined);
+    setData(this.el, "level", levelName(open[0]?.a.level ?? alerts[0]?.level));
+    setData(this.el, "collapsed", String(this.collapsed));
+    setAttr(this.toggle, "aria-expanded", String(!this.collapsed));
+    setText(this.toggle, this.collapsed ? "▸ Show alerts" : "▾ Hide alerts");
+    const counts = new Map<string, number>();
+    for (const { a } of open) counts.set(levelName(a.level), (counts.get(levelName(a.level)) ?? 0) + 1);
+    const handled = alerts.length - open.length;
+    setText(
+      this.summary,
+      `${open.length} active alert${open.length === 1 ? "" : "s"}` +
+        (counts.size ? `: ${[...counts].map(([l, n]) => `${n} ${l}`).join(", ")}` : "") +
+        (handled ? ` · ${handled} acknowledged or muted` : ""),
     );
+    this.list.hidden = this.collapsed;
+    this.list.replaceChildren(...rows.map(({ a, ack, mute }) => this.item(a, ack, mute, actionable)));
+    // The list's height changes the page under a sticky banner: keep the scroll margin in step.
+    document.documentElement.style.setProperty("--banner-height", `${this.el.offsetHeight}px`);
   }
 
   dispose(): void {
+    document.documentElement.style.removeProperty("--banner-height");
     this.scope.dispose();
+  }
+
+  private item(a: Alert, ack: ReturnType<typeof ackOf>, mute: ReturnType<typeof muteOf>, actionable: boolean): HTMLElement {
+    const badge = levelBadge();
+    setLevelBadge(badge, a.level);
+    const what = a.kind === "offline" ? `machine ${a.hardwareId} (${a.count} statuses)` : `${a.name} [${a.hardwareId}]`;
+    const li = h(
+      "li",
+      {
+        class: `alert${ack || mute ? " handled" : ""}`,
+        "data-testid": "alert-item",
+        "data-key": a.key,
+        "data-kind": a.kind,
+        "data-name": a.name,
+        "data-hardware-id": a.hardwareId,
+        "data-level": levelName(a.level),
+        "data-acked": String(ack !== undefined),
+        "data-muted": String(mute !== undefined),
+      },
+      badge,
+      h("span", { class: "alert-text" }, ` ${what}: ${a.message}`),
+    );
+    if (ack) li.append(h("span", { class: "handled-by", "data-testid": "ack-info" }, ` acknowledged by ${ack.by} at ${formatClock(ack.at * 1000)}`));
+    if (mute) li.append(h("span", { class: "handled-by", "data-testid": "mute-info" }, ` muted by ${mute.by} until ${formatClock(mute.until * 1000)}`));
+    if (actionable) {
+      const label = a.kind === "offline" ? `machine ${a.hardwareId}` : a.name;
+      const actions = h("span", { class: "alert-actions" });
+      if (!ack) actions.append(h("button", { type: "button", "data-action": "ack", "data-testid": "ack-button", "aria-label": `Acknowledge ${label}` }, "Acknowledge"));
+      if (mute) actions.append(h("button", { type: "button", "data-action": "unmute", "data-testid": "unmute-button", "aria-label": `Unmute ${label}` }, "Unmute"));
+      else {
+        actions.append(
+          h("select", { "aria-label": `Mute ${label} for`, "data-testid": "mute-duration" }, ...MUTE_CHOICES.map(([v, t]) => h("option", { value: v }, t))),
+          h("button", { type: "button", "data-action": "mute", "data-testid": "mute-button", "aria-label": `Mute ${label}` }, "Mute"),
+        );
+      }
+      li.append(actions);
+    }
+    return li;
   }
 }

@@ -3,10 +3,12 @@
 // time (range / width, between 0.1 s and 1 s): at 10 Hz on a 5 min axis a new sample moves
 // nothing visible, so redrawing for each one would be wasted work.
 import { chartWindow, tableInView } from "../chart-window";
-import { chartSpecs, type ChartId } from "../metrics";
+import { summarize } from "../chart-summary";
+import { formatAge, formatRate } from "../format";
+import { chartSpecs, machineStatuses, type ChartId } from "../metrics";
 import type { PageState } from "../page-state";
 import { ChartView } from "./chart";
-import { h } from "./dom";
+import { h, setData, setText } from "./dom";
 import type { FrameScheduler, Part } from "./frame";
 import { Scope } from "./scope";
 
@@ -23,6 +25,7 @@ export class ChartsView implements Part {
   readonly name = "charts";
   private readonly scope = new Scope();
   private readonly charts = new Map<ChartId, ChartView>();
+  private readonly figures = new Map<ChartId, { figure: HTMLElement; summary: HTMLElement; note: HTMLElement; unit: string }>();
   private readonly dirty = new Set<ChartId>();
   private readonly drawnAt = new Map<ChartId, number>();
   private cancelTimer: (() => void) | undefined;
@@ -34,8 +37,21 @@ export class ChartsView implements Part {
   ) {
     const s = this.scope;
     for (const [id, caption, unit] of CHARTS) {
-      const plot = h("div", { class: "chart", "data-testid": `chart-${id}`, "data-unit": unit });
-      s.mount(host, h("figure", {}, h("figcaption", {}, caption), plot));
+      // The canvas means nothing to a screen reader: the plot is an image named by the caption
+      // and described by the text summary under it.
+      const plot = h("div", {
+        class: "chart",
+        "data-testid": `chart-${id}`,
+        "data-unit": unit,
+        role: "img",
+        "aria-labelledby": `chart-${id}-caption`,
+        "aria-describedby": `chart-${id}-summary`,
+      });
+      const summary = h("p", { class: "chart-summary", id: `chart-${id}-summary`, "data-testid": `chart-summary-${id}` });
+      const note = h("p", { class: "chart-note", "data-testid": `chart-note-${id}` });
+      const figure = h("figure", {}, h("figcaption", { id: `chart-${id}-caption` }, caption), note, plot, summary);
+      s.mount(host, figure);
+      this.figures.set(id, { figure, summary, note, unit });
       const view = new ChartView(plot, unit);
       this.charts.set(id, view);
       s.add(() => view.dispose());
@@ -44,6 +60,8 @@ export class ChartsView implements Part {
     s.watch(state.data, () => this.markDirty(false));
     s.watch(state.machine, () => this.markDirty(true));
     s.watch(state.range, () => this.markDirty(true));
+    s.onAny([state.staleMs, state.link], () => frame.invalidate(this));
+    s.watch(state.clock, () => frame.refresh(this, 900));
     const observer = new ResizeObserver(() => {
       for (const c of this.charts.values()) c.resize();
     });
@@ -51,6 +69,7 @@ export class ChartsView implements Part {
     s.add(() => observer.disconnect());
     // Colours come from CSS variables: a colour-scheme change rebuilds the plots.
     s.on(window.matchMedia("(prefers-color-scheme: dark)"), "change", () => this.restyle());
+    s.watch(state.theme, () => this.restyle());
   }
 
   /** Samples in view per chart (the hook's stats().chartPoints). */
@@ -65,7 +84,8 @@ export class ChartsView implements Part {
     this.markDirty(true);
   }
 
-  render(): void {
+  render(now: number): void {
+    this.markStale(now);
     const nowMs = performance.now();
     const id = DRAW_ORDER.find((c) => this.dirty.has(c) && this.due(c) <= nowMs);
     if (id !== undefined) {
@@ -77,7 +97,10 @@ export class ChartsView implements Part {
       const view = this.charts.get(id);
       if (spec !== undefined && view !== undefined) {
         const w = chartWindow(store, machine.value, range.value, specs);
-        view.update(tableInView(spec.series, w), w?.left ?? 0, w?.to ?? 1);
+        const table = tableInView(spec.series, w);
+        view.update(table, w?.left ?? 0, w?.to ?? 1);
+        const fig = this.figures.get(id);
+        if (fig) setText(fig.summary, summarize(table, fig.unit === "B/s" ? formatRate : (v) => `${v.toFixed(1)} ${fig.unit}`));
       }
     }
     if (this.dirty.size === 0) return;
@@ -95,6 +118,24 @@ export class ChartsView implements Part {
 
   dispose(): void {
     this.scope.dispose();
+  }
+
+  /**
+   * Greys the charts and says why when their data is not current: the machine's statuses are
+   * stale, or the link is down.
+   */
+  private markStale(now: number): void {
+    const { store, machine, staleMs } = this.state;
+    let newest = -Infinity;
+    for (const e of Object.values(machineStatuses(store, machine.value))) newest = Math.max(newest, e.updatedMs);
+    const linkDown = this.state.linkDown();
+    const stale = Number.isFinite(newest) && now - newest > staleMs.value;
+    const note = linkDown ? "link down: last values received" : stale ? `stale: no data for ${formatAge(now - newest)}` : "";
+    for (const fig of this.figures.values()) {
+      setData(fig.figure, "stale", String(stale || linkDown));
+      setText(fig.note, note);
+      fig.note.hidden = note === "";
+    }
   }
 
   /** Marks every chart for redraw; `now` also drops the rate limit (a new range or machine). */

@@ -1,6 +1,11 @@
 // What a view acquired (listeners, subscriptions, timers, observers, DOM), released in one call:
 // every view has a Scope and its dispose() is scope.dispose().
-import type { Signal } from "../signal";
+import type { Signal, Unsubscribe } from "../signal";
+
+/** Anything that tells a callback when it changes (any Signal). */
+export interface Subscribable {
+  subscribe(fn: () => void): Unsubscribe;
+}
 
 export interface Disposable {
   dispose(): void;
@@ -23,6 +28,11 @@ export class Scope implements Disposable {
 
   watch<T>(signal: Signal<T>, fn: (value: T) => void): void {
     this.add(signal.subscribe(fn));
+  }
+
+  /** Calls `fn` whenever any of `sources` changes (a view invalidating itself). */
+  onAny(sources: Subscribable[], fn: () => void): void {
+    for (const src of sources) this.add(src.subscribe(fn));
   }
 
   interval(fn: () => void, ms: number): void {

@@ -1,17 +1,26 @@
-// The table of every status, grouped by hardware_id. Rows are built once per status and then
-// updated in place (text changes only), so 50 statuses at 10 Hz cost little per frame.
+// The status list per machine: every status grouped by hardware_id, each group headed by its
+// worst level; searched, filtered and sorted by state.filter. Rows are built once per status and
+// updated in place (text changes only). In a long list (over FULL_UPDATE_ROWS) only the rows on
+// screen are updated each frame, and the others when they scroll into view: at 1,000 statuses
+// updating every row every frame cost far more than the 16 ms a frame has (docs/benchmarks.md).
+import { formatAge, formatClock } from "../format";
+import { isStale, levelSince, shownLevel } from "../levels";
 import type { PageState } from "../page-state";
 import type { Status } from "../protocol";
-import { type StatusEntry, type Store, isStale } from "../store";
-import { formatAge, levelClass, levelName } from "../format";
-import { h, setData, setText } from "./dom";
+import { compare, matches, type Sortable } from "../status-filter";
+import type { StatusEntry } from "../store";
+import { isPathName } from "../tree";
+import { h, setAttr, setData, setText } from "./dom";
 import type { FrameScheduler, Part } from "./frame";
+import { breakableName, levelBadge, setLevelBadge } from "./level-badge";
 import { Scope } from "./scope";
+
+const FULL_UPDATE_ROWS = 200;
 
 interface Row {
   entry: StatusEntry;
   tr: HTMLTableRowElement;
-  level: HTMLElement;
+  badge: HTMLElement;
   message: HTMLElement;
   age: HTMLElement;
   detail: HTMLTableRowElement;
@@ -19,12 +28,12 @@ interface Row {
   shownLatest: Status | undefined;
   shownDetail: Status | undefined;
   expanded: boolean;
+  onScreen: boolean;
 }
 
-function td(text = "", cls = ""): HTMLTableCellElement {
-  const cell = document.createElement("td");
-  cell.textContent = text;
-  if (cls) cell.className = cls;
+function td(content: string | Node = "", cls = ""): HTMLTableCellElement {
+  const cell = h("td", cls ? { class: cls } : {});
+  cell.append(content);
   return cell;
 }
 
@@ -32,72 +41,157 @@ export class StatusTable implements Part {
   readonly name = "table";
   private readonly scope = new Scope();
   private readonly body = h("tbody");
-  private rows = new Map<string, Row>();
-  private version = -1;
+  private readonly table: HTMLTableElement;
+  private readonly rows = new Map<string, Row>();
+  private readonly byTr = new WeakMap<Element, Row>();
+  private readonly groups = new Map<string, { tr: HTMLTableRowElement; badge: HTMLElement; count: HTMLElement }>();
+  private readonly observer: IntersectionObserver;
+  private shownOrder = "";
+  private rowCount = 0;
 
-  constructor(host: HTMLElement, private readonly state: PageState, frame: FrameScheduler) {
-    const head = h("thead", {}, h("tr", {}, ...["level", "name", "message", "age"].map((t) => h("th", { scope: "col" }, t))));
-    this.scope.mount(host, h("h2", {}, "Diagnostics"));
-    this.scope.mount(host, h("table", { class: "statuses", "data-testid": "status-table" }, head, this.body));
-    this.scope.add(frame.add(this));
-    this.scope.watch(state.data, () => frame.invalidate(this));
-    this.scope.watch(state.clock, () => frame.refresh(this, 900));
+  constructor(
+    host: HTMLElement,
+    private readonly state: PageState,
+    frame: FrameScheduler,
+  ) {
+    const s = this.scope;
+    const head = h(
+      "thead",
+      {},
+      h("tr", {}, ...["level", "name", "message", "age"].map((t) => h("th", { scope: "col" }, t))),
+    );
+    this.table = h(
+      "table",
+      { class: "statuses", "data-testid": "status-table", "aria-label": "Diagnostics by machine" },
+      head,
+      this.body,
+    );
+    s.mount(host, this.table);
+    this.observer = new IntersectionObserver((changes) => {
+      for (const c of changes) {
+        const row = this.byTr.get(c.target);
+        if (row !== undefined) row.onScreen = c.isIntersecting;
+      }
+      frame.invalidate(this);
+    });
+    s.add(() => this.observer.disconnect());
+    s.on(this.body, "click", (ev) => this.toggleFrom(ev.target));
+    s.on(this.body, "keydown", (ev) => this.onKey(ev as KeyboardEvent));
+    s.add(frame.add(this));
+    s.onAny([state.data, state.filter, state.staleMs, state.link], () => frame.invalidate(this));
+    s.watch(state.clock, () => frame.refresh(this, 900));
   }
 
   render(nowMs: number): void {
-    const store = this.state.store;
-    if (store.structureVersion !== this.version) this.rebuild(store);
-    for (const row of this.rows.values()) this.updateRow(row, nowMs);
+    const { store, filter, staleMs } = this.state;
+    const stale = staleMs.value;
+    const f = filter.value;
+    this.table.hidden = f.view !== "machine";
+    if (this.table.hidden) return;
+    // Aggregator paths belong to the tree view; here only when nothing else is published, so a
+    // robot that forwards only /diagnostics_agg still lists its statuses.
+    const onlyPaths = [...store.entries.values()].every((e) => isPathName(e.name));
+    const byMachine = new Map<string, Sortable[]>();
+    for (const entry of store.entries.values()) {
+      if (!onlyPaths && isPathName(entry.name)) continue;
+      const level = shownLevel(entry, nowMs, stale);
+      if (!matches(entry, level, f)) continue;
+      let g = byMachine.get(entry.hardwareId);
+      if (g === undefined) byMachine.set(entry.hardwareId, (g = []));
+      g.push({ entry, level });
+    }
+    const machines = [...byMachine.keys()].sort();
+    const order: string[] = [];
+    for (const m of machines) {
+      const list = byMachine.get(m) as Sortable[];
+      list.sort((a, b) => compare(f.sort, a, b));
+      order.push(`#${m}`, ...list.map((x) => x.entry.key));
+    }
+    const signature = order.join("\u0001");
+    if (signature !== this.shownOrder) {
+      this.shownOrder = signature;
+      this.reorder(machines, byMachine);
+    }
+    this.rowCount = order.length - machines.length;
+    const all = this.rowCount <= FULL_UPDATE_ROWS;
+    for (const m of machines) {
+      const list = byMachine.get(m) as Sortable[];
+      this.updateGroup(m, list);
+      for (const { entry, level } of list) {
+        const row = this.rows.get(entry.key);
+        if (row !== undefined && (all || row.onScreen)) this.updateRow(row, level, nowMs);
+      }
+    }
+    setData(this.table, "rows", String(this.rowCount));
   }
 
   dispose(): void {
     this.scope.dispose();
   }
 
-  private rebuild(store: Store): void {
-    this.version = store.structureVersion;
+  /** Puts the group heads and rows that pass the filter into the body, in order. */
+  private reorder(machines: string[], byMachine: Map<string, Sortable[]>): void {
     const frag = document.createDocumentFragment();
-    for (const [hardwareId, entries] of store.grouped()) {
-      const head = document.createElement("tr");
-      head.className = "group";
-      head.dataset["testid"] = "status-group";
-      head.dataset["hardwareId"] = hardwareId;
-      const cell = td(hardwareId || "(no hardware_id)");
-      cell.colSpan = 4;
-      head.append(cell);
-      frag.append(head);
-      for (const entry of entries) {
+    for (const m of machines) {
+      frag.append(this.group(m).tr);
+      for (const { entry } of byMachine.get(m) as Sortable[]) {
         const row = this.rows.get(entry.key) ?? this.makeRow(entry);
         frag.append(row.tr, row.detail);
       }
     }
     this.body.replaceChildren(frag);
+    // One row in the tab order (roving tabindex): Tab leaves the table in one step, arrows move.
+    const rows = this.body.querySelectorAll<HTMLElement>("tr.status");
+    if (![...rows].some((r) => r.tabIndex === 0)) rows[0]?.setAttribute("tabindex", "0");
+  }
+
+  private group(hardwareId: string) {
+    let g = this.groups.get(hardwareId);
+    if (g === undefined) {
+      const badge = levelBadge();
+      const count = h("span", { class: "count" });
+      const tr = h(
+        "tr",
+        { class: "group", "data-testid": "status-group", "data-hardware-id": hardwareId },
+        h("th", { colspan: 4, scope: "rowgroup" }, badge, " ", hardwareId || "(no hardware_id)", " ", count),
+      );
+      g = { tr, badge, count };
+      this.groups.set(hardwareId, g);
+    }
+    return g;
+  }
+
+  /** A machine's head shows its worst level (roll-up) and how many statuses it lists. */
+  private updateGroup(hardwareId: string, list: Sortable[]): void {
+    const g = this.group(hardwareId);
+    let worst: Sortable | undefined;
+    for (const x of list) if (worst === undefined || compare("level", x, worst) < 0) worst = x;
+    setLevelBadge(g.badge, worst?.level);
+    setData(g.tr, "level", g.badge.textContent?.slice(1) ?? "");
+    setText(g.count, `(${list.length})`);
   }
 
   private makeRow(entry: StatusEntry): Row {
-    const tr = document.createElement("tr");
-    tr.className = "status";
-    tr.dataset["testid"] = "status-row";
-    tr.dataset["name"] = entry.name;
-    tr.dataset["hardwareId"] = entry.hardwareId;
-    tr.tabIndex = 0;
-    tr.title = "Show values";
-    const level = td("", "level");
-    const name = td(entry.name, "name");
+    const badge = levelBadge();
     const message = td("", "message");
     const age = td("", "age");
-    tr.append(level, name, message, age);
-    const detail = document.createElement("tr");
-    detail.className = "detail";
-    detail.hidden = true;
-    detail.dataset["testid"] = "status-values";
+    const tr = h("tr", {
+      class: "status",
+      "data-testid": "status-row",
+      "data-name": entry.name,
+      "data-hardware-id": entry.hardwareId,
+      tabindex: -1,
+      "aria-expanded": "false",
+      title: "Show values",
+    });
+    tr.append(td(badge, "level"), td(breakableName(entry.name), "name"), message, age);
     const detailCell = td();
     detailCell.colSpan = 4;
-    detail.append(detailCell);
+    const detail = h("tr", { class: "detail", "data-testid": "status-values", hidden: true }, detailCell);
     const row: Row = {
       entry,
       tr,
-      level,
+      badge,
       message,
       age,
       detail,
@@ -105,58 +199,80 @@ export class StatusTable implements Part {
       shownLatest: undefined,
       shownDetail: undefined,
       expanded: false,
+      onScreen: false,
     };
-    const toggle = () => {
-      row.expanded = !row.expanded;
-      row.detail.hidden = !row.expanded;
-      tr.setAttribute("aria-expanded", String(row.expanded));
-      this.updateDetail(row);
-    };
-    tr.addEventListener("click", toggle);
-    tr.addEventListener("keydown", (ev) => {
-      if (ev.key === "Enter" || ev.key === " ") {
-        ev.preventDefault();
-        toggle();
-      }
-    });
     this.rows.set(entry.key, row);
+    this.byTr.set(tr, row);
+    this.observer.observe(tr);
     return row;
   }
 
-  private updateRow(row: Row, nowMs: number): void {
+  private updateRow(row: Row, level: number | undefined, nowMs: number): void {
     const { entry } = row;
     const latest = entry.latest;
-    const stale = isStale(entry, nowMs);
+    const stale = isStale(entry, nowMs, this.state.staleMs.value);
+    setLevelBadge(row.badge, level);
+    setData(row.tr, "level", row.badge.lastElementChild?.textContent ?? "");
     if (latest !== row.shownLatest) {
       row.shownLatest = latest;
       // v2: the publisher's own level when it was outside 0..3, and a mark when the bridge had to
       // cut the status to fit a message (docs/protocol.md, "Levels" and "Size").
       const raw = latest?.raw_level;
-      setText(row.level, levelName(latest?.level) + (raw === undefined ? "" : ` (level ${raw})`));
-      row.level.className = `level ${levelClass(latest?.level)}`;
-      setText(row.message, (latest?.message ?? "") + (latest?.truncated ? " [status truncated by the bridge]" : ""));
-      setData(row.tr, "level", levelName(latest?.level));
+      setText(
+        row.message,
+        (latest?.message ?? "") +
+          (raw === undefined ? "" : ` (published level ${raw})`) +
+          (latest?.truncated ? " [status truncated by the bridge]" : ""),
+      );
     }
     setData(row.tr, "stale", String(stale));
-    row.tr.classList.toggle("stale", stale);
-    setText(row.age, stale ? `stale · ${formatAge(nowMs - entry.updatedMs)}` : formatAge(nowMs - entry.updatedMs));
-    if (row.expanded) this.updateDetail(row);
+    const age = formatAge(nowMs - entry.updatedMs);
+    setText(row.age, stale ? `stale · ${age}` : age);
+    if (row.expanded) this.updateDetail(row, nowMs);
   }
 
-  private updateDetail(row: Row): void {
+  private updateDetail(row: Row, nowMs: number): void {
     const latest = row.entry.latest;
     if (!row.expanded || latest === row.shownDetail) return;
     row.shownDetail = latest;
-    const dl = document.createElement("dl");
-    dl.className = "values";
-    for (const [key, value] of Object.entries(latest?.values ?? {})) {
-      const dt = document.createElement("dt");
-      dt.textContent = key;
-      const dd = document.createElement("dd");
-      dd.textContent = value;
-      dl.append(dt, dd);
+    const dl = h("dl", { class: "values" });
+    const since = levelSince(row.entry.history);
+    if (since !== undefined) {
+      dl.append(h("dt", {}, "at this level since"), h("dd", { "data-testid": "level-since" }, `${formatClock(since * 1000)} (${formatAge(nowMs - since * 1000)})`));
     }
-    if (dl.childElementCount === 0) dl.textContent = "no values";
+    dl.append(h("dt", {}, "hardware_id"), h("dd", {}, row.entry.hardwareId || "(none)"));
+    for (const [key, value] of Object.entries(latest?.values ?? {})) dl.append(h("dt", {}, key), h("dd", {}, value));
     row.detailCell.replaceChildren(dl);
+  }
+
+  private toggleFrom(target: EventTarget | null): void {
+    const tr = target instanceof Element ? target.closest("tr.status") : null;
+    const row = tr ? this.byTr.get(tr) : undefined;
+    if (row === undefined) return;
+    row.expanded = !row.expanded;
+    row.detail.hidden = !row.expanded;
+    setAttr(row.tr, "aria-expanded", String(row.expanded));
+    row.shownDetail = undefined;
+    this.updateDetail(row, this.state.now());
+  }
+
+  /** Up/Down/Home/End move between rows, Enter/Space open a row's values. */
+  private onKey(ev: KeyboardEvent): void {
+    const tr = ev.target instanceof Element ? ev.target.closest("tr.status") : null;
+    if (!(tr instanceof HTMLElement)) return;
+    if (ev.key === "Enter" || ev.key === " ") {
+      ev.preventDefault();
+      this.toggleFrom(tr);
+      return;
+    }
+    const rows = [...this.body.querySelectorAll<HTMLElement>("tr.status")];
+    const i = rows.indexOf(tr);
+    const next =
+      ev.key === "ArrowDown" ? rows[i + 1] : ev.key === "ArrowUp" ? rows[i - 1] : ev.key === "Home" ? rows[0] : ev.key === "End" ? rows[rows.length - 1] : undefined;
+    if (next === undefined) return;
+    ev.preventDefault();
+    tr.tabIndex = -1;
+    next.tabIndex = 0;
+    next.focus();
   }
 }
