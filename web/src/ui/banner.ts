@@ -42,9 +42,9 @@ export class BannerView implements Part {
     this.el.append(h("div", { class: "banner-head" }, this.toggle, this.summary, this.result), this.list);
     s.mount(host, this.el);
     s.on(this.toggle, "click", () => {
+      // At once, not on the next frame: the click's answer should not wait for data.
       this.collapsed = !this.collapsed;
-      this.signature = "";
-      frame.invalidate(this);
+      this.applyCollapsed();
     });
     s.on(this.list, "click", (ev) => {
       const button = ev.target instanceof Element ? ev.target.closest("button[data-action]") : null;
@@ -81,9 +81,7 @@ export class BannerView implements Part {
     this.el.hidden = alerts.length === 0;
     const open = rows.filter((r) => r.ack === undefined && r.mute === undefined);
     setData(this.el, "level", levelName(open[0]?.a.level ?? alerts[0]?.level));
-    setData(this.el, "collapsed", String(this.collapsed));
-    setAttr(this.toggle, "aria-expanded", String(!this.collapsed));
-    setText(this.toggle, this.collapsed ? "▸ Show alerts" : "▾ Hide alerts");
+    this.applyCollapsed();
     const counts = new Map<string, number>();
     for (const { a } of open) counts.set(levelName(a.level), (counts.get(levelName(a.level)) ?? 0) + 1);
     const handled = alerts.length - open.length;
@@ -93,10 +91,16 @@ export class BannerView implements Part {
         (counts.size ? `: ${[...counts].map(([l, n]) => `${n} ${l}`).join(", ")}` : "") +
         (handled ? ` · ${handled} acknowledged or muted` : ""),
     );
-    this.list.hidden = this.collapsed;
     this.list.replaceChildren(...rows.map(({ a, ack, mute }) => this.item(a, ack, mute, actionable)));
     // The list's height changes the page under a sticky banner: keep the scroll margin in step.
     document.documentElement.style.setProperty("--banner-height", `${this.el.offsetHeight}px`);
+  }
+
+  private applyCollapsed(): void {
+    setData(this.el, "collapsed", String(this.collapsed));
+    setAttr(this.toggle, "aria-expanded", String(!this.collapsed));
+    setText(this.toggle, this.collapsed ? "▸ Show alerts" : "▾ Hide alerts");
+    this.list.hidden = this.collapsed;
   }
 
   dispose(): void {

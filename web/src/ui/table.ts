@@ -100,13 +100,17 @@ export class StatusTable implements Part {
       if (g === undefined) byMachine.set(entry.hardwareId, (g = []));
       g.push({ entry, level });
     }
-    const machines = [...byMachine.keys()].sort();
+    // Rows sorted within each machine; machines by their first row under the same sort (the worst
+    // machine first when sorting by level, the one with the oldest status first by age).
+    for (const list of byMachine.values()) list.sort((a, b) => compare(f.sort, a, b));
+    const machines = [...byMachine.keys()].sort((a, b) => {
+      const x = byMachine.get(a)?.[0];
+      const y = byMachine.get(b)?.[0];
+      const d = f.sort === "name" || x === undefined || y === undefined ? 0 : compare(f.sort, x, y);
+      return d || a.localeCompare(b);
+    });
     const order: string[] = [];
-    for (const m of machines) {
-      const list = byMachine.get(m) as Sortable[];
-      list.sort((a, b) => compare(f.sort, a, b));
-      order.push(`#${m}`, ...list.map((x) => x.entry.key));
-    }
+    for (const m of machines) order.push(`#${m}`, ...(byMachine.get(m) as Sortable[]).map((x) => x.entry.key));
     const signature = order.join("\u0001");
     if (signature !== this.shownOrder) {
       this.shownOrder = signature;
