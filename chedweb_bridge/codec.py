@@ -22,7 +22,7 @@ from typing import Any, Protocol
 PROTOCOL_VERSION = 2
 CHANNEL_PROTOCOL = "chedweb.v2"
 # What a version-2 `hello` offers (docs/protocol.md, "Capabilities"); each feature adds its own.
-CAPABILITIES: tuple[str, ...] = ("raw_level", "truncated", "snapshot_decimated")
+CAPABILITIES: tuple[str, ...] = ("raw_level", "truncated", "snapshot_decimated", "alerts", "stale")
 # Fields a version-1 page's schema does not define: never sent to it.
 _V2_STATUS_FIELDS = ("raw_level", "truncated")
 # A version-1 page refuses `hello` unless history_seconds > 0 and uses it as its charts' window:
@@ -222,13 +222,15 @@ def numeric_value(text: str) -> float | None:
 # ---- hello and live messages ---------------------------------------------------------------
 
 def hello(hostname: str, version: str, topics: Sequence[str], history_seconds: float, seq: int,
-          protocol: int = PROTOCOL_VERSION) -> str:
+          protocol: int = PROTOCOL_VERSION, stale_seconds: float = 5.0) -> str:
     msg: dict[str, Any] = {
         "type": "hello", "protocol": protocol, "hostname": hostname, "version": version,
         "topics": list(topics), "history_seconds": history_seconds, "seq": seq,
     }
     if protocol >= 2:
         msg["capabilities"] = list(CAPABILITIES)
+        # Capability "stale": the bridge's stale timeout, so every page greys the same statuses.
+        msg["stale_seconds"] = stale_seconds
     elif history_seconds <= 0:
         msg["history_seconds"] = V1_DEFAULT_WINDOW_S
     return dumps(msg)

@@ -96,6 +96,9 @@ class WebRtcBridge(Node):
         self._registry = PeerRegistry(self._history, StreamInfo(socket.gethostname(), _version(), topics))
         self._registry.ice_servers = parse_ice_servers(values["ice_servers"])  # type: ignore[arg-type]
         self._registry.max_peers = int(values["max_peers"])  # type: ignore[call-overload]
+        self._registry.info.stale_seconds = float(values["stale_seconds"])  # type: ignore[arg-type]
+        # Read on each alert request: a changed auth_token applies to pages already connected.
+        self._registry.alert_token = lambda: self._settings.auth_token
         self._registry.on_log = self._log
         budget = int(values["history_budget_mb"]) * 1_000_000  # type: ignore[call-overload]
         days = [float(values[f"history_{tier}_days"]) for tier in ("raw", "minute", "hour")]  # type: ignore[arg-type]
@@ -180,6 +183,8 @@ class WebRtcBridge(Node):
             self._registry.max_peers = int(value)
         elif name == "history_seconds":
             self._history.history_seconds = float(value)
+        elif name == "stale_seconds":
+            self._registry.info.stale_seconds = float(value)
         elif name == "metrics_max_series":
             self._metrics_settings.max_series = int(value)
         elif name == "fleet":

@@ -307,6 +307,9 @@ WEBRTC_BRIDGE = Table("webrtc_bridge", (
     Param("history_seconds", DOUBLE, 3600.0, "seconds of history per status sent to a browser that "
           "connects (also capped at 3600 samples per status and 256 statuses); 0: none",
           low=0.0, high=1e9),
+    Param("stale_seconds", DOUBLE, 5.0, "a status not updated for this long is shown as STALE "
+          "(given to version-2 pages in hello; a page that connects after a change gets the new "
+          "value)", low=0.5, high=86_400.0),
     Param("ice_servers", STRING_ARRAY, [], "ICE servers for new peers; each 'URL' or "
           "'URL|username|credential' (stun:, stuns:, turn:, turns:)", check=_ice_servers,
           rule="every entry in one of the two forms"),

@@ -67,10 +67,14 @@ def test_hello_per_protocol_version() -> None:
     assert json.loads(codec.hello("robot", "0.1.0", ["/diagnostics"], 3600.0, 41, protocol=1)) == {
         "type": "hello", "protocol": 1, "hostname": "robot", "version": "0.1.0",
         "topics": ["/diagnostics"], "history_seconds": 3600.0, "seq": 41}
-    assert json.loads(codec.hello("robot", "0.1.0", ["/diagnostics"], 3600.0, 41, protocol=2)) == {
+    assert json.loads(codec.hello("robot", "0.1.0", ["/diagnostics"], 3600.0, 41, protocol=2,
+                                  stale_seconds=2.5)) == {
         "type": "hello", "protocol": 2, "hostname": "robot", "version": "0.1.0",
         "topics": ["/diagnostics"], "history_seconds": 3600.0, "seq": 41,
-        "capabilities": list(codec.CAPABILITIES)}
+        "capabilities": list(codec.CAPABILITIES), "stale_seconds": 2.5}
+    # A version-1 page gets neither the capabilities nor the stale timeout (its schema has no place
+    # for them): it keeps its own 5 s.
+    assert "stale_seconds" not in json.loads(codec.hello("r", "v", [], 1.0, 0, protocol=1, stale_seconds=2.5))
 
 
 def test_negotiate_from_channel_subprotocol() -> None:
