@@ -28,7 +28,9 @@ from typing import Any
 from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
-from chedweb_bridge import codec
+from chedweb_bridge import codec, requests
+from chedweb_bridge.access import token_ok
+from chedweb_bridge.alert_state import AlertBook
 from chedweb_bridge.history import History, SeriesCopy
 from chedweb_bridge.ice import IceServer
 from chedweb_bridge.signaling_messages import Candidate
@@ -83,6 +85,7 @@ class Session:
     max_message: int = codec.MAX_MESSAGE_BYTES  # from the offer's a=max-message-size
     held: deque[codec.LivePayloads] = field(default_factory=deque)
     drops: int = 0
+    limiter: requests.RequestLimiter = field(default_factory=requests.RequestLimiter)
     # Set (on the loop) when the peer is gone; the WebSocket handler thread watches it.
     closed: threading.Event = field(default_factory=threading.Event)
     remote_set: asyncio.Event = field(default_factory=asyncio.Event)
@@ -94,6 +97,7 @@ class StreamInfo:
     hostname: str
     version: str
     topics: Sequence[str]
+    stale_seconds: float = 5.0  # the bridge parameter: a version-2 page's stale timeout
 
 
 class PeerRegistry:
@@ -115,6 +119,12 @@ class PeerRegistry:
         self._snapshots: list[_SnapshotJob] = []
         self._recent: deque[tuple[float, codec.LivePayloads]] = deque()
         self.on_log: Callable[[str, str], None] | None = None
+        # Acknowledgements and mutes (alert_state.py): the only state a browser can change.
+        self.alerts = AlertBook()
+        # The current auth_token (a parameter that can change at run time): alert requests carry it.
+        self.alert_token: Callable[[], str] = lambda: ""
+        self.clock: Callable[[], float] = time.time
+        self._expiry: asyncio.TimerHandle | None = None
 
     # ---- sessions (called from WebSocket handlers through LoopThread.run / call_soon) ----
 
@@ -162,6 +172,7 @@ class PeerRegistry:
             session.channel = channel
             session.protocol = codec.negotiate(channel.protocol)
             channel.on("close", lambda: self.close_session(session, "data channel closed"))
+            channel.on("message", lambda text: self._on_request(session, channel, text))
             self._spawn(self._stream(session, channel))
 
         @pc.on("connectionstatechange")
@@ -235,6 +246,8 @@ class PeerRegistry:
         self._info(session, f"closed ({why})")
 
     async def close_all(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
         for session in list(self._sessions.values()):
             self.close_session(session, "bridge shutting down")
         if self._tasks:
@@ -295,10 +308,13 @@ class PeerRegistry:
         # What arrived since that snapshot's seq goes out right after it, as if held meanwhile.
         session.held.extend(p for _, p in self._recent if p.seq > seq)
         hello = codec.hello(self.info.hostname, self.info.version, self.info.topics,
-                            self.history.history_seconds, seq, session.protocol)
+                            self.history.history_seconds, seq, session.protocol,
+                            stale_seconds=self.info.stale_seconds)
         snapshot = job.parts
         try:
             _send(session, channel, hello)
+            if session.protocol >= 2:
+                _send(session, channel, self.alerts.message(self.clock()))
             parts = await asyncio.shield(snapshot)  # shared: one peer leaving must not cancel it
             for part in parts:
                 if not await self._room(session, channel):
@@ -338,6 +354,69 @@ class PeerRegistry:
         job = _SnapshotJob(self.seq, protocol, limit, now, parts)
         self._snapshots.append(job)
         return job
+
+    # ---- requests (version-2 pages: acknowledge and mute) ----
+
+    def _on_request(self, session: Session, channel: RTCDataChannel, text: str | bytes) -> None:
+        """One page request: parsed, rate-limited, token-checked, applied; the reply goes to this
+        peer and the new alert state to every version-2 peer. A bad one changes nothing."""
+        if session.protocol < 2 or session.state == "closed":
+            return  # a version-1 page sends nothing; anything it did send is not a request
+        changed = False
+        try:
+            req = requests.parse(text)
+            if not session.limiter.allow(time.monotonic()):
+                raise requests.RequestError(req.id, "rate limit exceeded")
+            if not token_ok(self.alert_token(), req.token):
+                raise requests.RequestError(req.id, "unauthorized")
+            now = self.clock()
+            if req.type == "alert_ack":
+                self.alerts.ack(req.key, req.level, req.by, now)
+            elif req.type == "alert_mute":
+                self.alerts.mute(req.key, req.seconds, req.by, now)
+                self._schedule_expiry()
+            else:
+                self.alerts.unmute(req.key)
+            changed = True
+            reply = requests.ok_reply(req.id)
+            self._info(session, f"{req.type} {req.key!r} by {req.by!r}")
+        except requests.RequestError as exc:
+            reply = requests.error_reply(exc.request_id, exc.message)
+            self._warn(session, f"request refused: {exc.message}")
+        try:
+            _send(session, channel, reply)
+        except Exception as exc:
+            self.close_session(session, f"send failed: {_reason(exc)}")
+        if changed:
+            self._broadcast_alerts()
+
+    def _broadcast_alerts(self) -> None:
+        text = self.alerts.message(self.clock())
+        for session in list(self._sessions.values()):
+            channel = session.channel
+            if session.protocol < 2 or channel is None or channel.readyState != "open":
+                continue
+            try:
+                _send(session, channel, text)
+            except Exception as exc:
+                self.close_session(session, f"send failed: {_reason(exc)}")
+
+    def _schedule_expiry(self) -> None:
+        """A timer at the next mute's end, so every browser hears that it ended."""
+        if self._expiry is not None:
+            self._expiry.cancel()
+        until = self.alerts.next_expiry()
+        if until is None:
+            self._expiry = None
+            return
+
+        def expire() -> None:
+            self._expiry = None
+            if self.alerts.expire(self.clock()):
+                self._broadcast_alerts()
+            self._schedule_expiry()
+
+        self._expiry = asyncio.get_running_loop().call_later(max(0.0, until - self.clock()) + 0.01, expire)
 
     @staticmethod
     async def _room(session: Session, channel: RTCDataChannel) -> bool:

@@ -15,7 +15,8 @@ import math
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
-from chedweb_bridge import codec
+from chedweb_bridge import codec, requests
+from chedweb_bridge.alert_state import AlertBook
 from chedweb_bridge.history import History
 from test.contract.schemas import errors, numbers_table
 
@@ -107,6 +108,26 @@ def test_snapshot(protocol: int, limit: int, decimated: bool) -> None:
 def test_empty_snapshot(protocol: int) -> None:
     [text] = codec.encode_snapshot([], codec.MAX_MESSAGE_BYTES, protocol)
     assert errors(text, protocol) == []
+
+
+def test_alert_messages() -> None:
+    """alert_state (empty and with entries), alert_ok and error replies, as peers.py sends them
+    to a version-2 page; and hello's stale_seconds."""
+    book = AlertBook()
+    assert errors(book.message(1764200000.0)) == []
+    book.ack("status:robot-1\u0000system_metrics: CPU", 2, "ann", 1764200000.0)
+    book.ack("offline:robot-2", 3, "bo", 1764200001.5)
+    book.mute("status:robot-1\u0000a", 300, "ann", 1764200002.0)
+    assert errors(book.message(1764200003.0)) == []
+    assert errors(requests.ok_reply(7)) == []
+    assert errors(requests.error_reply(7, "unauthorized")) == []
+    assert errors(requests.error_reply(None, "request is not JSON")) == []
+    assert errors(codec.hello("r", "v", [], 1.0, 0, 2, stale_seconds=0.5)) == []
+    # Not vacuous: a level out of range, or a missing id, is refused.
+    state = json.loads(book.message(1.0))
+    assert errors(json.dumps({**state, "acks": [{**state["acks"][0], "level": 9}]})) != []
+    assert errors(json.dumps({"type": "alert_ok"})) != []
+    assert errors(json.dumps({**json.loads(codec.hello("r", "v", [], 1.0, 0, 2)), "stale_seconds": 0})) != []
 
 
 def test_schemas_are_not_vacuous() -> None:

@@ -1,0 +1,114 @@
+"""Page -> bridge requests on the DataChannel (protocol version 2), pure: parsing with the reason
+for a refusal, the replies, and the per-peer rate limit (docs/protocol.md "Requests").
+
+Every request carries an integer `id`; the reply carries it back. A bad request gets
+{"type":"error","id":N,"message":...} and changes nothing. This module is the one place requests
+are limited: RequestLimiter, one per peer, for every request type.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, TypeGuard
+
+from chedweb_bridge import codec
+
+MAX_REQUEST_BYTES = 4096
+MAX_KEY = 512
+MAX_BY = 64
+MAX_MUTE_SECONDS = 86400
+
+ALERT_TYPES = ("alert_ack", "alert_mute", "alert_unmute")
+
+
+class RequestError(Exception):
+    """A refused request: `id` (None when it could not be read) and the reason."""
+
+    def __init__(self, request_id: int | None, message: str) -> None:
+        super().__init__(message)
+        self.request_id = request_id
+        self.message = message
+
+
+@dataclass(frozen=True)
+class AlertRequest:
+    type: str  # one of ALERT_TYPES
+    id: int
+    key: str
+    by: str
+    token: str | None
+    level: int = 0  # alert_ack
+    seconds: int = 0  # alert_mute
+
+
+def parse(text: str | bytes) -> AlertRequest:
+    """One DataChannel text from a page as a request, or RequestError with the reason."""
+    if isinstance(text, bytes) or codec.utf8_len(text) > MAX_REQUEST_BYTES:
+        raise RequestError(None, f"request not text or above {MAX_REQUEST_BYTES} bytes")
+    try:
+        msg = json.loads(text)
+    except ValueError:
+        raise RequestError(None, "request is not JSON") from None
+    if not isinstance(msg, dict):
+        raise RequestError(None, "request is not a JSON object")
+    raw_id = msg.get("id")
+    if not _is_int(raw_id) or raw_id < 0:
+        raise RequestError(None, "request needs a non-negative integer 'id'")
+    rid = int(raw_id)
+    kind = msg.get("type")
+    if kind not in ALERT_TYPES:
+        raise RequestError(rid, f"unknown request type {kind!r}")
+    key, by, token = msg.get("key"), msg.get("by"), msg.get("token")
+    if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY:
+        raise RequestError(rid, f"'key' must be a string of 1..{MAX_KEY} characters")
+    if not isinstance(by, str) or not 0 < len(by.strip()) <= MAX_BY:
+        raise RequestError(rid, f"'by' must be a name of 1..{MAX_BY} characters")
+    if token is not None and not isinstance(token, str):
+        raise RequestError(rid, "'token' must be a string")
+    level = seconds = 0
+    if kind == "alert_ack":
+        raw = msg.get("level")
+        if not _is_int(raw) or not 0 <= raw <= 3:
+            raise RequestError(rid, "'level' must be 0..3")
+        level = int(raw)
+    if kind == "alert_mute":
+        raw = msg.get("seconds")
+        if not _is_int(raw) or not 1 <= raw <= MAX_MUTE_SECONDS:
+            raise RequestError(rid, f"'seconds' must be an integer 1..{MAX_MUTE_SECONDS}")
+        seconds = int(raw)
+    return AlertRequest(str(kind), rid, key, by.strip(), token, level, seconds)
+
+
+def _is_int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def ok_reply(request_id: int) -> str:
+    return codec.dumps({"type": "alert_ok", "id": request_id})
+
+
+def error_reply(request_id: int | None, message: str) -> str:
+    """The refusal. A request whose id could not be read gets id -1 (no page request has it)."""
+    return codec.dumps({"type": "error", "id": -1 if request_id is None else request_id,
+                        "message": message[:200]})
+
+
+class RequestLimiter:
+    """Token bucket: `burst` requests at once, refilled at `rate` per second. One per peer."""
+
+    def __init__(self, rate: float = 5.0, burst: float = 10.0) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._tokens = burst
+        self._last = -math.inf
+
+    def allow(self, now: float) -> bool:
+        if self._last != -math.inf:
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+        self._last = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True

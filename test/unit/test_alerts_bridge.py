@@ -1,0 +1,85 @@
+"""The bridge's alert state and the page requests that change it (pure: alert_state.py, requests.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chedweb_bridge import alert_state, requests
+from chedweb_bridge.alert_state import AlertBook
+
+KEY = "status:r\u0000a"
+
+
+def req(**fields: object) -> str:
+    base: dict[str, object] = {"type": "alert_ack", "id": 7, "key": KEY, "by": "ann", "level": 2}
+    base.update(fields)
+    return json.dumps({k: v for k, v in base.items() if v is not None})
+
+
+def test_a_valid_ack_and_mute_parse() -> None:
+    r = requests.parse(req())
+    assert (r.type, r.id, r.key, r.by, r.level, r.token) == ("alert_ack", 7, KEY, "ann", 2, None)
+    m = requests.parse(req(type="alert_mute", seconds=300, level=None, token="t"))
+    assert (m.type, m.seconds, m.token) == ("alert_mute", 300, "t")
+    assert requests.parse(req(type="alert_unmute", level=None)).type == "alert_unmute"
+
+
+@pytest.mark.parametrize(("text", "rid", "reason"), [
+    ("{not json", None, "not JSON"),
+    ("[1]", None, "not a JSON object"),
+    (req(id="7"), None, "integer 'id'"),
+    (req(id=True), None, "integer 'id'"),
+    (req(id=-1), None, "integer 'id'"),
+    (req(type="reboot_robot"), 7, "unknown request type"),
+    (req(key=""), 7, "'key'"),
+    (req(key="k" * 513), 7, "'key'"),
+    (req(by=" "), 7, "'by'"),
+    (req(by=None), 7, "'by'"),
+    (req(level=4), 7, "'level'"),
+    (req(level=1.0), 7, "'level'"),
+    (req(type="alert_mute", seconds=0), 7, "'seconds'"),
+    (req(type="alert_mute", seconds=86401), 7, "'seconds'"),
+    (req(token=5), 7, "'token'"),
+    ("x" * 5000, None, "4096 bytes"),
+])
+def test_bad_requests_are_refused_with_a_reason(text: str, rid: int | None, reason: str) -> None:
+    with pytest.raises(requests.RequestError) as info:
+        requests.parse(text)
+    assert info.value.request_id == rid
+    assert reason in info.value.message
+    reply = json.loads(requests.error_reply(info.value.request_id, info.value.message))
+    assert reply["type"] == "error" and reply["id"] == (-1 if rid is None else rid)
+
+
+def test_limiter_allows_a_burst_then_the_rate() -> None:
+    lim = requests.RequestLimiter(rate=2.0, burst=3.0)
+    assert [lim.allow(0.0) for _ in range(4)] == [True, True, True, False]
+    assert lim.allow(0.4) is False  # 0.8 of a token
+    assert lim.allow(0.5) is True   # 1.0
+    assert [lim.allow(100.0) for _ in range(4)] == [True, True, True, False]  # refill caps at burst
+
+
+def test_book_keeps_acks_and_mutes_and_expires_mutes() -> None:
+    book = AlertBook()
+    book.ack("a", 2, "ann", 100.0)
+    book.mute("b", 30, "bo", 100.0)
+    msg = json.loads(book.message(101.0))
+    assert msg == {"type": "alert_state", "now": 101.0,
+                   "acks": [{"key": "a", "level": 2, "by": "ann", "at": 100.0}],
+                   "mutes": [{"key": "b", "until": 130.0, "by": "bo", "at": 100.0}]}
+    assert book.next_expiry() == 130.0
+    assert book.expire(129.9) is False
+    assert book.expire(130.0) is True
+    assert book.mutes == {} and book.next_expiry() is None
+    book.mute("c", 10, "bo", 0.0)
+    assert book.unmute("c") is True and book.unmute("c") is False
+
+
+def test_book_is_bounded_oldest_first() -> None:
+    book = AlertBook()
+    for i in range(alert_state.MAX_ENTRIES + 5):
+        book.ack(f"k{i}", 1, "ann", float(i))
+    assert len(book.acks) == alert_state.MAX_ENTRIES
+    assert "k0" not in book.acks and f"k{alert_state.MAX_ENTRIES + 4}" in book.acks
