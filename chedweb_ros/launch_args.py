@@ -18,7 +18,12 @@ PARAMETER_ARGUMENTS: dict[str, tuple[Table, str]] = {
     "period": (SYSTEM_METRICS, "period"),
     "auth_token": (WEBRTC_BRIDGE, "auth_token"),
     "ice_servers": (WEBRTC_BRIDGE, "ice_servers"),
+    "topics": (WEBRTC_BRIDGE, "topics"),
 }
+
+# diagnostic_aggregator's output: forward_agg:=true adds it to the bridge's topics, so the page's
+# aggregator tree has something to show (issue 11 item 1).
+AGGREGATOR_TOPIC = "/diagnostics_agg"
 
 ARGUMENTS = {
     "port": ("", "webrtc_bridge HTTP port (0 picks a free one); empty: from params_file"),
@@ -26,6 +31,9 @@ ARGUMENTS = {
     "period": ("", "system_metrics sample period in seconds; empty: from params_file"),
     "auth_token": ("", "token the page must present; empty: from params_file"),
     "ice_servers": ("", "comma-separated STUN/TURN URLs for the bridge; empty: from params_file"),
+    "topics": ("", "comma-separated DiagnosticArray topics the bridge forwards; empty: from params_file"),
+    "forward_agg": ("false", "true: the bridge also forwards /diagnostics_agg (diagnostic_aggregator's "
+                    "tree, shown by the page's 'Aggregator tree' view)"),
     "respawn_delay": ("2.0", "seconds before a crashed node is restarted"),
 }
 
@@ -53,6 +61,14 @@ def overrides(given: dict[str, str]) -> tuple[dict[str, dict[str, object]], floa
             out[table.node][name] = value
         else:
             reasons.append(f"{argument}:={text}: {reason}")
+    forward_agg = given.get("forward_agg", "false").strip().lower()
+    if forward_agg in ("true", "1", "yes"):
+        topics = out[WEBRTC_BRIDGE.node].get("topics", ["/diagnostics"])
+        assert isinstance(topics, list)
+        if AGGREGATOR_TOPIC not in topics:
+            out[WEBRTC_BRIDGE.node]["topics"] = [*topics, AGGREGATOR_TOPIC]
+    elif forward_agg not in ("false", "0", "no", ""):
+        reasons.append(f"forward_agg:={forward_agg}: forward_agg must be true or false")
     params_file = given.get("params_file", "")
     if params_file and not os.path.isfile(params_file):
         reasons.append(f"params_file:={params_file}: no such file")

@@ -43,3 +43,18 @@ def test_every_bad_argument_is_named_at_once() -> None:
     with pytest.raises(InvalidLaunchArgument) as caught:
         overrides({"period": "0", "port": "abc"})
     assert "period:=0" in str(caught.value) and "port:=abc" in str(caught.value)
+
+
+def test_forward_agg_adds_the_aggregator_topic() -> None:
+    typed, _ = overrides({"forward_agg": "true"})
+    assert typed["webrtc_bridge"]["topics"] == ["/diagnostics", "/diagnostics_agg"]
+    typed, _ = overrides({"forward_agg": "true", "topics": "/robot/diagnostics"})
+    assert typed["webrtc_bridge"]["topics"] == ["/robot/diagnostics", "/diagnostics_agg"]
+    typed, _ = overrides({"forward_agg": "true", "topics": "/diagnostics,/diagnostics_agg"})
+    assert typed["webrtc_bridge"]["topics"] == ["/diagnostics", "/diagnostics_agg"]
+    typed, _ = overrides({"forward_agg": "false"})
+    assert "topics" not in typed["webrtc_bridge"]
+    with pytest.raises(InvalidLaunchArgument, match="forward_agg:=maybe"):
+        overrides({"forward_agg": "maybe"})
+    with pytest.raises(InvalidLaunchArgument, match="topics:=not a topic"):
+        overrides({"topics": "not a topic"})
