@@ -29,7 +29,8 @@ export class RobotSummary {
       for (const s of msg.statuses) if (s.latest !== undefined) this.put(s.latest);
       return;
     }
-    for (const s of msg.statuses) this.put(s);
+    // Alert state and request replies are not a robot's statuses.
+    if (msg.type === "diagnostics") for (const s of msg.statuses) this.put(s);
   }
 
   private put(s: Status): void {
