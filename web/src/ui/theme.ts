@@ -37,13 +37,19 @@ export class ThemeSwitch implements Part {
     });
     this.scope.add(() => delete document.documentElement.dataset["theme"]);
     this.scope.add(frame.add(this));
-    this.scope.watch(state.theme, () => frame.invalidate(this));
+    // The scheme changes at once (not on the next frame): the charts, which read their colours
+    // from CSS when they rebuild, then see the new ones.
+    const apply = (theme: Theme) => {
+      if (theme === "system") delete document.documentElement.dataset["theme"];
+      else document.documentElement.dataset["theme"] = theme;
+      frame.invalidate(this);
+    };
+    apply(state.theme.value);
+    this.scope.watch(state.theme, apply);
   }
 
   render(): void {
     const theme = this.state.theme.value;
-    if (theme === "system") delete document.documentElement.dataset["theme"];
-    else document.documentElement.dataset["theme"] = theme;
     setText(this.button, `Theme: ${theme}`);
     setAttr(this.button, "aria-label", `Colour theme: ${theme}; activate for ${NEXT[theme]}`);
   }
