@@ -313,8 +313,6 @@ class PeerRegistry:
         snapshot = job.parts
         try:
             _send(session, channel, hello)
-            if session.protocol >= 2:
-                _send(session, channel, self.alerts.message(self.clock()))
             parts = await asyncio.shield(snapshot)  # shared: one peer leaving must not cancel it
             for part in parts:
                 if not await self._room(session, channel):
@@ -336,6 +334,13 @@ class PeerRegistry:
             return
         self._info(session, f"snapshot sent ({len(parts)} parts), live from seq {seq + 1}")
         session.state = "live"
+        # The alert state once the peer is live (hello, then only snapshot parts until the first
+        # live message, as protocol.md orders them); from then on every change reaches it.
+        if session.protocol >= 2:
+            try:
+                _send(session, channel, self.alerts.message(self.clock()))
+            except Exception as exc:
+                self.close_session(session, f"send failed: {_reason(exc)}")
 
     def _snapshot(self, protocol: int, limit: int) -> _SnapshotJob:
         """Snapshot parts as of some seq: a recent one whose later live messages are all still in
@@ -394,7 +399,9 @@ class PeerRegistry:
         text = self.alerts.message(self.clock())
         for session in list(self._sessions.values()):
             channel = session.channel
-            if session.protocol < 2 or channel is None or channel.readyState != "open":
+            # A peer still receiving its snapshot gets the whole state when it goes live.
+            if session.protocol < 2 or session.state != "live" or channel is None \
+                    or channel.readyState != "open":
                 continue
             try:
                 _send(session, channel, text)
