@@ -22,6 +22,7 @@ from chedweb_bridge import signaling_messages as sm
 from chedweb_bridge.access import HostAllowlist
 from chedweb_bridge.codec import PROTOCOL_VERSION
 from chedweb_bridge.fleet import FleetSettings
+from chedweb_bridge.limits import LogThrottle
 from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.metrics_http import MetricsEndpoint, encode
 from chedweb_bridge.peers import PeerRegistry
@@ -59,6 +60,7 @@ def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings, hos
                                          "max_message_size": sm.MAX_FRAME_BYTES}
     sock = Sock(app)
     started = time.monotonic()
+    handshake_log = LogThrottle()
 
     @app.before_request
     def guard() -> Response | None:
@@ -83,15 +85,17 @@ def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings, hos
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response | HTTPException:
-        """One line, never a traceback: a handshake the checks above let through but wsproto
-        refuses (an odd extension header, say) is the client's fault, and any client could
-        otherwise fill the log."""
+        """/ws: one line, never a traceback: a handshake the checks above let through but
+        wsproto refuses (an odd extension header, say) is the client's fault, and any client
+        could otherwise fill the log. Elsewhere Flask's own 500 and traceback: a bug to see."""
         if isinstance(exc, HTTPException):
             return exc
-        log("warn", f"{request.method} {request.path[:80]} failed: {type(exc).__name__}: {str(exc)[:200]}")
-        if request.path == "/ws":
-            return _plain(400, "bad WebSocket handshake")
-        return _plain(500, "internal error")
+        if request.path != "/ws":
+            raise exc
+        line = handshake_log.text(f"/ws handshake failed: {type(exc).__name__}: {str(exc)[:200]}")
+        if line is not None:
+            log("warn", line)
+        return _plain(400, "bad WebSocket handshake")
 
     @sock.route("/ws")
     def ws_route(ws: Any) -> None:

@@ -21,7 +21,7 @@ from simple_websocket import ConnectionClosed
 from chedweb_bridge import access
 from chedweb_bridge import signaling_messages as sm
 from chedweb_bridge.http_server import RELEASE_SLOT
-from chedweb_bridge.limits import SlotLimiter
+from chedweb_bridge.limits import LogThrottle, SlotLimiter
 from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.peers import OfferError, PeerRegistry, ServerFull, Session
 
@@ -57,19 +57,13 @@ class Pending:
 
     def __init__(self, total: int, per_address: int) -> None:
         self.slots = SlotLimiter(total, per_address, "connections waiting for an offer")
-        self._log_lock = threading.Lock()
-        self._logged_at = float("-inf")
-        self._unlogged = 0
+        self._throttle = LogThrottle(_REFUSAL_LOG_PERIOD_S)
 
     def log_refusal(self, log: Log, text: str) -> None:
         """Logs the first refusal of a period and counts the rest into the next line."""
-        now = time.monotonic()
-        with self._log_lock:
-            if now - self._logged_at < _REFUSAL_LOG_PERIOD_S:
-                self._unlogged += 1
-                return
-            more, self._unlogged, self._logged_at = self._unlogged, 0, now
-        log("warn", text + (f" (and {more} more refused like it before this one)" if more else ""))
+        line = self._throttle.text(text)
+        if line is not None:
+            log("warn", line)
 
 
 Log = Callable[[str, str], None]

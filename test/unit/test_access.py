@@ -7,7 +7,7 @@ import pytest
 
 from chedweb_bridge import access
 from chedweb_bridge.access import HostAllowlist, split_host_header
-from chedweb_bridge.limits import SlotLimiter
+from chedweb_bridge.limits import LogThrottle, SlotLimiter
 
 
 def test_origin_same_origin_compares_scheme_host_and_port() -> None:
@@ -144,3 +144,13 @@ def test_head_complete() -> None:
     assert head_complete(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
     assert not head_complete(b"GET / HTTP/1.1\r\nHost: a\r\n")
     assert not head_complete(b"")
+
+
+def test_log_throttle_logs_one_line_a_period_with_the_count_left_out() -> None:
+    clock = _Clock()
+    throttle = LogThrottle(10.0, clock=clock)
+    assert throttle.text("refused") == "refused"
+    assert [throttle.text("refused") for _ in range(5)] == [None] * 5
+    clock.now += 10.0
+    assert throttle.text("refused") == "refused (and 5 more like it before this one)"
+    assert throttle.text("refused") is None

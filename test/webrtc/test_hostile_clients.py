@@ -399,8 +399,9 @@ def test_malformed_upgrade_gets_400_without_traceback(bridge: Bridge) -> None:
             assert status in (400, 101) if name == "odd extension" else status == 400, (name, body)
     time.sleep(0.5)
     out = bridge.node.output()
-    added = out.splitlines()[lines_before:]
+    # Lines about earlier tests' peers (closed asynchronously) are not this test's.
+    added = [line for line in out.splitlines()[lines_before:] if "[peer " not in line]
     assert "Traceback" not in out
-    assert len(added) <= len(cases), added  # at most a line per kind, never one per request
+    assert len(added) <= 1, added  # the odd extension's one throttled line at most
     assert json.loads(raw_http.exchange(port, raw_http.get_request("/healthz", host))[1]
                       .split(b"\r\n\r\n", 1)[1])["status"] == "ok"
