@@ -83,3 +83,12 @@ def test_config_carries_cors_for_allowed_origins_only(app: tuple[Any, Settings, 
     settings.auth_token = "x"
     refused = client.get("/config", headers={"Origin": "http://fleet:8080"})
     assert refused.status_code == 401 and refused.headers["Access-Control-Allow-Origin"] == "http://fleet:8080"
+
+
+def test_fleet_and_config_go_through_the_host_guard(app: tuple[Any, Settings, FleetSettings]) -> None:
+    client, settings, _ = app
+    settings.allowed_origins = ["http://fleet:8080"]
+    for path in ("/fleet", "/config"):
+        refused = client.get(path, headers={"Host": "rebound.example:8080", "Origin": "http://fleet:8080"})
+        assert refused.status_code == 403, path
+        assert "r2:8080" not in refused.get_data(as_text=True)

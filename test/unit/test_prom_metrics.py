@@ -211,3 +211,15 @@ def test_history_store_state_size_and_drops() -> None:
     # From the worker's health() dict, as /healthz shows it.
     assert store_state({"state": "ok", "reason": "", "path": "/x", "bytes": 3, "budget_bytes": 4,
                         "dropped": 0}) == StoreState("ok", 3, 4, 0)
+
+
+def test_route_goes_through_the_host_guard_of_every_route() -> None:
+    """DNS rebinding: a page of another site must not read /metrics through a name re-pointed at
+    the robot (net's Host allowlist, before every route)."""
+    app = _App()
+    try:
+        assert app.client.get("/metrics").status_code == 200  # Host: localhost
+        refused = app.client.get("/metrics", headers={"Host": "rebound.example:8080"})
+        assert refused.status_code == 403 and "chedweb_" not in refused.get_data(as_text=True)
+    finally:
+        app.close()
