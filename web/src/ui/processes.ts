@@ -40,8 +40,9 @@ export class ProcessesView implements Part {
         h(
           "tr",
           {},
+          // A name can be a whole command line: two lines of it, all of it on hover.
+          h("td", { title: p.name }, h("span", { class: "clamp" }, p.name)),
           ...[
-            p.name,
             p.pid === undefined ? "" : String(p.pid),
             p.cpu === undefined ? "" : p.cpu.toFixed(1),
             p.rssMiB === undefined ? "" : p.rssMiB.toFixed(1),
