@@ -74,13 +74,30 @@ describe("robot summary", () => {
     expect(s.worstLevel).toBeUndefined();
     s.apply(hello("robot-a"), 0);
     s.apply(diag(st("cpu", 0), st("disk", 1)), 10);
-    expect([s.hostname, s.worstLevel, s.alertCount]).toEqual(["robot-a", 1, 1]);
+    expect([s.hostname, s.worstLevel, s.alertCounts(10).open]).toEqual(["robot-a", 1, 1]);
     s.apply(diag(st("disk", 0)), 20); // the same status recovers: no alert left
-    expect([s.worstLevel, s.alertCount]).toEqual([0, 0]);
+    expect([s.worstLevel, s.alertCounts(20).open]).toEqual([0, 0]);
     s.apply(diag(st("cpu", 3), st("temp", 1), st("cpu", 1, "other-machine")), 30);
-    expect([s.worstLevel, s.alertCount, s.statusCount]).toEqual([3, 3, 4]);
+    expect([s.worstLevel, s.alertCounts(30).open, s.statusCount]).toEqual([3, 3, 4]);
     s.apply(diag(st("net", 2)), 40); // ERROR is worse than STALE
     expect(s.worstLevel).toBe(2);
+  });
+
+  it("leaves out alerts the bridge has acknowledged (at their level) or muted, as the robot's page does", () => {
+    const s = new RobotSummary();
+    s.apply(hello("r"), 0);
+    s.apply(diag(st("cpu", 1), st("disk", 2), st("net", 1)), 1000);
+    const key = (name: string) => `status:r\u0000${name}`;
+    s.apply({ type: "alert_state", now: 1, acks: [{ key: key("cpu"), level: 1, by: "ops", at: 1 },
+      { key: key("disk"), level: 1, by: "ops", at: 1 }],
+    mutes: [{ key: key("net"), until: 61, by: "ops", at: 1 }] }, 1000);
+    // cpu acknowledged at its level; disk's acknowledgement was for WARN, it is ERROR now; net muted.
+    expect(s.alertCounts(2000)).toEqual({ open: 1, handled: 2 });
+    expect(s.alertCounts(62_000)).toEqual({ open: 2, handled: 1 }); // the mute ran out
+    expect(tileModel("http://a:1/", "a:1", s, "live", "", 2000)).toMatchObject({ alerts: 1, handled: 2 });
+    s.apply(hello("r"), 3000); // a new session: its own alert_state follows
+    s.apply(diag(st("cpu", 1)), 3000);
+    expect(s.alertCounts(3000)).toEqual({ open: 1, handled: 0 });
   });
 
   it("reads a snapshot's latest statuses and starts over on a new hello", () => {

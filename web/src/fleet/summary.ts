@@ -1,6 +1,8 @@
 // One robot's tile state (pure): the latest status per (hardware_id, name), from the same
 // messages the full page gets, reduced to what a tile shows: worst level, alert count, last seen,
 // online or offline.
+import { EMPTY_BOOK, bookFromMessage, unhandled, type AlertBook } from "../alert-book";
+import { statusAlertKey, type Alert } from "../alerts";
 import type { DataMessage, Status } from "../protocol";
 import type { LinkState } from "../connection";
 import { formatAge, levelName } from "../format";
@@ -16,6 +18,8 @@ export class RobotSummary {
   hostname: string | undefined;
   lastMessageAt: number | undefined;
   private readonly latest = new Map<string, Status>();
+  // The bridge's acknowledgements and mutes (alert_state), as the robot's own page counts them.
+  private book: AlertBook = EMPTY_BOOK;
 
   apply(msg: DataMessage, now: number): void {
     this.lastMessageAt = now;
@@ -23,6 +27,11 @@ export class RobotSummary {
       // A new session: what the last one showed may be gone; the snapshot refills it.
       this.hostname = msg.hostname;
       this.latest.clear();
+      this.book = EMPTY_BOOK;
+      return;
+    }
+    if (msg.type === "alert_state") {
+      this.book = bookFromMessage(msg, now);
       return;
     }
     if (msg.type === "snapshot") {
@@ -50,11 +59,22 @@ export class RobotSummary {
     return worst;
   }
 
-  /** Statuses that are not OK (WARN, ERROR or STALE), as the full page's alert banner lists them. */
-  get alertCount(): number {
-    let n = 0;
-    for (const s of this.latest.values()) if (s.level !== 0) n += 1;
-    return n;
+  /** Statuses that are not OK (WARN, ERROR or STALE), keyed as the full page keys its alerts. */
+  private alerts(): Alert[] {
+    const out: Alert[] = [];
+    for (const s of this.latest.values()) {
+      if (s.level === 0) continue;
+      out.push({ key: statusAlertKey(s.hardware_id, s.name), kind: "status", level: s.level,
+        hardwareId: s.hardware_id, name: s.name, message: s.message, count: 1 });
+    }
+    return out;
+  }
+
+  /** Alerts that want attention (not acknowledged at their level, not muted), and the others. */
+  alertCounts(now: number): { open: number; handled: number } {
+    const all = this.alerts();
+    const open = unhandled(all, this.book, now).length;
+    return { open, handled: all.length - open };
   }
 }
 
@@ -68,7 +88,8 @@ export interface TileModel {
   level: string; // "OK", "WARN", "ERROR", "STALE" or "—"
   online: boolean;
   lastSeen: string; // "never", "now", "12 s ago"
-  alerts: number;
+  alerts: number; // not acknowledged or muted
+  handled: number; // acknowledged or muted on the bridge
   detail: string; // why it is offline, when it is
 }
 
@@ -77,6 +98,7 @@ export function tileModel(url: string, label: string, s: RobotSummary, link: Lin
   const age = s.lastMessageAt === undefined ? undefined : now - s.lastMessageAt;
   const silent = age !== undefined && age > SILENT_AFTER_MS;
   const online = link === "live" && !silent;
+  const counts = s.alertCounts(now);
   let detail = "";
   if (!online) detail = link === "live" ? "no data" : linkDetail || link;
   return {
@@ -85,7 +107,8 @@ export function tileModel(url: string, label: string, s: RobotSummary, link: Lin
     level: levelName(s.worstLevel),
     online,
     lastSeen: age === undefined ? "never" : age < 1000 ? "now" : `${formatAge(age)} ago`,
-    alerts: s.alertCount,
+    alerts: counts.open,
+    handled: counts.handled,
     detail,
   };
 }

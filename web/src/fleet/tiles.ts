@@ -66,7 +66,8 @@ export class FleetView {
       setText(els.name, m.name);
       setText(els.level, m.level);
       setText(els.seen, `last seen ${m.lastSeen}`);
-      setText(els.alerts, m.alerts === 1 ? "1 alert" : `${m.alerts} alerts`);
+      setData(els.root, "handled", String(m.handled));
+      setText(els.alerts, `${m.alerts === 1 ? "1 alert" : `${m.alerts} alerts`}${m.handled ? ` (${m.handled} acknowledged or muted)` : ""}`);
       setText(els.detail, m.online ? "online" : `offline${m.detail ? `: ${m.detail}` : ""}`);
     }
   }
