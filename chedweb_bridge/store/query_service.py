@@ -1,0 +1,35 @@
+"""Range queries from peers, answered off the loop: the glue between peers.py and the store.
+
+`ask` runs on the loop (from a peer's request) and only enqueues; the store's thread runs the
+query and encodes the answer's parts (the CPU-heavy part), then hands the texts back to the loop
+with `call_soon`, where the peer's channel sends them. The loop never waits for the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from chedweb_bridge.store.range_messages import RangeQuery, encode_range
+from chedweb_bridge.store.tiers import TieredStore
+from chedweb_bridge.store.worker import StoreWorker
+
+# parts, or the error reply's message
+Answer = Callable[[list[str] | str], None]
+
+
+class QueryService:
+    def __init__(self, worker: StoreWorker, call_soon: Callable[..., object]) -> None:
+        self._worker = worker
+        self._call_soon = call_soon
+
+    def ask(self, query: RangeQuery, limit: int, answer: Answer) -> None:
+        def job(core: TieredStore) -> list[str]:
+            result = core.query((query.hardware_id, query.name), query.t0, query.t1, query.points, query.keys)
+            return encode_range(query.id, result, limit)
+
+        def done(outcome: list[str] | BaseException) -> None:
+            text = outcome if isinstance(outcome, list) else f"query failed: {outcome}"
+            self._call_soon(answer, text)
+
+        if not self._worker.submit(job, done):
+            answer("history store busy")
