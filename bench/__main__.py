@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-ORDER = ["tick", "node_overhead", "latency", "fanout", "churn", "page_apply", "turn_connect"]
+ORDER = ["tick", "node_overhead", "latency", "fanout", "churn", "page_apply", "turn_connect", "history"]
 
 
 def machine() -> str:
