@@ -46,9 +46,11 @@ class Tier:
 
 
 def default_tiers(raw_days: float = 3, minute_days: float = 30, hour_days: float = 365) -> tuple[Tier, ...]:
+    # Rollup blocks span 2 h (120 points) and 1 day (24): the open ones are held in memory as
+    # lists, so longer spans made the bridge's RSS grow for a week before it levelled off.
     return (Tier("raw", 0.0, 300.0, raw_days * DAY),
-            Tier("minute", 60.0, 6 * 3600.0, minute_days * DAY),
-            Tier("hour", 3600.0, 7 * DAY, hour_days * DAY))
+            Tier("minute", 60.0, 2 * 3600.0, minute_days * DAY),
+            Tier("hour", 3600.0, DAY, hour_days * DAY))
 
 
 @dataclass(frozen=True)
@@ -401,32 +403,35 @@ class TieredStore:
         wanted = set(keys) if keys is not None else None
         result = RangeResult(status[0], status[1], self.tiers[tier_index].name, t0, step,
                              [None] * points, {}, {}, {})
-        acc: dict[str, list[list[float]]] = {}  # key -> per point [min, sum, count, max]
+        # Per key, flat per-point columns [min, sum, count, max]: four list multiplications,
+        # where a list per point cost most of a 24 h query.
+        acc: dict[str, tuple[list[float], list[float], list[int], list[float]]] = {}
+        level = result.level
         for block in self.blocks(status, tier_index, t0, t1, wanted):
             index = [math.floor((t - t0) / step) for t in block.t]
-            level = result.level
             for i, lv in zip(index, block.level, strict=True):
                 if 0 <= i < points and (level[i] is None or lv > level[i]):  # type: ignore[operator]
                     level[i] = lv
             for key, avgs in block.avg.items():
                 los = block.lo.get(key, avgs)
                 his = block.hi.get(key, avgs)
-                cells = acc.get(key)
-                if cells is None:
-                    cells = acc[key] = [[math.inf, 0.0, 0.0, -math.inf] for _ in range(points)]
+                cols = acc.get(key)
+                if cols is None:
+                    cols = acc[key] = ([math.inf] * points, [0.0] * points, [0] * points,
+                                       [-math.inf] * points)
+                mins, sums, counts, maxs = cols
                 for i, lo, av, hi in zip(index, los, avgs, his, strict=True):
                     if 0 <= i < points and av == av:
-                        cell = cells[i]
-                        if lo < cell[0]:
-                            cell[0] = lo
-                        if hi > cell[3]:
-                            cell[3] = hi
-                        cell[1] += av
-                        cell[2] += 1.0
-        for key, cells in acc.items():
-            result.lo[key] = [c[0] if c[2] else None for c in cells]
-            result.avg[key] = [c[1] / c[2] if c[2] else None for c in cells]
-            result.hi[key] = [c[3] if c[2] else None for c in cells]
+                        if lo < mins[i]:
+                            mins[i] = lo
+                        if hi > maxs[i]:
+                            maxs[i] = hi
+                        sums[i] += av
+                        counts[i] += 1
+        for key, (mins, sums, counts, maxs) in acc.items():
+            result.lo[key] = [m if c else None for m, c in zip(mins, counts, strict=True)]
+            result.avg[key] = [sm / c if c else None for sm, c in zip(sums, counts, strict=True)]
+            result.hi[key] = [m if c else None for m, c in zip(maxs, counts, strict=True)]
         return result
 
     def blocks(self, status: StatusKey, tier_index: int, t0: float, t1: float,
