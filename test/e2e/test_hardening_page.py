@@ -1,0 +1,51 @@
+"""Issue 8 items 1, 3 and 6 in headless Chromium: the built page fed, through its hook, what the
+bridge's own codec produces (a status cut to fit a message, a level of 200, a status that fails
+validation, a flood of new names)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chedweb_bridge import codec
+from test.e2e.feed import feed, hello, status
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
+
+ROW = '[data-testid="status-row"][data-name="{}"]'
+
+
+def live(seq: int, statuses: list[dict[str, Any]]) -> list[str]:
+    payloads = codec.LivePayloads(seq, "/diagnostics", 1764200000.0 + seq, codec.sanitize_levels(statuses))
+    return payloads.texts()
+
+
+def test_truncated_status_raw_level_and_one_bad_status(page: Any, dist_url: str) -> None:
+    page.goto(dist_url)
+    page.wait_for_function("() => window.chedweb !== undefined")
+    texts = live(1, [status("big: one", message="x" * 300_000), status("odd: level", level=200),
+                     status("fine: one")])
+    # A status the page cannot take (values must be strings) next to a good one: only it is lost.
+    bad = texts[-1].replace('"statuses":[', '"statuses":[{"name":"bad","level":0,"message":"",'
+                            '"hardware_id":"robot-1","values":{"k":1}},', 1)
+    feed(page, [hello(), *texts[:-1], bad])
+    page.wait_for_selector(ROW.format("fine: one"))
+    big = page.locator(ROW.format("big: one")).inner_text()
+    assert "…[truncated]" in big and "[status truncated by the bridge]" in big
+    assert "ERROR (level 200)" in page.locator(ROW.format("odd: level")).inner_text()
+    assert page.locator(ROW.format("bad")).count() == 0
+    assert "1 invalid statuses left out" in page.locator('[data-testid="last-problem"]').inner_text()
+
+
+def test_the_page_keeps_at_most_256_statuses_and_says_how_many_it_forgot(page: Any, dist_url: str) -> None:
+    page.goto(dist_url)
+    page.wait_for_function("() => window.chedweb !== undefined")
+    messages = [hello()]
+    for i in range(10):
+        messages += live(1 + i, [status(f"flood: {i * 100 + k:04d}") for k in range(100)])
+    feed(page, messages)
+    page.wait_for_selector(ROW.format("flood: 0999"))
+    assert page.locator('[data-testid="status-row"]').count() == 256
+    assert "744 least recently updated statuses forgotten (the page keeps 256)" in \
+        page.locator('[data-testid="last-problem"]').inner_text()
