@@ -331,3 +331,33 @@ def test_status_names_wrap_at_separators_on_a_phone(browser: Any, dist_url: str)
                              ".getBoundingClientRect().right") <= 360
     finally:
         context.close()
+
+
+def test_new_error_notifies_only_when_opted_in(browser: Any, dist_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["notifications"])
+    try:
+        page = context.new_page()
+        open_page(page, dist_url)
+        page.evaluate("""() => { window.__notes = [];
+          window.Notification = class { static permission = 'granted';
+            static requestPermission() { return Promise.resolve('granted'); }
+            constructor(title, opts) { window.__notes.push(title + ': ' + opts.body); } }; }""")
+        settings = '[data-testid="notify-settings"]'
+        feed(page, [hello(), *diagnostics(1, [status("motor: current", 0, "OK", "motors")])])
+        page.wait_for_selector(f'{ROW}[data-name="motor: current"]')
+        # Not opted in: a new ERROR is shown, not notified.
+        feed(page, diagnostics(2, [status("motor: current", 2, "over current", "motors")]))
+        page.wait_for_selector('[data-testid="alert-item"][data-level="ERROR"]')
+        assert page.get_attribute(settings, "data-fired") is None
+        feed(page, diagnostics(3, [status("motor: current", 0, "OK", "motors")]))
+        page.wait_for_selector('[data-testid="alert-item"]', state="detached")
+        page.check('[data-testid="notify-toggle"]')
+        feed(page, diagnostics(4, [status("motor: current", 2, "over current", "motors")]))
+        page.wait_for_selector(f'{settings}[data-fired="1"]', timeout=3000)
+        assert page.evaluate("() => window.__notes") == ["ChedWeb: new ERROR: motor: current: over current"]
+        # The same ERROR again is not news.
+        feed(page, diagnostics(5, [status("motor: current", 2, "still over current", "motors")]))
+        page.wait_for_timeout(300)
+        assert page.get_attribute(settings, "data-fired") == "1"
+    finally:
+        context.close()
