@@ -53,8 +53,9 @@ def _supervised(name: str, make: Callable[[], Node], delay: float) -> list[Any]:
         if context.is_shutdown or code == EXIT_OK:
             return None
         if code == EXIT_CONFIG:
-            return [Shutdown(reason=f"{name} cannot start with its parameters (exit code {code}); "
-                                    "not restarted")]
+            # launch logs no Shutdown reason of its own: say it, after the node's one-line why.
+            reason = f"{name} cannot start with its parameters (exit code {code}): not restarted"
+            return [LogInfo(msg=f"{reason}; ending the launch"), Shutdown(reason=reason)]
         return [LogInfo(msg=f"{name} exited with code {code}: restarting in {delay:g} s"),
                 TimerAction(period=delay, actions=_supervised(name, make, delay))]
 
