@@ -34,6 +34,8 @@ from chedweb_bridge.alert_state import AlertBook
 from chedweb_bridge.history import History, SeriesCopy
 from chedweb_bridge.ice import IceServer
 from chedweb_bridge.signaling_messages import Candidate
+from chedweb_bridge.store.query_service import QueryService
+from chedweb_bridge.store.range_messages import RangeQuery
 
 BUFFERED_LIMIT = 256 * 1024
 # The snapshot and held messages are sent only while the buffer is below this, so that a peer
@@ -121,6 +123,8 @@ class PeerRegistry:
         self.on_log: Callable[[str, str], None] | None = None
         # Acknowledgements and mutes (alert_state.py): the only state a browser can change.
         self.alerts = AlertBook()
+        # Range queries of the durable history (capability "query"); None: not offered.
+        self.queries: QueryService | None = None
         # The current auth_token (a parameter that can change at run time): alert requests carry it.
         self.alert_token: Callable[[], str] = lambda: ""
         self.clock: Callable[[], float] = time.time
@@ -372,6 +376,13 @@ class PeerRegistry:
             req = requests.parse(text)
             if not session.limiter.allow(time.monotonic()):
                 raise requests.RequestError(req.id, "rate limit exceeded")
+            if isinstance(req, RangeQuery):
+                if self.queries is None:
+                    raise requests.RequestError(req.id, "no history store")
+                # Answered later, from the store's thread through call_soon: nothing waits here.
+                self.queries.ask(req, session.max_message,
+                                 lambda answer: self._answer_query(session, channel, req.id, answer))
+                return
             if not token_ok(self.alert_token(), req.token):
                 raise requests.RequestError(req.id, "unauthorized")
             now = self.clock()
@@ -394,6 +405,25 @@ class PeerRegistry:
             self.close_session(session, f"send failed: {_reason(exc)}")
         if changed:
             self._broadcast_alerts()
+
+    def _answer_query(self, session: Session, channel: RTCDataChannel, request_id: int,
+                      answer: list[str] | str) -> None:
+        """A query's `range` parts (or its error), paced like the snapshot (on the loop)."""
+        if session.state == "closed":
+            return
+        if isinstance(answer, str):
+            self._warn(session, f"query refused: {answer}")
+            answer = [requests.error_reply(request_id, answer)]
+        self._spawn(self._send_paced(session, channel, answer))
+
+    async def _send_paced(self, session: Session, channel: RTCDataChannel, texts: list[str]) -> None:
+        try:
+            for text in texts:
+                if not await self._room(session, channel):
+                    return
+                _send(session, channel, text)
+        except Exception as exc:
+            self.close_session(session, f"send failed: {_reason(exc)}")
 
     def _broadcast_alerts(self) -> None:
         text = self.alerts.message(self.clock())

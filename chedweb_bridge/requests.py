@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from chedweb_bridge import codec
+from chedweb_bridge.store.range_messages import RangeQuery, parse_query
 
 MAX_REQUEST_BYTES = 4096
 MAX_KEY = 512
@@ -43,7 +44,7 @@ class AlertRequest:
     seconds: int = 0  # alert_mute
 
 
-def parse(text: str | bytes) -> AlertRequest:
+def parse(text: str | bytes) -> AlertRequest | RangeQuery:
     """One DataChannel text from a page as a request, or RequestError with the reason."""
     if isinstance(text, bytes) or codec.utf8_len(text) > MAX_REQUEST_BYTES:
         raise RequestError(None, f"request not text or above {MAX_REQUEST_BYTES} bytes")
@@ -58,6 +59,11 @@ def parse(text: str | bytes) -> AlertRequest:
         raise RequestError(None, "request needs a non-negative integer 'id'")
     rid = int(raw_id)
     kind = msg.get("type")
+    if kind == "query":  # capability "query": a range of the durable history (store/range_messages.py)
+        query = parse_query(msg, rid)
+        if isinstance(query, str):
+            raise RequestError(rid, query)
+        return query
     if kind not in ALERT_TYPES:
         raise RequestError(rid, f"unknown request type {kind!r}")
     key, by, token = msg.get("key"), msg.get("by"), msg.get("token")

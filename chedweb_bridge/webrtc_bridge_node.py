@@ -41,6 +41,7 @@ from chedweb_bridge.metrics_http import MetricsSettings, make_endpoint
 from chedweb_bridge.peers import PeerRegistry, StreamInfo
 from chedweb_bridge.signaling import Pending, Settings
 from chedweb_bridge.store import db_file
+from chedweb_bridge.store.query_service import QueryService
 from chedweb_bridge.store.tiers import default_tiers
 from chedweb_bridge.store.worker import StoreWorker
 from chedweb_ros.node_main import StartupError
@@ -108,6 +109,7 @@ class WebRtcBridge(Node):
         self._seq = 0
         self._undecodable = 0
         self._loop = LoopThread()
+        self._registry.queries = QueryService(self._store, self._loop.call_soon)
         self._loop.start()
         self._latest = LatestStatuses()
         self._metrics_settings = MetricsSettings(int(values["metrics_max_series"]))  # type: ignore[call-overload]

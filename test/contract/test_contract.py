@@ -18,6 +18,9 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from chedweb_bridge import codec, requests
 from chedweb_bridge.alert_state import AlertBook
 from chedweb_bridge.history import History
+from chedweb_bridge.store.memory_repo import MemoryRepository
+from chedweb_bridge.store.range_messages import encode_range
+from chedweb_bridge.store.tiers import TieredStore
 from test.contract.schemas import errors, numbers_table
 
 BOTH = [1, 2]
@@ -128,6 +131,23 @@ def test_alert_messages() -> None:
     assert errors(json.dumps({**state, "acks": [{**state["acks"][0], "level": 9}]})) != []
     assert errors(json.dumps({"type": "alert_ok"})) != []
     assert errors(json.dumps({**json.loads(codec.hello("r", "v", [], 1.0, 0, 2)), "stale_seconds": 0})) != []
+
+
+def test_range_messages() -> None:
+    """A range query's answer (capability "query") as the store thread builds it: every part, at
+    the smallest peer limit too, with gaps; and the error a bad query gets."""
+    store = TieredStore(MemoryRepository())
+    for i in range(0, 600, 2):  # a gap every other second
+        store.add(1764200000.0 + i, statuses(("system_metrics: CPU", i % 4, {"usage %": f"{i / 10:.1f}",
+                                                                              "label": "text"})))
+    for limit in (codec.MAX_MESSAGE_BYTES, 2048):
+        parts = encode_range(5, store.query(("robot-1", "system_metrics: CPU"), 1764200000.0,
+                                            1764200600.0, 600), limit)
+        assert parts and all(errors(text) == [] for text in parts)
+    assert errors(requests.error_reply(5, "'points' must be an integer 1..5000")) == []
+    part = json.loads(parts[0])
+    assert errors(json.dumps({**part, "tier": "second"})) != []
+    assert errors(json.dumps({k: v for k, v in part.items() if k != "start"})) != []
 
 
 def test_schemas_are_not_vacuous() -> None:

@@ -20,10 +20,13 @@ def req(**fields: object) -> str:
 
 def test_a_valid_ack_and_mute_parse() -> None:
     r = requests.parse(req())
+    assert isinstance(r, requests.AlertRequest)
     assert (r.type, r.id, r.key, r.by, r.level, r.token) == ("alert_ack", 7, KEY, "ann", 2, None)
     m = requests.parse(req(type="alert_mute", seconds=300, level=None, token="t"))
+    assert isinstance(m, requests.AlertRequest)
     assert (m.type, m.seconds, m.token) == ("alert_mute", 300, "t")
-    assert requests.parse(req(type="alert_unmute", level=None)).type == "alert_unmute"
+    u = requests.parse(req(type="alert_unmute", level=None))
+    assert isinstance(u, requests.AlertRequest) and u.type == "alert_unmute"
 
 
 @pytest.mark.parametrize(("text", "rid", "reason"), [

@@ -117,13 +117,47 @@ export const alertAckRequestSchema = z.object({ type: z.literal("alert_ack"), le
 export const alertMuteRequestSchema = z.object({ type: z.literal("alert_mute"), seconds: z.number().int().min(1).max(86400), ...requestBase });
 export const alertUnmuteRequestSchema = z.object({ type: z.literal("alert_unmute"), ...requestBase });
 
+// Version 2, capability "query": a range of the bridge's durable history, asked for with an id
+// and answered with `range` parts (docs/protocol.md, "Range queries").
+export const queryRequestSchema = z.object({
+  type: z.literal("query"),
+  id: z.number().int().min(0),
+  hardware_id: z.string(),
+  name: z.string(),
+  from: z.number(),
+  to: z.number(),
+  points: z.number().int().min(1).max(5000),
+  keys: z.array(z.string()).max(256).optional(),
+});
+const rangePoints = z.array(z.number().nullable());
+export const rangeSchema = z
+  .object({
+    type: z.literal("range"),
+    id: z.number().int(),
+    part: z.number().int().min(0),
+    parts: z.number().int().min(1),
+    hardware_id: z.string(),
+    name: z.string(),
+    tier: z.enum(["raw", "minute", "hour"]),
+    t0: z.number(),
+    step: z.number().positive(),
+    points: z.number().int().min(1),
+    /** Point j of this part is point start + j of the range; null where it holds no data (a gap). */
+    start: z.number().int().min(0),
+    level: z.array(z.number().int().nullable()),
+    values: z.record(z.string(), z.object({ min: rangePoints, avg: rangePoints, max: rangePoints })),
+  })
+  .refine(partBelowParts, { message: "part must be below parts" });
+export type Range = z.infer<typeof rangeSchema>;
+
 export type DataMessage =
   | Hello
   | Snapshot
   | Diagnostics
   | AlertState
   | z.infer<typeof alertOkSchema>
-  | z.infer<typeof requestErrorSchema>;
+  | z.infer<typeof requestErrorSchema>
+  | Range;
 
 /** Every DataChannel message the bridge sends, by type: what the contract test exports. */
 export const wireSchemas = {
@@ -133,6 +167,7 @@ export const wireSchemas = {
   alert_state: alertStateSchema,
   alert_ok: alertOkSchema,
   error: requestErrorSchema,
+  range: rangeSchema,
 } as const;
 
 // What `classify` parses with: the same envelopes, statuses checked one by one afterwards.
@@ -141,6 +176,7 @@ const parseSchemas = {
   alert_state: alertStateSchema,
   alert_ok: alertOkSchema,
   error: requestErrorSchema,
+  range: rangeSchema,
   snapshot: z
     .object({ ...snapshotFields, statuses: z.array(z.unknown()) })
     .refine(partBelowParts, { message: "part must be below parts" }),
