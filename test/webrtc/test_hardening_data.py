@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from chedweb_bridge.peers import SNAPSHOT_REUSE_S
 from test.contract.schemas import errors
 from test.helpers.bridge_proc import Bridge
 from test.helpers.ros_publisher import PublisherProcess
@@ -78,6 +79,7 @@ def test_levels_outside_0_to_3_are_error_with_raw_value_kept(bridge: Bridge) -> 
     odd = PublisherProcess("--levels", "0,200,255", "--name-prefix", "odd", wait_subscribers=1)
     try:
         bridge.take_from(odd)
+        time.sleep(SNAPSHOT_REUSE_S + 0.5)  # the next snapshot is a new one, holding odd's statuses
 
         async def run() -> tuple[BridgeClient, BridgeClient]:
             v1, v2 = BridgeClient(bridge.url, protocol=V1), BridgeClient(bridge.url, protocol=V2)
@@ -122,6 +124,9 @@ def test_oversized_status_is_truncated_live_and_in_snapshot_no_peer_closed(own_b
             await asyncio.to_thread(own_bridge.take_from, huge)  # matched: nothing lost to discovery
             await before.wait_for(lambda m: any(x.msg["type"] == "diagnostics" and
                                                 x.msg["statuses"][0]["name"].startswith("huge") for x in m))
+            # Past the snapshot-reuse window (peers.SNAPSHOT_REUSE_S), so the next peers' snapshot
+            # is made after the huge status and holds it, rather than replaying it as live.
+            await asyncio.sleep(SNAPSHOT_REUSE_S + 0.5)
             after, after_v1 = BridgeClient(own_bridge.url), BridgeClient(own_bridge.url, protocol=V1)
             await asyncio.gather(after.connect(), after_v1.connect())
             await asyncio.gather(wait_snapshot(after), wait_snapshot(after_v1))
