@@ -7,7 +7,9 @@ server's (http_server.py).
 
 from __future__ import annotations
 
+import contextlib
 import html
+import socket
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -100,6 +102,12 @@ def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings, hos
     @sock.route("/ws")
     def ws_route(ws: Any) -> None:
         serve_socket(ws, request.environ, request.args, loop, registry, settings, pending, log)
+        # The WebSocket is over (its close frame sent): end our side of the TCP stream now, or
+        # werkzeug writes flask-sock's "HTTP/1.1 200 OK" response after the close frame.
+        connection = request.environ.get("werkzeug.socket")
+        if connection is not None:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_WR)
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -65,6 +65,25 @@ def test_foreign_host_is_refused_on_every_route(bridge: Bridge) -> None:
     assert asyncio.run(_connects(bridge.url)) == "connected"
 
 
+def test_nothing_follows_the_close_frame(bridge: Bridge) -> None:
+    """werkzeug wrote flask-sock's "HTTP/1.1 200 OK" into the stream after a refusal's close."""
+    sock, status, data = raw_http.websocket(bridge.port, origin="http://evil.example")
+    try:
+        assert status == 101, data
+        sock.settimeout(5)
+        try:
+            while chunk := sock.recv(65536):
+                data += chunk
+        except (ConnectionResetError, TimeoutError):
+            pass
+    finally:
+        sock.close()
+    after = data.split(b"\r\n\r\n", 1)[1]
+    frames = raw_http.server_frames(after)
+    assert [op for op, _ in frames] == [0x1, 0x8] and raw_http.close_code(frames) == 1008, after
+    assert b"HTTP/1.1" not in after, after
+
+
 @pytest.fixture(scope="module")
 def origins_bridge() -> Iterator[Bridge]:
     yield from _bridge("origins", {"allowed_origins": ["https://ops.example.org"]})
