@@ -68,7 +68,7 @@ def test_timed_out_answer_leaves_no_place_and_no_connection(slow_bridge: Bridge)
 
     first, second = asyncio.run(run())
     assert first == "no answer within 1 s", first
-    assert "socket closed: 1013" in second, second
+    assert "1013" in second, second  # closed: no second offer on that socket
     # Whatever the cancelled answer opened is closed: no place, no pending socket, no UDP socket.
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and (_udp_sockets(b.pid) > baseline or b.health()["peers"]):
