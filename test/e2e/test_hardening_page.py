@@ -39,14 +39,16 @@ def test_truncated_status_raw_level_and_one_bad_status(page: Any, dist_url: str)
     assert "1 invalid statuses left out" in page.locator('[data-testid="last-problem"]').inner_text()
 
 
-def test_the_page_keeps_at_most_256_statuses_and_says_how_many_it_forgot(page: Any, dist_url: str) -> None:
+def test_the_page_keeps_at_most_1024_statuses_and_says_how_many_it_forgot(page: Any, dist_url: str) -> None:
     page.goto(dist_url)
     page.wait_for_function("() => window.chedweb !== undefined")
     messages = [hello()]
-    for i in range(10):
+    for i in range(20):
         messages += live(1 + i, [status(f"flood: {i * 100 + k:04d}") for k in range(100)])
     feed(page, messages)
-    page.wait_for_selector(ROW.format("flood: 0999"))
-    assert page.locator('[data-testid="status-row"]').count() == 256
-    assert "744 least recently updated statuses forgotten (the page keeps 256)" in \
+    page.wait_for_selector(ROW.format("flood: 1999"))
+    assert page.locator('[data-testid="status-row"]').count() == 1024
+    assert page.locator(ROW.format("flood: 0976")).count() == 1
+    assert page.locator(ROW.format("flood: 0975")).count() == 0
+    assert "976 least recently updated statuses forgotten (the page keeps 1024)" in \
         page.locator('[data-testid="last-problem"]').inner_text()

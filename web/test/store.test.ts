@@ -106,6 +106,18 @@ describe("status bound", () => {
     expect(store.find("robot-1", `flood: ${2000 - MAX_STATUSES}`)).toBeUndefined();
   });
 
+  // Issue 11: the page carries 1,000 statuses (bench/page_apply measures 1,000), forgetting none.
+  it("keeps 1,000 statuses without forgetting any, and the bound is 1,024", () => {
+    const store = new Store();
+    store.applyHello(hello(0));
+    const statuses = Array.from({ length: 1000 }, (_, i) => status(`driver: ${i}`));
+    store.applyDiagnostics(diag(1, 1, statuses), 0);
+    store.applyDiagnostics(diag(2, 2, statuses), 100);
+    expect(store.entries.size).toBe(1000);
+    expect(store.counters.evicted).toBe(0);
+    expect(MAX_STATUSES).toBe(1024);
+  });
+
   it("evicts by last update, not by arrival", () => {
     const store = new Store(3600, 3);
     store.applyHello(hello(0));
