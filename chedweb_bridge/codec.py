@@ -22,7 +22,8 @@ from typing import Any, Protocol
 PROTOCOL_VERSION = 2
 CHANNEL_PROTOCOL = "chedweb.v2"
 # What a version-2 `hello` offers (docs/protocol.md, "Capabilities"); each feature adds its own.
-CAPABILITIES: tuple[str, ...] = ("raw_level", "truncated", "snapshot_decimated", "alerts", "stale", "query")
+CAPABILITIES: tuple[str, ...] = ("raw_level", "truncated", "snapshot_decimated", "alerts", "stale", "query",
+                                   "levels")
 # Fields a version-1 page's schema does not define: never sent to it.
 _V2_STATUS_FIELDS = ("raw_level", "truncated")
 # A version-1 page refuses `hello` unless history_seconds > 0 and uses it as its charts' window:

@@ -34,6 +34,7 @@ from chedweb_bridge.alert_state import AlertBook
 from chedweb_bridge.history import History, SeriesCopy
 from chedweb_bridge.ice import IceServer
 from chedweb_bridge.signaling_messages import Candidate
+from chedweb_bridge.store.level_messages import LevelsQuery
 from chedweb_bridge.store.query_service import QueryService
 from chedweb_bridge.store.range_messages import RangeQuery
 
@@ -376,7 +377,7 @@ class PeerRegistry:
             req = requests.parse(text)
             if not session.limiter.allow(time.monotonic()):
                 raise requests.RequestError(req.id, "rate limit exceeded")
-            if isinstance(req, RangeQuery):
+            if isinstance(req, (RangeQuery, LevelsQuery)):
                 if self.queries is None:
                     raise requests.RequestError(req.id, "no history store")
                 # Answered later, from the store's thread through call_soon: nothing waits here.

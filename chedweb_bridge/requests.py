@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from chedweb_bridge import codec
+from chedweb_bridge.store.level_messages import LevelsQuery, parse_levels
 from chedweb_bridge.store.range_messages import RangeQuery, parse_query
 
 MAX_REQUEST_BYTES = 4096
@@ -44,7 +45,7 @@ class AlertRequest:
     seconds: int = 0  # alert_mute
 
 
-def parse(text: str | bytes) -> AlertRequest | RangeQuery:
+def parse(text: str | bytes) -> AlertRequest | RangeQuery | LevelsQuery:
     """One DataChannel text from a page as a request, or RequestError with the reason."""
     if isinstance(text, bytes) or codec.utf8_len(text) > MAX_REQUEST_BYTES:
         raise RequestError(None, f"request not text or above {MAX_REQUEST_BYTES} bytes")
@@ -64,6 +65,11 @@ def parse(text: str | bytes) -> AlertRequest | RangeQuery:
         if isinstance(query, str):
             raise RequestError(rid, query)
         return query
+    if kind == "levels":  # capability "levels": a status's level-change log (store/level_messages.py)
+        levels = parse_levels(msg, rid)
+        if isinstance(levels, str):
+            raise RequestError(rid, levels)
+        return levels
     if kind not in ALERT_TYPES:
         raise RequestError(rid, f"unknown request type {kind!r}")
     key, by, token = msg.get("key"), msg.get("by"), msg.get("token")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from chedweb_bridge.store.level_messages import MAX_CHANGES, LevelsQuery, encode_levels
 from chedweb_bridge.store.range_messages import RangeQuery, encode_range
 from chedweb_bridge.store.tiers import TieredStore
 from chedweb_bridge.store.worker import StoreWorker
@@ -22,9 +23,14 @@ class QueryService:
         self._worker = worker
         self._call_soon = call_soon
 
-    def ask(self, query: RangeQuery, limit: int, answer: Answer) -> None:
+    def ask(self, query: RangeQuery | LevelsQuery, limit: int, answer: Answer) -> None:
         def job(core: TieredStore) -> list[str]:
-            result = core.query((query.hardware_id, query.name), query.t0, query.t1, query.points, query.keys)
+            status = (query.hardware_id, query.name)
+            if isinstance(query, LevelsQuery):  # capability "levels": the level-change log
+                # One more than is sent: that one says the log was cut.
+                return encode_levels(query, core.level_changes(status, query.t0, query.t1, MAX_CHANGES + 1),
+                                     limit)
+            result = core.query(status, query.t0, query.t1, query.points, query.keys)
             return encode_range(query.id, result, limit)
 
         def done(outcome: list[str] | BaseException) -> None:

@@ -18,6 +18,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from chedweb_bridge import codec, requests
 from chedweb_bridge.alert_state import AlertBook
 from chedweb_bridge.history import History
+from chedweb_bridge.store.level_messages import MAX_CHANGES, LevelsQuery, encode_levels
 from chedweb_bridge.store.memory_repo import MemoryRepository
 from chedweb_bridge.store.range_messages import encode_range
 from chedweb_bridge.store.tiers import TieredStore
@@ -148,6 +149,25 @@ def test_range_messages() -> None:
     part = json.loads(parts[0])
     assert errors(json.dumps({**part, "tier": "second"})) != []
     assert errors(json.dumps({k: v for k, v in part.items() if k != "start"})) != []
+
+
+def test_levels_messages() -> None:
+    """A level-log answer (capability "levels") as the store thread builds it: every part, at the
+    smallest peer limit too, the first level (old null), a cut log, and none at all."""
+    store = TieredStore(MemoryRepository())
+    for i in range(0, 600, 2):
+        store.add(1764200000.0 + i, statuses(("system_metrics: CPU", i % 4, {"usage %": "1"}),
+                                             message="é" * 300))
+    query = LevelsQuery(6, "robot-1", "system_metrics: CPU", 1764200000.0, 1764200600.0)
+    for limit in (codec.MAX_MESSAGE_BYTES, 2048):
+        parts = encode_levels(query, store.level_changes(("robot-1", "system_metrics: CPU"), query.t0,
+                                                         query.t1, MAX_CHANGES + 1), limit)
+        assert len(parts) >= 1 and all(errors(text) == [] for text in parts)
+    first = json.loads(parts[0])
+    assert first["changes"][0]["old"] is None and first["changes"][1]["old"] == 0
+    assert all(errors(text) == [] for text in encode_levels(query, []))
+    assert errors(json.dumps({**first, "changes": [{**first["changes"][0], "new": 9}]})) != []
+    assert errors(json.dumps({k: v for k, v in first.items() if k != "truncated"})) != []
 
 
 def test_schemas_are_not_vacuous() -> None:

@@ -150,6 +150,41 @@ export const rangeSchema = z
   .refine(partBelowParts, { message: "part must be below parts" });
 export type Range = z.infer<typeof rangeSchema>;
 
+// Version 2, capability "levels": a status's level transitions over a range, from the bridge's
+// durable history, asked for with an id and answered with `levels` parts (docs/protocol.md, "Level log").
+export const levelsRequestSchema = z.object({
+  type: z.literal("levels"),
+  id: z.number().int().min(0),
+  hardware_id: z.string(),
+  name: z.string(),
+  from: z.number(),
+  to: z.number(),
+});
+export const levelChangeSchema = z.object({
+  t: z.number(),
+  /** null: the first level the store kept for this status. */
+  old: level.nullable(),
+  new: level,
+  message: z.string(),
+});
+export type LevelChange = z.infer<typeof levelChangeSchema>;
+export const levelsSchema = z
+  .object({
+    type: z.literal("levels"),
+    id: z.number().int(),
+    part: z.number().int().min(0),
+    parts: z.number().int().min(1),
+    hardware_id: z.string(),
+    name: z.string(),
+    from: z.number(),
+    to: z.number(),
+    /** The log held more transitions than one answer carries; the newest were left out. */
+    truncated: z.boolean(),
+    changes: z.array(levelChangeSchema),
+  })
+  .refine(partBelowParts, { message: "part must be below parts" });
+export type Levels = z.infer<typeof levelsSchema>;
+
 export type DataMessage =
   | Hello
   | Snapshot
@@ -157,7 +192,8 @@ export type DataMessage =
   | AlertState
   | z.infer<typeof alertOkSchema>
   | z.infer<typeof requestErrorSchema>
-  | Range;
+  | Range
+  | Levels;
 
 /** Every DataChannel message the bridge sends, by type: what the contract test exports. */
 export const wireSchemas = {
@@ -168,6 +204,7 @@ export const wireSchemas = {
   alert_ok: alertOkSchema,
   error: requestErrorSchema,
   range: rangeSchema,
+  levels: levelsSchema,
 } as const;
 
 // What `classify` parses with: the same envelopes, statuses checked one by one afterwards.
@@ -177,6 +214,7 @@ const parseSchemas = {
   alert_ok: alertOkSchema,
   error: requestErrorSchema,
   range: rangeSchema,
+  levels: levelsSchema,
   snapshot: z
     .object({ ...snapshotFields, statuses: z.array(z.unknown()) })
     .refine(partBelowParts, { message: "part must be below parts" }),
