@@ -13,6 +13,7 @@ import { bookFromMessage } from "./alert-book";
 import type { Alert } from "./alerts";
 import { DEFAULT_STALE_MS } from "./levels";
 import { RequestClient } from "./requests";
+import { LevelParts, type LevelLog } from "./level-log";
 import { BannerView, type AlertActions } from "./ui/banner";
 import { CardsView } from "./ui/cards";
 import { ChartsView } from "./ui/charts";
@@ -68,6 +69,7 @@ export class Page implements Disposable {
   readonly state: PageState;
   readonly frame = new FrameScheduler();
   readonly requests: RequestClient;
+  private readonly levelParts = new LevelParts();
   private readonly scope = new Scope();
   private readonly charts: ChartsView;
 
@@ -99,7 +101,7 @@ export class Page implements Disposable {
       new CardsView(slot("cards"), state, frame),
       (this.charts = new ChartsView(slot("charts"), state, frame)),
       new ProcessesView(slot("processes-panel"), state, frame),
-      new StatusPanel(slot("status-panel"), state, frame),
+      new StatusPanel(slot("status-panel"), state, frame, (hardwareId, name, from, to) => this.levelLog(hardwareId, name, from, to)),
       new CountersView(slot("counters"), state, frame),
     ];
     for (const v of views) s.add(() => v.dispose());
@@ -141,6 +143,11 @@ export class Page implements Disposable {
         case "error":
           this.requests.reply(msg.id, { ok: false, message: msg.message });
           break;
+        case "levels": {
+          const log = this.levelParts.accept(msg);
+          if (log !== undefined) this.requests.reply(msg.id, { ok: true, message: "", data: log });
+          break;
+        }
       }
     }
     this.state.messages.bump();
@@ -177,6 +184,12 @@ export class Page implements Disposable {
 
   dispose(): void {
     this.scope.dispose();
+  }
+
+  /** A status's level transitions over [from, to] (Unix seconds), from the bridge's store. */
+  async levelLog(hardwareId: string, name: string, from: number, to: number): Promise<LevelLog | string> {
+    const reply = await this.requests.request({ type: "levels", hardware_id: hardwareId, name, from, to });
+    return reply.ok ? (reply.data as LevelLog) : reply.message;
   }
 
   /** Acknowledge and mute go to the bridge, which keeps them for every browser. */

@@ -5,6 +5,8 @@
 export interface Reply {
   ok: boolean;
   message: string;
+  /** What an answer carries beyond ok (a `levels` request's whole log). */
+  data?: unknown;
 }
 
 /** A request with no reply within this long has failed (the bridge answers at once). */

@@ -13,7 +13,10 @@ import { isPathName } from "../tree";
 import { h, setAttr, setData, setText } from "./dom";
 import type { FrameScheduler, Part } from "./frame";
 import { breakableName, levelBadge, setLevelBadge } from "./level-badge";
+import { LevelHistory, type LevelSource } from "./level-history";
 import { Scope } from "./scope";
+
+export type { LevelSource } from "./level-history";
 
 const FULL_UPDATE_ROWS = 200;
 
@@ -25,6 +28,10 @@ interface Row {
   age: HTMLElement;
   detail: HTMLTableRowElement;
   detailCell: HTMLTableCellElement;
+  /** The values part of the detail cell (rewritten when the status changes). */
+  values: HTMLElement;
+  /** The level history under the values, while the row is open (capability "levels"). */
+  history: LevelHistory | undefined;
   shownLatest: Status | undefined;
   shownDetail: Status | undefined;
   expanded: boolean;
@@ -53,8 +60,12 @@ export class StatusTable implements Part {
     host: HTMLElement,
     private readonly state: PageState,
     frame: FrameScheduler,
+    private readonly levels?: LevelSource,
   ) {
     const s = this.scope;
+    s.add(() => {
+      for (const row of this.rows.values()) row.history?.dispose();
+    });
     const head = h(
       "thead",
       {},
@@ -191,6 +202,8 @@ export class StatusTable implements Part {
     tr.append(td(badge, "level"), td(breakableName(entry.name), "name"), message, age);
     const detailCell = td();
     detailCell.colSpan = 4;
+    const values = h("div");
+    detailCell.append(values);
     const detail = h("tr", { class: "detail", "data-testid": "status-values", hidden: true }, detailCell);
     const row: Row = {
       entry,
@@ -200,6 +213,8 @@ export class StatusTable implements Part {
       age,
       detail,
       detailCell,
+      values,
+      history: undefined,
       shownLatest: undefined,
       shownDetail: undefined,
       expanded: false,
@@ -246,7 +261,7 @@ export class StatusTable implements Part {
     }
     dl.append(h("dt", {}, "hardware_id"), h("dd", {}, row.entry.hardwareId || "(none)"));
     for (const [key, value] of Object.entries(latest?.values ?? {})) dl.append(h("dt", {}, key), h("dd", {}, value));
-    row.detailCell.replaceChildren(dl);
+    row.values.replaceChildren(dl);
   }
 
   private toggleFrom(target: EventTarget | null): void {
@@ -258,6 +273,12 @@ export class StatusTable implements Part {
     setAttr(row.tr, "aria-expanded", String(row.expanded));
     row.shownDetail = undefined;
     this.updateDetail(row, this.state.now());
+    row.history?.dispose();
+    row.history = undefined;
+    if (row.expanded && this.levels !== undefined && this.state.capabilities.value.includes("levels")) {
+      const { entry } = row;
+      row.history = new LevelHistory(row.detailCell, entry.hardwareId, entry.name, this.levels, () => this.state.range.value, () => this.state.now());
+    }
   }
 
   /** Up/Down/Home/End move between rows, Enter/Space open a row's values. */
