@@ -126,6 +126,7 @@ export class StatusTable implements Part {
     if (signature !== this.shownOrder) {
       this.shownOrder = signature;
       this.reorder(machines, byMachine);
+      this.forgetEvicted();
     }
     this.rowCount = order.length - machines.length;
     const all = this.rowCount <= FULL_UPDATE_ROWS;
@@ -138,10 +139,25 @@ export class StatusTable implements Part {
       }
     }
     setData(this.table, "rows", String(this.rowCount));
+    setData(this.table, "built", String(this.rows.size));
   }
 
   dispose(): void {
     this.scope.dispose();
+  }
+
+  /** Drops the rows of statuses the store forgot (its bound): otherwise a node inventing names
+   * grows this map, and the observer's list, without bound while the DOM stays at the cap. */
+  private forgetEvicted(): void {
+    const { entries } = this.state.store;
+    for (const [key, row] of this.rows) {
+      if (entries.has(key)) continue;
+      this.observer.unobserve(row.tr);
+      row.history?.dispose();
+      row.tr.remove();
+      row.detail.remove();
+      this.rows.delete(key);
+    }
   }
 
   /** Puts the group heads and rows that pass the filter into the body, in order. */
