@@ -82,12 +82,13 @@ def test_cpu_chart_gains_points(page: Any, bridge: Bridge) -> None:
         f"() => window.chedweb.stats().chartPoints['cpu-memory'] >= {before + 3}", timeout=5000)
     points = int(page.get_attribute('[data-testid="chart-cpu-memory"]', "data-points"))
     assert points >= before + 3
-    # The chart's canvas is drawn, and the CSV export holds the rows in view.
+    # The chart's canvas is drawn, and the CSV export holds the rows in view (from the bridge's
+    # store: a row per status and time, so at least one per CPU sample).
     assert page.locator('[data-testid="chart-cpu-memory"] canvas').count() == 1
     with page.expect_download() as download:
         page.click('[data-testid="csv-export"]')
     lines = Path(download.value.path()).read_text().splitlines()
-    assert lines[0].startswith("time_iso,time_unix,CPU %,Memory %")
+    assert lines[0].startswith("time_iso,time_unix,hardware_id,status,level,")
     assert len(lines) - 1 >= before
 
 

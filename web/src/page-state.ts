@@ -27,8 +27,10 @@ export class PageState {
   readonly machines = new Signal<readonly string[]>([]);
   /** The machine whose cards and charts are shown. */
   readonly machine = new Signal("");
-  /** The charts' time range, seconds. */
+  /** The charts' time range, seconds (the span ending now). */
   readonly range = new Signal(300);
+  /** A fixed window [from, to] (Unix seconds: a custom range, a zoom or a pan), else none: the range ending now. */
+  readonly zoom = new Signal<readonly [number, number] | undefined>(undefined);
   /** Whole seconds of the page clock: ages and staleness move with it. */
   readonly clock: Signal<number>;
   /** A status not updated for this long is STALE (the bridge's `stale_seconds`, else 5 s). */

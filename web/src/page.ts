@@ -4,7 +4,8 @@ import { chartWindow, tableInView } from "./chart-window";
 import type { LinkState } from "./connection";
 import { toCsv } from "./csv";
 import { followMachines } from "./machines";
-import { chartSpecs } from "./metrics";
+import { chartSpecs, newestTime } from "./metrics";
+import { historyCsvUrl } from "./range-data";
 import { PageState } from "./page-state";
 import { classify } from "./protocol";
 import type { Store } from "./store";
@@ -99,7 +100,7 @@ export class Page implements Disposable {
       new EmptyState(slot("empty-slot"), state, frame),
       new ControlsView(slot("controls"), state, frame, () => this.downloadCsv()),
       new CardsView(slot("cards"), state, frame),
-      (this.charts = new ChartsView(slot("charts"), state, frame)),
+      (this.charts = new ChartsView(slot("charts"), state, frame, this.requests)),
       new ProcessesView(slot("processes-panel"), state, frame),
       new StatusPanel(slot("status-panel"), state, frame, (hardwareId, name, from, to) => this.levelLog(hardwareId, name, from, to)),
       new CountersView(slot("counters"), state, frame),
@@ -148,6 +149,9 @@ export class Page implements Disposable {
           if (log !== undefined) this.requests.reply(msg.id, { ok: true, message: "", data: log });
           break;
         }
+        case "range":
+          this.requests.rangePart(msg);
+          break;
       }
     }
     this.state.messages.bump();
@@ -228,7 +232,32 @@ export class Page implements Disposable {
     return name;
   }
 
+  /** The window the charts show: a fixed one (custom, zoom, pan), else the range ending at the newest sample. */
+  private windowInView(): [number, number] {
+    const { store, machine, range, zoom } = this.state;
+    if (zoom.value !== undefined) return [zoom.value[0], zoom.value[1]];
+    const newest = newestTime(store, machine.value);
+    const to = Number.isFinite(newest) ? newest : this.state.now() / 1000;
+    return [to - range.value, to];
+  }
+
+  /**
+   * A bridge with a durable history (capability `query`) exports the window in view from its store
+   * (GET /history.csv: every status and key of the machine); an older one, the charted series the
+   * page holds.
+   */
   private downloadCsv(): void {
+    if (this.state.capabilities.value.includes("query") && this.state.machine.value !== "") {
+      const [from, to] = this.windowInView();
+      const a = document.createElement("a");
+      a.href = historyCsvUrl(window.location.href, this.state.machine.value, from, to, this.env.token);
+      a.download = "";
+      a.dataset["testid"] = "csv-link";
+      document.body.append(a);
+      a.click();
+      a.remove();
+      return;
+    }
     const blob = new Blob([this.csv()], { type: "text/csv" });
     const a = document.createElement("a");
     a.href = URL.createObjectURL(blob);
