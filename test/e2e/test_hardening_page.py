@@ -53,3 +53,22 @@ def test_the_page_keeps_at_most_1024_statuses_and_says_how_many_it_forgot(page: 
     assert page.locator(ROW.format("flood: 0975")).count() == 0
     assert "976 least recently updated statuses forgotten (the page keeps 1024)" in \
         page.locator('[data-testid="last-problem"]').inner_text()
+
+
+def test_a_thousand_new_statuses_are_listed_over_several_frames(page: Any, dist_url: str) -> None:
+    """Issue 11 item 9: the frame in which 1,000 statuses appear built all their rows at once
+    (20–50 ms); rows are now built at most 200 a frame, so the list fills in over five frames."""
+    page.goto(dist_url)
+    page.wait_for_function("() => window.chedweb !== undefined")
+    feed(page, [hello()])
+    texts = live(1, [status(f"many: {k:04d}") for k in range(1000)])
+    first = page.evaluate("""ms => {
+        for (const m of ms) window.chedweb.feed(m);
+        window.chedweb.redraw();
+        return document.querySelectorAll('[data-testid="status-row"]').length;
+    }""", texts)
+    assert first == 200
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"status-row\"]').length === 1000",
+                           timeout=10_000)
+    names = page.eval_on_selector_all('[data-testid="status-row"]', "rs => rs.map(r => r.dataset.name)")
+    assert names == [f"many: {k:04d}" for k in range(1000)]  # in order once complete

@@ -19,6 +19,11 @@ import { Scope } from "./scope";
 export type { LevelSource } from "./level-history";
 
 const FULL_UPDATE_ROWS = 200;
+/**
+ * New rows built in one frame at most: hundreds of statuses appearing at once (a snapshot of
+ * 1,000) are listed over several frames instead of one 20–50 ms frame (docs/benchmarks.md).
+ */
+export const NEW_ROWS_PER_FRAME = 200;
 
 interface Row {
   entry: StatusEntry;
@@ -59,7 +64,7 @@ export class StatusTable implements Part {
   constructor(
     host: HTMLElement,
     private readonly state: PageState,
-    frame: FrameScheduler,
+    private readonly frame: FrameScheduler,
     private readonly levels?: LevelSource,
   ) {
     const s = this.scope;
@@ -124,8 +129,9 @@ export class StatusTable implements Part {
     for (const m of machines) order.push(`#${m}`, ...(byMachine.get(m) as Sortable[]).map((x) => x.entry.key));
     const signature = order.join("\u0001");
     if (signature !== this.shownOrder) {
-      this.shownOrder = signature;
-      this.reorder(machines, byMachine);
+      // Rows not built yet (over this frame's budget) come in the next frames.
+      if (this.reorder(machines, byMachine)) this.shownOrder = signature;
+      else this.frame.invalidate(this);
       this.forgetEvicted();
     }
     this.rowCount = order.length - machines.length;
@@ -160,13 +166,20 @@ export class StatusTable implements Part {
     }
   }
 
-  /** Puts the group heads and rows that pass the filter into the body, in order. */
-  private reorder(machines: string[], byMachine: Map<string, Sortable[]>): void {
+  /** Puts the group heads and rows that pass the filter into the body, in order, building at
+   * most NEW_ROWS_PER_FRAME new rows; false when some were left for the next frame. */
+  private reorder(machines: string[], byMachine: Map<string, Sortable[]>): boolean {
     const frag = document.createDocumentFragment();
+    let budget = NEW_ROWS_PER_FRAME;
     for (const m of machines) {
       frag.append(this.group(m).tr);
       for (const { entry } of byMachine.get(m) as Sortable[]) {
-        const row = this.rows.get(entry.key) ?? this.makeRow(entry);
+        let row = this.rows.get(entry.key);
+        if (row === undefined) {
+          if (budget === 0) continue;
+          budget -= 1;
+          row = this.makeRow(entry);
+        }
         frag.append(row.tr, row.detail);
       }
     }
@@ -174,6 +187,7 @@ export class StatusTable implements Part {
     // One row in the tab order (roving tabindex): Tab leaves the table in one step, arrows move.
     const rows = this.body.querySelectorAll<HTMLElement>("tr.status");
     if (![...rows].some((r) => r.tabIndex === 0)) rows[0]?.setAttribute("tabindex", "0");
+    return budget > 0 || ![...byMachine.values()].some((list) => list.some(({ entry }) => !this.rows.has(entry.key)));
   }
 
   private group(hardwareId: string) {
