@@ -57,11 +57,18 @@ def test_the_detail_pane_shows_a_strip_and_a_log_of_level_changes_and_exports_it
                                                  "rs => rs.map(r => [...r.cells].map(c => c.textContent))")
                 assert [r[1:3] for r in rows] == [["(first)", "ERROR"], ["ERROR", "OK"]]
                 assert all(r[3].startswith("message ") for r in rows)
+                assert page.get_attribute('[data-testid="level-strip"]', "data-span") == "300"
                 page.screenshot(path=str(ARTIFACTS / "e2e-level-history.png"), full_page=True)
                 with page.expect_download() as info:
                     page.click('[data-testid="level-log-csv"]')
                 path = info.value.path()
                 text = Path(path).read_text(encoding="utf-8")
+                # Another range selected: the strip is read again for it.
+                page.select_option('[data-testid="range-select"]', "3600")
+                page.wait_for_selector('[data-testid="level-strip"][data-span="3600"]', timeout=10_000)
+                wider = page.eval_on_selector_all('[data-testid="level-strip"] .seg',
+                                                  "els => els.map(e => e.dataset.level)")
+                assert wider == ["—", "ERROR", "OK"]
             finally:
                 context.close()
         finally:

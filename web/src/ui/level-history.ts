@@ -5,7 +5,7 @@
 import { formatClock, levelClass, levelName } from "../format";
 import { levelLogCsv, segments, stripSummary, type LevelLog } from "../level-log";
 import { h, setText } from "./dom";
-import { Scope, type Disposable } from "./scope";
+import { Scope, type Disposable, type Subscribable } from "./scope";
 
 /** Asks the bridge for a status's transitions over [from, to] (Unix seconds); a string: why not. */
 export type LevelSource = (hardwareId: string, name: string, from: number, to: number) => Promise<LevelLog | string>;
@@ -22,9 +22,13 @@ export class LevelHistory implements Disposable {
     private readonly hardwareId: string,
     private readonly name: string,
     private readonly source: LevelSource,
-    private readonly rangeSeconds: () => number,
+    /** The selected range [from, to], Unix seconds (the charts' window). */
+    private readonly window: () => readonly [number, number],
     private readonly nowMs: () => number,
+    /** Changes of the selected range: the history is read again. */
+    rangeChanged: Subscribable[] = [],
   ) {
+    this.scope.onAny(rangeChanged, () => void this.load());
     const reload = h("button", { type: "button", "data-testid": "level-history-reload" }, "Reload");
     this.scope.on(reload, "click", () => void this.load());
     this.scope.mount(
@@ -40,8 +44,7 @@ export class LevelHistory implements Disposable {
   }
 
   private async load(): Promise<void> {
-    const to = this.nowMs() / 1000;
-    const from = to - this.rangeSeconds();
+    const [from, to] = this.window();
     setText(this.note, "loading…");
     const answer = await this.source(this.hardwareId, this.name, from, to);
     if (this.disposed) return;
@@ -57,8 +60,8 @@ export class LevelHistory implements Disposable {
   private render(log: LevelLog): void {
     const segs = segments(log.changes, log.from, log.to);
     const span = log.to - log.from;
-    const summary = `levels over the last ${Math.round(span / 60)} min: ${stripSummary(segs)}`;
-    const strip = h("div", { class: "level-strip", role: "img", "aria-label": summary, "data-testid": "level-strip" });
+    const summary = `levels ${formatClock(log.from * 1000)}–${formatClock(log.to * 1000)}: ${stripSummary(segs)}`;
+    const strip = h("div", { class: "level-strip", role: "img", "aria-label": summary, "data-testid": "level-strip", "data-span": Math.round(span) });
     for (const s of segs) {
       const width = (((s.end - s.start) / span) * 100).toFixed(3);
       const title = `${levelName(s.level)} ${formatClock(s.start * 1000)}–${formatClock(s.end * 1000)}`;

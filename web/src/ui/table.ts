@@ -307,7 +307,12 @@ export class StatusTable implements Part {
     row.history = undefined;
     if (row.expanded && this.levels !== undefined && this.state.capabilities.value.includes("levels")) {
       const { entry } = row;
-      row.history = new LevelHistory(row.detailCell, entry.hardwareId, entry.name, this.levels, () => this.state.range.value, () => this.state.now());
+      const { range, zoom } = this.state;
+      const window = (): readonly [number, number] => {
+        const to = this.state.now() / 1000;
+        return zoom.value ?? [to - range.value, to];
+      };
+      row.history = new LevelHistory(row.detailCell, entry.hardwareId, entry.name, this.levels, window, () => this.state.now(), [range, zoom]);
     }
   }
 
