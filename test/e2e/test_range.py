@@ -14,6 +14,7 @@ import pytest
 from test.helpers.bridge_proc import Bridge
 from test.helpers.metrics_proc import start_system_metrics
 from test.helpers.procs import NodeProcess
+from test.helpers.ros_publisher import PublisherProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -160,3 +161,32 @@ def test_csv_export_is_the_stores_history_of_the_window_in_view(page: Any, bridg
     assert min(times) >= to - 3600 - 1 and max(times) <= to + 1
     cpu = header.index("usage %")
     assert any(r[cpu] != "" for r in rows if r[3].endswith(": CPU"))
+
+
+def test_custom_chart_of_another_nodes_key_survives_a_reload(page: Any, bridge: Bridge) -> None:
+    # Another node (hardware_id test-host) publishes "value"; its history is in the bridge's store.
+    pub = PublisherProcess("--statuses", "1", "--levels", "0", "--name-prefix", "e2e_cc")
+    try:
+        pub.burst(20, 20.0)
+        open_live(page, bridge)
+        row = '[data-testid="status-row"][data-name="e2e_cc: status 0"]'
+        page.click(row)
+        page.click(f'{row} + tr [data-testid="chart-key"][data-key="value"]')
+        chart = '[data-testid="custom-chart"] .chart'
+        page.wait_for_selector(f'{chart}[data-source="query"]', timeout=10_000)
+        # Its samples are drawn: the query asked for test-host's status, and values came back.
+        asked = [q for q in queries(page) if q["hardware_id"] == "test-host" and q["keys"] == ["value"]]
+        assert asked and asked[-1]["name"] == "e2e_cc: status 0"
+        page.wait_for_function(f"() => Number(document.querySelector('{chart}').dataset.points) >= 1",
+                               timeout=5000)
+        # The layout survives a reload (localStorage), and Remove takes the panel away.
+        page.reload()
+        page.wait_for_selector(f'{chart}[data-source="query"]', timeout=10_000)
+        assert "value (e2e_cc: status 0)" in page.inner_text('[data-testid="custom-chart"]')
+        page.click('[data-testid="custom-chart-remove"]')
+        page.wait_for_function("() => document.querySelectorAll('[data-testid=custom-chart]').length === 0")
+        page.reload()
+        page.wait_for_selector(f'{CHART}[data-source="query"]', timeout=10_000)
+        assert page.query_selector('[data-testid="custom-chart"]') is None
+    finally:
+        pub.stop()

@@ -3,6 +3,7 @@
 import type { LinkState } from "./connection";
 import { EMPTY_BOOK, type AlertBook } from "./alert-book";
 import { DEFAULT_STALE_MS } from "./levels";
+import type { CustomPanel } from "./chart-layout";
 import { Signal, Version } from "./signal";
 import { DEFAULT_FILTER, type Filter } from "./status-filter";
 import { Store } from "./store";
@@ -29,6 +30,8 @@ export class PageState {
   readonly machine = new Signal("");
   /** The charts' time range, seconds (the span ending now). */
   readonly range = new Signal(300);
+  /** The chart panels the user added (kept in localStorage by ui/custom-charts.ts). */
+  readonly customCharts = new Signal<readonly CustomPanel[]>([]);
   /** A fixed window [from, to] (Unix seconds: a custom range, a zoom or a pan), else none: the range ending now. */
   readonly zoom = new Signal<readonly [number, number] | undefined>(undefined);
   /** Whole seconds of the page clock: ages and staleness move with it. */

@@ -18,6 +18,7 @@ import { LevelParts, type LevelLog } from "./level-log";
 import { BannerView, type AlertActions } from "./ui/banner";
 import { CardsView } from "./ui/cards";
 import { ChartsView } from "./ui/charts";
+import { CustomChartsView } from "./ui/custom-charts";
 import { ControlsView } from "./ui/controls";
 import { CountersView } from "./ui/counters";
 import { EmptyState } from "./ui/empty-state";
@@ -101,6 +102,7 @@ export class Page implements Disposable {
       new ControlsView(slot("controls"), state, frame, () => this.downloadCsv()),
       new CardsView(slot("cards"), state, frame),
       (this.charts = new ChartsView(slot("charts"), state, frame, this.requests)),
+      new CustomChartsView(slot("charts"), state, frame, this.requests),
       new ProcessesView(slot("processes-panel"), state, frame),
       new StatusPanel(slot("status-panel"), state, frame, (hardwareId, name, from, to) => this.levelLog(hardwareId, name, from, to)),
       new CountersView(slot("counters"), state, frame),

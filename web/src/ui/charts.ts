@@ -5,10 +5,9 @@
 import { chartWindow, tableInView } from "../chart-window";
 import { summarize } from "../chart-summary";
 import { formatAge, formatRate } from "../format";
-import { chartSpecs, joinSeries, machineStatuses, newestTime, type ChartId, type ChartSpec } from "../metrics";
-import { appendLive, queryBody, rangeRows, type RangeResult } from "../range-data";
+import { chartSpecs, machineStatuses, type ChartId, type ChartSpec } from "../metrics";
 import type { RequestClient } from "../requests";
-import type { StatusEntry } from "../store";
+import { RangeFetcher } from "./range-fetcher";
 import type { PageState } from "../page-state";
 import { ChartView } from "./chart";
 import { h, setData, setText } from "./dom";
@@ -21,17 +20,6 @@ const CHARTS: [ChartId, string, string][] = [
   ["network", "Network", "B/s"],
   ["cores", "CPU per core (%)", "%"],
 ];
-/** The answers a chart draws: per status (hardware_id NUL name), for the window it asked. */
-interface Fetched {
-  key: string;
-  from: number;
-  to: number;
-  results: Map<string, RangeResult>;
-  at: number;
-}
-
-const statusKey = (e: StatusEntry) => `${e.hardwareId}\u0000${e.name}`;
-
 /** The order in which dirty charts are redrawn. */
 const DRAW_ORDER: readonly ChartId[] = ["cpu-memory", "cores", "network", "temperature"];
 
@@ -43,10 +31,7 @@ export class ChartsView implements Part {
   private readonly dirty = new Set<ChartId>();
   private readonly drawnAt = new Map<ChartId, number>();
   private cancelTimer: (() => void) | undefined;
-  private readonly fetched = new Map<ChartId, Fetched>();
-  private readonly inFlight = new Map<ChartId, string>();
-  private readonly failedAt = new Map<ChartId, number>();
-  private disposed = false;
+  private readonly fetcher: RangeFetcher | undefined;
 
   constructor(
     host: HTMLElement,
@@ -55,6 +40,14 @@ export class ChartsView implements Part {
     private readonly requests?: RequestClient,
   ) {
     const s = this.scope;
+    if (requests !== undefined) {
+      const fetcher = (this.fetcher = new RangeFetcher(state, requests, (id) => {
+        this.dirty.add(id as ChartId);
+        this.drawnAt.delete(id as ChartId);
+        frame.invalidate(this);
+      }));
+      s.add(() => fetcher.dispose());
+    }
     for (const [id, caption, unit] of CHARTS) {
       // The canvas means nothing to a screen reader: the plot is an image named by the caption
       // and described by the text summary under it.
@@ -117,7 +110,7 @@ export class ChartsView implements Part {
       const spec = specs.find((s) => s.id === id);
       const view = this.charts.get(id);
       if (spec !== undefined && view !== undefined && this.queryable(spec)) {
-        this.drawRange(id, spec, view);
+        this.fetcher?.draw(id, spec.series, view);
       } else if (spec !== undefined && view !== undefined) {
         const w = chartWindow(store, machine.value, range.value, specs);
         const table = tableInView(spec.series, w);
@@ -140,75 +133,12 @@ export class ChartsView implements Part {
   }
 
   dispose(): void {
-    this.disposed = true;
     this.scope.dispose();
   }
 
   /** The bridge answers range queries, and the chart has series to ask for. */
   private queryable(spec: ChartSpec): boolean {
     return this.requests !== undefined && spec.series.length > 0 && this.state.capabilities.value.includes("query");
-  }
-
-  /**
-   * A chart from the bridge's durable history: the window asked at the chart's width (min/avg/max
-   * per point), then the live samples newer than the answer (the recent edge). A fixed window
-   * (custom range, zoom, pan) has no live edge. The answer is asked again when the window changes,
-   * or when the live edge has grown past a twentieth of the range.
-   */
-  private drawRange(id: ChartId, spec: ChartSpec, view: ChartView): void {
-    const { machine, range, zoom, store } = this.state;
-    const newest = newestTime(store, machine.value);
-    const now = Number.isFinite(newest) ? newest : this.state.now() / 1000;
-    const fixed = zoom.value;
-    const [from, to] = fixed ?? [now - range.value, now];
-    const entries = [...new Map(spec.series.map((s) => [statusKey(s.entry), s.entry])).values()];
-    const key = [machine.value, fixed ? `${fixed[0]}-${fixed[1]}` : range.value, ...entries.map(statusKey)].join("|");
-    const have = this.fetched.get(id);
-    const fresh = have !== undefined && have.key === key && (fixed !== undefined || now - have.to < Math.max(5, range.value / 20));
-    const failed = this.failedAt.get(id);
-    const waiting = failed !== undefined && performance.now() - failed < 5000;
-    if (!fresh && !waiting && this.inFlight.get(id) !== key) this.ask(id, key, spec, entries, from, to, view.areaWidth);
-    const shown = have !== undefined && have.key === key ? have : undefined;
-    const labels = spec.series.map((s) => s.label);
-    // The live samples held in the window: what the chart shows until the answer comes, and what
-    // its `points` count (samples in view) says.
-    const table = joinSeries(spec.series, from);
-    if (shown === undefined) {
-      view.update(table, from, to);
-      return;
-    }
-    let rows = rangeRows(spec.series.map((s) => ({ result: shown.results.get(statusKey(s.entry)), key: s.key })));
-    if (fixed === undefined) {
-      const live = joinSeries(spec.series, shown.to);
-      rows = appendLive(rows, live.t, live.columns);
-    }
-    view.draw(labels, rows, from, to, table.t.length, "query");
-  }
-
-  private ask(id: ChartId, key: string, spec: ChartSpec, entries: StatusEntry[], from: number, to: number, width: number): void {
-    const requests = this.requests;
-    if (requests === undefined) return;
-    this.inFlight.set(id, key);
-    const asks = entries.map((e) => {
-      const keys = spec.series.filter((s) => s.entry === e).map((s) => s.key);
-      return requests.query(queryBody(e.hardwareId, e.name, from, to, width, keys)).then((r) => [statusKey(e), r] as const);
-    });
-    void Promise.all(asks).then((replies) => {
-      if (this.disposed || this.inFlight.get(id) !== key) return;
-      this.inFlight.delete(id);
-      const results = new Map<string, RangeResult>();
-      for (const [k, r] of replies) if (r.ok) results.set(k, r.result);
-      // All failed (rate limit, link down): keep what was shown, ask again on the next redraw.
-      if (results.size === 0 && replies.length > 0) {
-        this.failedAt.set(id, performance.now());
-        return;
-      }
-      this.failedAt.delete(id);
-      this.fetched.set(id, { key, from, to, results, at: performance.now() });
-      this.dirty.add(id);
-      this.drawnAt.delete(id);
-      this.frame.invalidate(this);
-    });
   }
 
   /**

@@ -6,7 +6,8 @@
 import { formatAge, formatClock } from "../format";
 import { isStale, levelSince, shownLevel } from "../levels";
 import type { PageState } from "../page-state";
-import type { Status } from "../protocol";
+import { addSeries } from "../chart-layout";
+import { parseNumber, type Status } from "../protocol";
 import { compare, matches, type Sortable } from "../status-filter";
 import type { StatusEntry } from "../store";
 import { isPathName } from "../tree";
@@ -91,7 +92,9 @@ export class StatusTable implements Part {
       frame.invalidate(this);
     });
     s.add(() => this.observer.disconnect());
-    s.on(this.body, "click", (ev) => this.toggleFrom(ev.target));
+    s.on(this.body, "click", (ev) => {
+      if (!this.chartKey(ev.target)) this.toggleFrom(ev.target);
+    });
     s.on(this.body, "keydown", (ev) => this.onKey(ev as KeyboardEvent));
     s.add(frame.add(this));
     s.onAny([state.data, state.filter, state.staleMs, state.link], () => frame.invalidate(this));
@@ -290,8 +293,24 @@ export class StatusTable implements Part {
       dl.append(h("dt", {}, "at this level since"), h("dd", { "data-testid": "level-since" }, `${formatClock(since * 1000)} (${formatAge(nowMs - since * 1000)})`));
     }
     dl.append(h("dt", {}, "hardware_id"), h("dd", {}, row.entry.hardwareId || "(none)"));
-    for (const [key, value] of Object.entries(latest?.values ?? {})) dl.append(h("dt", {}, key), h("dd", {}, value));
+    for (const [key, value] of Object.entries(latest?.values ?? {})) {
+      // A numeric key can be charted, in a panel of its own (ui/custom-charts.ts).
+      const chart = parseNumber(value) !== undefined ? h("button", { type: "button", class: "chart-key", "data-testid": "chart-key", "data-key": key, title: `Chart ${key}` }, "chart") : "";
+      dl.append(h("dt", {}, key), h("dd", {}, value, chart ? " " : "", chart));
+    }
     row.values.replaceChildren(dl);
+  }
+
+  /** A detail pane's "chart" button: the key goes into a chart panel of its own. */
+  private chartKey(target: EventTarget | null): boolean {
+    const button = target instanceof Element ? target.closest<HTMLElement>("button.chart-key") : null;
+    const status = button?.closest("tr.detail")?.previousElementSibling;
+    const row = status ? this.byTr.get(status) : undefined;
+    const key = button?.dataset["key"];
+    if (row === undefined || key === undefined) return button !== null && button !== undefined;
+    const { hardwareId, name } = row.entry;
+    this.state.customCharts.set(addSeries(this.state.customCharts.value, { hardwareId, name, key }));
+    return true;
   }
 
   private toggleFrom(target: EventTarget | null): void {
