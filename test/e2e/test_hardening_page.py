@@ -72,3 +72,18 @@ def test_a_thousand_new_statuses_are_listed_over_several_frames(page: Any, dist_
                            timeout=10_000)
     names = page.eval_on_selector_all('[data-testid="status-row"]', "rs => rs.map(r => r.dataset.name)")
     assert names == [f"many: {k:04d}" for k in range(1000)]  # in order once complete
+
+
+def test_the_tree_forgets_the_rows_of_forgotten_statuses(page: Any, dist_url: str) -> None:
+    """The aggregator tree, like the table, keeps no rows for statuses past the page's bound."""
+    page.goto(dist_url)
+    page.wait_for_function("() => window.chedweb !== undefined")
+    feed(page, [hello()])
+    page.click('[data-testid="view-tree"]')
+    for i in range(20):
+        feed(page, live(1 + i, [status(f"/flood/n{i * 100 + k:04d}") for k in range(100)]))
+        if i == 0:
+            page.click('[data-testid="tree-row"][data-path="/flood"]')
+    page.wait_for_selector('[data-testid="tree-row"][data-path="/flood/n1999"]')
+    assert page.locator('[data-testid="tree-row"]').count() == 1025  # /flood and its 1,024 children
+    assert page.get_attribute('[data-testid="status-tree"]', "data-built") == "1025"

@@ -67,6 +67,7 @@ export class TreeView implements Part {
     if (store.structureVersion !== this.version) {
       this.version = store.structureVersion;
       this.roots = buildTree(store.entries.values());
+      this.forgetGone();
     }
     this.table.hidden = this.roots.length === 0;
     this.empty.hidden = this.roots.length > 0;
@@ -89,10 +90,29 @@ export class TreeView implements Part {
     }
     this.shown = rows;
     for (const r of rows) this.update(r, nowMs);
+    setData(this.table, "built", String(this.rows.size));
   }
 
   dispose(): void {
     this.scope.dispose();
+  }
+
+  /** Drops the rows of paths no longer in the tree (statuses the store forgot, at its bound). */
+  private forgetGone(): void {
+    const paths = new Set<string>();
+    const walk = (nodes: TreeNode[]): void => {
+      for (const n of nodes) {
+        paths.add(n.path);
+        walk(n.children);
+      }
+    };
+    walk(this.roots);
+    for (const [path, row] of this.rows) {
+      if (paths.has(path)) continue;
+      row.tr.remove();
+      this.rows.delete(path);
+    }
+    setData(this.table, "built", String(this.rows.size));
   }
 
   private rowFor(r: TreeRow): NodeRow {
