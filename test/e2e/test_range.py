@@ -84,6 +84,13 @@ def test_range_selector_queries_the_bridge_and_draws_its_answer(page: Any, bridg
     assert abs(q["points"] - width) <= 2
     # The answer is drawn: CPU % has a value at the right edge (the store's recent samples).
     assert int(page.get_attribute(CHART, "data-drawn")) >= q["points"]
+    # The range is kept in the URL: a reload shows the same 24 h.
+    assert "range=86400" in page.url
+    page.reload()
+    page.wait_for_function(
+        f"() => {{ const e = document.querySelector('{CHART}'); return e.dataset.source === 'query'"
+        " && Number(e.dataset.to) - Number(e.dataset.from) === 86400; }", timeout=15_000)
+    assert page.input_value('[data-testid="range-select"]') == "86400"
 
 
 def drag(page: Any, x0: float, x1: float) -> None:

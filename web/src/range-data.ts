@@ -177,3 +177,27 @@ export function historyCsvUrl(page: string, hardwareId: string, from: number, to
   if (token !== null && token !== "") url.searchParams.set("token", token);
   return url.href;
 }
+
+/** The charts' window in the URL: `range=<seconds>` (one of RANGE_CHOICES), `window=<from>-<to>` for a fixed one. */
+export interface ViewWindow {
+  range: number;
+  zoom: readonly [number, number] | undefined;
+}
+
+export const DEFAULT_RANGE = 300;
+
+export function windowFromParams(params: URLSearchParams): ViewWindow {
+  const r = Number(params.get("range"));
+  const range = RANGE_CHOICES.some(([v]) => v === r) ? r : DEFAULT_RANGE;
+  const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(params.get("window") ?? "");
+  const a = m ? Number(m[1]) : NaN;
+  const b = m ? Number(m[2]) : NaN;
+  return { range, zoom: Number.isFinite(a) && Number.isFinite(b) && b > a ? [a, b] : undefined };
+}
+
+export function windowToParams(w: ViewWindow, params: URLSearchParams): void {
+  if (w.range === DEFAULT_RANGE) params.delete("range");
+  else params.set("range", String(w.range));
+  if (w.zoom === undefined) params.delete("window");
+  else params.set("window", `${Math.floor(w.zoom[0])}-${Math.ceil(w.zoom[1])}`);
+}

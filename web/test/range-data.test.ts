@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import type { Range } from "../src/protocol";
-import { appendLive, historyCsvUrl, insertGaps, queryBody, RangeAssembler, rangeRows, typicalPeriod, type Rows } from "../src/range-data";
+import { appendLive, historyCsvUrl, insertGaps, queryBody, windowFromParams, windowToParams, RangeAssembler, rangeRows, typicalPeriod, type Rows } from "../src/range-data";
 import { RequestClient } from "../src/requests";
 
 const part = (over: Partial<Range>): Range => ({
@@ -107,5 +107,17 @@ describe("historyCsvUrl", () => {
       "http://robot:8080/history.csv?hardware_id=robot+1&from=100&to=201&token=s3",
     );
     expect(historyCsvUrl("http://robot:8080/sub/index.html", "r", 1, 2, null)).toBe("http://robot:8080/sub/history.csv?hardware_id=r&from=1&to=2");
+  });
+});
+
+describe("window in the URL", () => {
+  it("round-trips the range and a fixed window, and reads anything else as the default", () => {
+    const p = new URLSearchParams("token=x");
+    windowToParams({ range: 86400, zoom: [100.2, 200.7] }, p);
+    expect(p.toString()).toBe("token=x&range=86400&window=100-201");
+    expect(windowFromParams(p)).toEqual({ range: 86400, zoom: [100, 201] });
+    windowToParams({ range: 300, zoom: undefined }, p);
+    expect(p.toString()).toBe("token=x");
+    expect(windowFromParams(new URLSearchParams("range=7&window=5-1"))).toEqual({ range: 300, zoom: undefined });
   });
 });

@@ -17,15 +17,16 @@ export class ControlsView implements Part {
   private readonly picker = h("select", { "data-testid": "machine-picker", disabled: true });
   private shownList: readonly string[] | undefined;
   private readonly reset: HTMLButtonElement;
+  private readonly range: HTMLSelectElement;
 
   constructor(host: HTMLElement, private readonly state: PageState, frame: FrameScheduler, csv: () => void) {
     const s = this.scope;
-    const range = h(
+    const range = (this.range = h(
       "select",
       { "data-testid": "range-select" },
       ...RANGE_CHOICES.map(([v, label]) => h("option", { value: v }, label)),
       h("option", { value: "custom" }, "custom"),
-    );
+    ));
     range.value = String(state.range.value);
     const exportButton = h("button", { type: "button", "data-testid": "csv-export" }, "Export CSV");
     const fromInput = h("input", { type: "datetime-local", "data-testid": "custom-from", "aria-label": "From" });
@@ -74,7 +75,7 @@ export class ControlsView implements Part {
       if (range.value === "custom") range.value = String(state.range.value);
       state.zoom.set(undefined);
     });
-    s.watch(state.zoom, () => frame.invalidate(this));
+    s.onAny([state.zoom, state.range], () => frame.invalidate(this));
     s.on(exportButton, "click", csv);
     s.add(frame.add(this));
     s.watch(state.machines, () => frame.invalidate(this));
@@ -89,6 +90,7 @@ export class ControlsView implements Part {
       this.picker.disabled = list.length < 2;
     }
     this.reset.disabled = this.state.zoom.value === undefined;
+    if (this.range.value !== "custom" && this.range.value !== String(this.state.range.value)) this.range.value = String(this.state.range.value);
     const machine = this.state.machine.value;
     if (this.picker.value !== machine) this.picker.value = machine;
   }
