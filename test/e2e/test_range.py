@@ -84,6 +84,9 @@ def test_range_selector_queries_the_bridge_and_draws_its_answer(page: Any, bridg
     assert abs(q["points"] - width) <= 2
     # The answer is drawn: CPU % has a value at the right edge (the store's recent samples).
     assert int(page.get_attribute(CHART, "data-drawn")) >= q["points"]
+    # A 24 h point stands for many 0.5 s samples: CPU % varies between them, so its point has a
+    # min/max band around the average line.
+    assert int(page.get_attribute(CHART, "data-bands")) >= 1
     # The range is kept in the URL: a reload shows the same 24 h.
     assert "range=86400" in page.url
     page.reload()
