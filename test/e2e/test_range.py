@@ -5,6 +5,7 @@ hover cursor shows every series' value (docs/protocol.md, "Range queries")."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -200,3 +201,23 @@ def test_custom_chart_of_another_nodes_key_survives_a_reload(page: Any, bridge: 
         assert page.query_selector('[data-testid="custom-chart"]') is None
     finally:
         pub.stop()
+
+
+def test_a_bridge_without_query_keeps_the_live_charts_and_the_pages_own_csv(page: Any, dist_url: str) -> None:
+    from test.e2e.feed import diagnostics, feed, hello, status
+
+    page.goto(dist_url + "?autoconnect=0")
+    page.wait_for_function("() => window.chedweb !== undefined")
+    # A version-2 bridge that offers no `query` (the page must not ask it, nor its /history.csv).
+    msgs = [hello(capabilities=["raw_level", "truncated", "snapshot_decimated"])]
+    for i in range(5):
+        msgs += diagnostics(i + 1, [status("system_metrics: CPU", values={"usage %": str(10 + i)}),
+                                    status("system_metrics: Memory", values={"used %": "40"})],
+                            stamp=time.time() - 5 + i)
+    feed(page, msgs)
+    page.wait_for_selector(f'{CHART}[data-source="live"][data-points="5"]')
+    with page.expect_download() as download:
+        page.click('[data-testid="csv-export"]')
+    assert download.value.url.startswith("blob:")
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert lines[0] == "time_iso,time_unix,CPU %,Memory %" and len(lines) == 6
