@@ -89,12 +89,18 @@ class Bridge:
     def wait_peers(self, at_most: int = 0, timeout: float = 10.0, interval: float = 0.1) -> int:
         """Waits until at most `at_most` peers remain (closes are asynchronous) or `timeout`
         passes; returns the count then, for the caller to assert on."""
+        return self.wait_health("peers", at_most, timeout, interval)
+
+    def wait_health(self, field: str, at_most: int = 0, timeout: float = 10.0, interval: float = 0.1) -> int:
+        """Waits until /healthz's counter `field` is at most `at_most` or `timeout` passes; returns
+        it then. A test that opened sockets on a shared bridge waits for "pending_sockets" to
+        drain, so the next test does not meet its per-address limit still held."""
         deadline = time.monotonic() + timeout
-        peers = int(self.health()["peers"])
-        while peers > at_most and time.monotonic() < deadline:
+        value = int(self.health()[field])
+        while value > at_most and time.monotonic() < deadline:
             time.sleep(interval)
-            peers = int(self.health()["peers"])
-        return peers
+            value = int(self.health()[field])
+        return value
 
     def take_from(self, pub: PublisherProcess, timeout: float = 30.0) -> int:
         """Publishes one message at a time from `pub` until this bridge has received one; returns
