@@ -13,13 +13,12 @@ store ever kept for the status. The parts of one answer hold the changes in orde
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from chedweb_bridge import codec
-from chedweb_bridge.store.range_messages import MAX_SPAN_S
+from chedweb_bridge.store.range_messages import parse_status_window
 from chedweb_bridge.store.tiers import LevelChange
 
 MAX_CHANGES = 1000
@@ -38,22 +37,10 @@ class LevelsQuery:
 
 def parse_levels(msg: Mapping[str, Any], request_id: int) -> LevelsQuery | str:
     """The request, or the reason it is refused (the error reply's message)."""
-    hardware_id, name = msg.get("hardware_id"), msg.get("name")
-    if not isinstance(hardware_id, str) or not isinstance(name, str):
-        return "'hardware_id' and 'name' must be strings"
-    raw_t0, raw_t1 = msg.get("from"), msg.get("to")
-    if not (_is_number(raw_t0) and _is_number(raw_t1)):
-        return "'from' and 'to' must be Unix seconds"
-    t0, t1 = float(raw_t0), float(raw_t1)  # type: ignore[arg-type]
-    if not (math.isfinite(t0) and math.isfinite(t1)):
-        return "'from' and 'to' must be Unix seconds"
-    if not 0 < t1 - t0 <= MAX_SPAN_S:
-        return f"'from' must be before 'to', at most {MAX_SPAN_S / 86400:g} days apart"
-    return LevelsQuery(request_id, hardware_id, name, t0, t1)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    window = parse_status_window(msg)
+    if isinstance(window, str):
+        return window
+    return LevelsQuery(request_id, *window)
 
 
 def encode_levels(query: LevelsQuery, changes: Sequence[LevelChange],

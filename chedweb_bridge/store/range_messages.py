@@ -38,12 +38,13 @@ class RangeQuery:
     keys: tuple[str, ...] | None
 
 
-def parse_query(msg: Mapping[str, Any], request_id: int) -> RangeQuery | str:
-    """The query, or the reason it is refused (the error reply's message)."""
-    hardware_id, name, keys = msg.get("hardware_id"), msg.get("name"), msg.get("keys")
+def parse_status_window(msg: Mapping[str, Any]) -> tuple[str, str, float, float] | str:
+    """(hardware_id, name, from, to) of a request about one status over a time window, or the
+    reason it is refused: the part the `query` and `levels` requests share."""
+    hardware_id, name = msg.get("hardware_id"), msg.get("name")
     if not isinstance(hardware_id, str) or not isinstance(name, str):
         return "'hardware_id' and 'name' must be strings"
-    raw_t0, raw_t1, points = msg.get("from"), msg.get("to"), msg.get("points")
+    raw_t0, raw_t1 = msg.get("from"), msg.get("to")
     if not (_is_number(raw_t0) and _is_number(raw_t1)):
         return "'from' and 'to' must be Unix seconds"
     t0, t1 = float(raw_t0), float(raw_t1)  # type: ignore[arg-type]
@@ -51,6 +52,16 @@ def parse_query(msg: Mapping[str, Any], request_id: int) -> RangeQuery | str:
         return "'from' and 'to' must be Unix seconds"
     if not 0 < t1 - t0 <= MAX_SPAN_S:
         return f"'from' must be before 'to', at most {MAX_SPAN_S / 86400:g} days apart"
+    return hardware_id, name, t0, t1
+
+
+def parse_query(msg: Mapping[str, Any], request_id: int) -> RangeQuery | str:
+    """The query, or the reason it is refused (the error reply's message)."""
+    window = parse_status_window(msg)
+    if isinstance(window, str):
+        return window
+    hardware_id, name, t0, t1 = window
+    points, keys = msg.get("points"), msg.get("keys")
     if not isinstance(points, int) or isinstance(points, bool) or not 1 <= points <= MAX_POINTS:
         return f"'points' must be an integer 1..{MAX_POINTS}"
     if keys is not None and (not isinstance(keys, list) or len(keys) > MAX_KEYS
