@@ -8,6 +8,7 @@ opaque here. Bounded: at most MAX_ENTRIES of each kind, the oldest dropped first
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
 from chedweb_bridge import codec
@@ -65,6 +66,36 @@ class AlertBook:
         return codec.dumps({"type": "alert_state", "now": now,
                             "acks": [asdict(a) for a in self.acks.values()],
                             "mutes": [asdict(m) for m in self.mutes.values()]})
+
+
+def status_of(key: str) -> tuple[str, str] | None:
+    """(hardware_id, name) of a status alert's key ("status:<hardware_id>\\0<name>", the page's
+    statusAlertKey); None for any other key (a machine's "offline:<hardware_id>")."""
+    if not key.startswith("status:") or "\0" not in key:
+        return None
+    hardware_id, name = key[len("status:"):].split("\0", 1)
+    return hardware_id, name
+
+
+def restored(acks: Iterable[Ack], mutes: Iterable[Mute], now: float,
+             still_holds: Callable[[Ack], bool]) -> AlertBook:
+    """The book a restarted bridge starts with, from what was kept (store/alert_table.py): mutes
+    that ended while it was down are dropped, and so is an acknowledgement that no longer holds
+    (`still_holds`: the status's level changed after it was given, as far as the history knows).
+    The rest keep who and when, and the acknowledged level, which the page still compares with
+    the alert's level now."""
+    book = AlertBook()
+    for ack in acks:
+        if still_holds(ack):
+            book.acks.pop(ack.key, None)
+            book.acks[ack.key] = ack
+    for mute in mutes:
+        if mute.until > now:
+            book.mutes.pop(mute.key, None)
+            book.mutes[mute.key] = mute
+    _bound(book.acks)
+    _bound(book.mutes)
+    return book
 
 
 def _bound(entries: dict[str, Ack] | dict[str, Mute]) -> None:

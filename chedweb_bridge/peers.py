@@ -124,6 +124,8 @@ class PeerRegistry:
         self.on_log: Callable[[str, str], None] | None = None
         # Acknowledgements and mutes (alert_state.py): the only state a browser can change.
         self.alerts = AlertBook()
+        # Called on the loop after each change of `alerts` (alert_keeper.py keeps it on disk).
+        self.on_alerts_changed: Callable[[AlertBook], None] | None = None
         # Range queries of the durable history (capability "query"); None: not offered.
         self.queries: QueryService | None = None
         # The current auth_token (a parameter that can change at run time): alert requests carry it.
@@ -391,7 +393,7 @@ class PeerRegistry:
                 self.alerts.ack(req.key, req.level, req.by, now)
             elif req.type == "alert_mute":
                 self.alerts.mute(req.key, req.seconds, req.by, now)
-                self._schedule_expiry()
+                self.schedule_expiry()
             else:
                 self.alerts.unmute(req.key)
             changed = True
@@ -405,6 +407,8 @@ class PeerRegistry:
         except Exception as exc:
             self.close_session(session, f"send failed: {_reason(exc)}")
         if changed:
+            if self.on_alerts_changed is not None:
+                self.on_alerts_changed(self.alerts)
             self._broadcast_alerts()
 
     def _answer_query(self, session: Session, channel: RTCDataChannel, request_id: int,
@@ -439,8 +443,9 @@ class PeerRegistry:
             except Exception as exc:
                 self.close_session(session, f"send failed: {_reason(exc)}")
 
-    def _schedule_expiry(self) -> None:
-        """A timer at the next mute's end, so every browser hears that it ended."""
+    def schedule_expiry(self) -> None:
+        """A timer at the next mute's end, so every browser hears that it ended (on the loop;
+        also once after a restored state is set)."""
         if self._expiry is not None:
             self._expiry.cancel()
         until = self.alerts.next_expiry()
@@ -452,7 +457,7 @@ class PeerRegistry:
             self._expiry = None
             if self.alerts.expire(self.clock()):
                 self._broadcast_alerts()
-            self._schedule_expiry()
+            self.schedule_expiry()
 
         self._expiry = asyncio.get_running_loop().call_later(max(0.0, until - self.clock()) + 0.01, expire)
 

@@ -29,6 +29,7 @@ from rclpy.serialization import deserialize_message
 
 from chedweb_bridge import access, cdr, codec, timebase
 from chedweb_bridge.access import HostAllowlist
+from chedweb_bridge.alert_keeper import AlertKeeper
 from chedweb_bridge.app import create_app, find_web_root
 from chedweb_bridge.fleet import FleetSettings
 from chedweb_bridge.history import History
@@ -106,11 +107,16 @@ class WebRtcBridge(Node):
         self._store = StoreWorker(db_file.resolve(str(values["history_path"])), budget, default_tiers(*days),
                                   log=self._log)
         self._store.start()
+        # Acknowledgements and mutes outlive a restart where the history is on disk.
+        alert_keeper = AlertKeeper(self._store, self._log)
+        self._registry.alerts = alert_keeper.restore(time.time())
+        self._registry.on_alerts_changed = alert_keeper.save
         self._seq = 0
         self._undecodable = 0
         self._loop = LoopThread()
         self._registry.queries = QueryService(self._store, self._loop.call_soon)
         self._loop.start()
+        self._loop.call_soon(self._registry.schedule_expiry)  # for the restored mutes
         self._latest = LatestStatuses()
         self._metrics_settings = MetricsSettings(int(values["metrics_max_series"]))  # type: ignore[call-overload]
         metrics = make_endpoint(self._loop, self._registry, self._latest, self._metrics_settings,
