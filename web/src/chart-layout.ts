@@ -43,6 +43,31 @@ export function addSeries(layout: readonly CustomPanel[], s: CustomSeries, into?
   return [...layout, { id, series: [s] }];
 }
 
+/** Where a key can go, as the detail pane offers it: a new panel, or an existing one. */
+export interface PanelChoice {
+  /** The panel's id; undefined: a new panel. */
+  into: number | undefined;
+  label: string;
+  /** Why it cannot take the key ("already charted there", "full"), or undefined when it can. */
+  refused: string | undefined;
+}
+
+/**
+ * The choices for charting `s`: a new panel first, then every existing panel in order, each with
+ * the reason it cannot take the key, if any (the same rules as addSeries).
+ */
+export function panelChoices(layout: readonly CustomPanel[], s: CustomSeries): PanelChoice[] {
+  const fresh: PanelChoice = { into: undefined, label: "New chart panel", refused: layout.length >= MAX_PANELS ? `${MAX_PANELS} panels at most` : undefined };
+  return [
+    fresh,
+    ...layout.map((p) => ({
+      into: p.id,
+      label: `Add to: ${panelTitle(p)}`,
+      refused: p.series.some((x) => same(x, s)) ? "already charted there" : p.series.length >= MAX_SERIES ? `${MAX_SERIES} keys at most` : undefined,
+    })),
+  ];
+}
+
 export function removePanel(layout: readonly CustomPanel[], id: number): CustomPanel[] {
   return layout.filter((p) => p.id !== id);
 }

@@ -6,11 +6,11 @@
 import { formatAge, formatClock } from "../format";
 import { isStale, levelSince, shownLevel } from "../levels";
 import type { PageState } from "../page-state";
-import { addSeries } from "../chart-layout";
 import { parseNumber, type Status } from "../protocol";
 import { compare, matches, type Sortable } from "../status-filter";
 import type { StatusEntry } from "../store";
 import { isPathName } from "../tree";
+import { chartKeyInto, closeChartMenu } from "./chart-key-menu";
 import { h, setAttr, setData, setText } from "./dom";
 import type { FrameScheduler, Part } from "./frame";
 import { breakableName, levelBadge, setLevelBadge } from "./level-badge";
@@ -302,7 +302,7 @@ export class StatusTable implements Part {
     row.values.replaceChildren(dl);
   }
 
-  /** A detail pane's "chart" button: the key goes into a chart panel of its own. */
+  /** A detail pane's "chart" button: the key goes into a new chart panel or one added before. */
   private chartKey(target: EventTarget | null): boolean {
     const button = target instanceof Element ? target.closest<HTMLElement>("button.chart-key") : null;
     const status = button?.closest("tr.detail")?.previousElementSibling;
@@ -310,7 +310,7 @@ export class StatusTable implements Part {
     const key = button?.dataset["key"];
     if (row === undefined || key === undefined) return button !== null && button !== undefined;
     const { hardwareId, name } = row.entry;
-    this.state.customCharts.set(addSeries(this.state.customCharts.value, { hardwareId, name, key }));
+    chartKeyInto(row.detailCell, this.state, { hardwareId, name, key });
     return true;
   }
 
@@ -320,6 +320,7 @@ export class StatusTable implements Part {
     if (row === undefined) return;
     row.expanded = !row.expanded;
     row.detail.hidden = !row.expanded;
+    closeChartMenu(row.detailCell);
     setAttr(row.tr, "aria-expanded", String(row.expanded));
     row.shownDetail = undefined;
     this.updateDetail(row, this.state.now());

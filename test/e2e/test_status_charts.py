@@ -1,0 +1,89 @@
+"""A status's detail pane and the durable history, in Chromium against a real bridge (issue 10):
+any numeric key of any status charted into a panel the user adds, or into one added before, the
+layout kept across a reload; and one status's CSV from the store over the selected range."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from test.helpers.bridge_proc import Bridge
+from test.helpers.ros_publisher import PublisherProcess
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+PREFIX = "e2e_sc"
+ROW = '[data-testid="status-row"][data-name="{}: status {}"]'
+PANEL = '[data-testid="custom-chart"]'
+
+
+@pytest.fixture(scope="module")
+def bridge() -> Iterator[Bridge]:
+    b = Bridge("e2e-status-charts-bridge")
+    pub = PublisherProcess("--statuses", "2", "--levels", "0", "--name-prefix", PREFIX, wait_subscribers=0)
+    try:
+        b.take_from(pub)
+        pub.burst(40, 20.0)  # 2 s of samples in the store, and the latest values on the page
+        yield b
+    finally:
+        pub.stop()
+        b.stop()
+
+
+def open_status(page: Any, i: int) -> str:
+    """Opens status i's detail pane; returns the row's selector."""
+    row = ROW.format(PREFIX, i)
+    page.click(row)
+    page.wait_for_selector(f'{row} + tr [data-testid="chart-key"][data-key="value"]')
+    return row
+
+
+def chart_key(page: Any, row: str, key: str) -> None:
+    page.click(f'{row} + tr [data-testid="chart-key"][data-key="{key}"]')
+
+
+def test_keys_of_two_statuses_are_added_to_a_panel_added_before_and_survive_a_reload(
+        page: Any, bridge: Bridge) -> None:
+    page.goto(bridge.url)
+    page.wait_for_selector(ROW.format(PREFIX, 1), timeout=15_000)
+    row0 = open_status(page, 0)
+    # The first key: no panel yet, so a panel of its own, at once.
+    chart_key(page, row0, "value")
+    page.wait_for_selector(f'{PANEL}[data-panel="1"]')
+    # The next key of the same status: the pane offers a new panel or the one there.
+    chart_key(page, row0, "pub index")
+    menu = f'{row0} + tr [data-testid="chart-menu"][data-key="pub index"]'
+    page.wait_for_selector(menu)
+    assert page.is_enabled(f'{menu} [data-testid="chart-into"][data-panel="new"]')
+    page.click(f'{menu} [data-testid="chart-into"][data-panel="1"]')
+    page.wait_for_selector(menu, state="detached")
+    # Another status's key into the same panel; a key already there cannot be added twice.
+    page.click(row0)  # closed
+    row1 = open_status(page, 1)
+    chart_key(page, row1, "value")
+    menu1 = f'{row1} + tr [data-testid="chart-menu"]'
+    page.click(f'{menu1} [data-testid="chart-into"][data-panel="1"]')
+    chart_key(page, row1, "value")
+    assert not page.is_enabled(f'{menu1} [data-testid="chart-into"][data-panel="1"]')
+    assert "already charted there" in page.inner_text(f'{menu1} [data-testid="chart-into"][data-panel="1"]')
+    page.keyboard.press("Escape")
+    page.wait_for_selector(menu1, state="detached")
+
+    def one_panel_of_three() -> None:
+        assert page.eval_on_selector_all(PANEL, "els => els.length") == 1
+        caption = page.inner_text(PANEL)
+        for part in (f"value (test-host / {PREFIX}: status 0)", f"pub index (test-host / {PREFIX}: status 0)",
+                     f"value (test-host / {PREFIX}: status 1)"):
+            assert part in caption, caption
+        # Drawn from the store: three series, with samples.
+        page.wait_for_function(
+            f"() => {{ const c = document.querySelector('{PANEL} .chart');"
+            " return c && c.dataset.source === 'query' && c.dataset.series === '3'"
+            " && Number(c.dataset.points) >= 1; }", timeout=10_000)
+
+    one_panel_of_three()
+    page.reload()
+    page.wait_for_selector(f"{PANEL} .chart", timeout=15_000)
+    one_panel_of_three()
