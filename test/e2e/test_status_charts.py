@@ -4,7 +4,10 @@ layout kept across a reload; and one status's CSV from the store over the select
 
 from __future__ import annotations
 
+import time
+import urllib.parse
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -87,3 +90,32 @@ def test_keys_of_two_statuses_are_added_to_a_panel_added_before_and_survive_a_re
     page.reload()
     page.wait_for_selector(f"{PANEL} .chart", timeout=15_000)
     one_panel_of_three()
+
+
+def test_one_status_csv_from_the_store_over_the_selected_range(page: Any, bridge: Bridge) -> None:
+    page.goto(bridge.url)
+    page.wait_for_selector(ROW.format(PREFIX, 1), timeout=15_000)
+    page.select_option('[data-testid="range-select"]', "3600")
+    row = open_status(page, 1)
+    with page.expect_download() as download:
+        page.click(f'{row} + tr [data-testid="status-csv"]')
+    url = urllib.parse.urlsplit(download.value.url)
+    args = dict(urllib.parse.parse_qsl(url.query))
+    assert url.path == "/history.csv"
+    assert args["hardware_id"] == "test-host" and args["status"] == f"{PREFIX}: status 1"
+    t0, t1 = float(args["from"]), float(args["to"])
+    assert 3600 <= t1 - t0 <= 3602 and abs(t1 - time.time()) < 60  # the selected range, up to now
+    text = Path(download.value.path()).read_bytes().decode()
+    lines = [line for line in text.split("\r\n") if line]
+    header = lines[0].split(",")
+    # This status's numeric keys only ("label" is text), and only its rows.
+    assert header == ["time_iso", "time_unix", "hardware_id", "status", "level", "pub index", "value"]
+    rows = [line.split(",") for line in lines[1:]]
+    assert len(rows) >= 40, text
+    assert {(r[2], r[3], r[4]) for r in rows} == {("test-host", f"{PREFIX}: status 1", "0")}
+    times = [float(r[1]) for r in rows]
+    assert times == sorted(times) and t0 <= times[0] and times[-1] <= t1
+    # The values the publisher sent: status i's "value" is (index * 7 + i) % 100 at "pub index".
+    for r in rows:
+        index, value = int(float(r[5])), float(r[6])
+        assert value == (index * 7 + 1) % 100, r

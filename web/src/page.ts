@@ -104,7 +104,13 @@ export class Page implements Disposable {
       (this.charts = new ChartsView(slot("charts"), state, frame, this.requests)),
       new CustomChartsView(slot("charts"), state, frame, this.requests),
       new ProcessesView(slot("processes-panel"), state, frame),
-      new StatusPanel(slot("status-panel"), state, frame, (hardwareId, name, from, to) => this.levelLog(hardwareId, name, from, to)),
+      new StatusPanel(
+        slot("status-panel"),
+        state,
+        frame,
+        (hardwareId, name, from, to) => this.levelLog(hardwareId, name, from, to),
+        (hardwareId, name, from, to) => historyCsvUrl(window.location.href, hardwareId, from, to, this.env.token, name),
+      ),
       new CountersView(slot("counters"), state, frame),
     ];
     for (const v of views) s.add(() => v.dispose());

@@ -164,14 +164,15 @@ export function queryBody(hardwareId: string, name: string, from: number, to: nu
 
 /**
  * The bridge's CSV export of its durable history (GET /history.csv, docs/protocol.md "HTTP"):
- * every status of machine `hardwareId` over [from, to], relative to the page's own URL, with the
- * page's ?token= where it has one.
+ * every status of machine `hardwareId` over [from, to], or only status `name` when given,
+ * relative to the page's own URL, with the page's ?token= where it has one.
  */
-export function historyCsvUrl(page: string, hardwareId: string, from: number, to: number, token: string | null): string {
+export function historyCsvUrl(page: string, hardwareId: string, from: number, to: number, token: string | null, name?: string): string {
   const url = new URL("history.csv", page);
   url.search = "";
   url.hash = "";
   url.searchParams.set("hardware_id", hardwareId);
+  if (name !== undefined) url.searchParams.set("status", name);
   url.searchParams.set("from", String(Math.floor(from)));
   url.searchParams.set("to", String(Math.ceil(to)));
   if (token !== null && token !== "") url.searchParams.set("token", token);

@@ -108,6 +108,12 @@ describe("historyCsvUrl", () => {
     );
     expect(historyCsvUrl("http://robot:8080/sub/index.html", "r", 1, 2, null)).toBe("http://robot:8080/sub/history.csv?hardware_id=r&from=1&to=2");
   });
+
+  it("asks for one status when given its name, whatever characters it has", () => {
+    const url = new URL(historyCsvUrl("http://robot:8080/?token=s3", "robot 1", 100, 200, "s3", "motor: a&b=c #1"));
+    expect(url.pathname).toBe("/history.csv");
+    expect(Object.fromEntries(url.searchParams)).toEqual({ hardware_id: "robot 1", status: "motor: a&b=c #1", from: "100", to: "200", token: "s3" });
+  });
 });
 
 describe("window in the URL", () => {

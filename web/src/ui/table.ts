@@ -15,6 +15,7 @@ import { h, setAttr, setData, setText } from "./dom";
 import type { FrameScheduler, Part } from "./frame";
 import { breakableName, levelBadge, setLevelBadge } from "./level-badge";
 import { LevelHistory, type LevelSource } from "./level-history";
+import { addStatusCsv, removeStatusCsv, type StatusCsvUrl } from "./status-csv";
 import { Scope } from "./scope";
 
 export type { LevelSource } from "./level-history";
@@ -68,6 +69,7 @@ export class StatusTable implements Part {
     private readonly state: PageState,
     private readonly frame: FrameScheduler,
     private readonly levels?: LevelSource,
+    private readonly csvUrl?: StatusCsvUrl,
   ) {
     const s = this.scope;
     s.add(() => {
@@ -321,18 +323,24 @@ export class StatusTable implements Part {
     row.expanded = !row.expanded;
     row.detail.hidden = !row.expanded;
     closeChartMenu(row.detailCell);
+    removeStatusCsv(row.detailCell);
     setAttr(row.tr, "aria-expanded", String(row.expanded));
     row.shownDetail = undefined;
     this.updateDetail(row, this.state.now());
     row.history?.dispose();
     row.history = undefined;
-    if (row.expanded && this.levels !== undefined && this.state.capabilities.value.includes("levels")) {
-      const { entry } = row;
-      const { range, zoom } = this.state;
-      const window = (): readonly [number, number] => {
-        const to = this.state.now() / 1000;
-        return zoom.value ?? [to - range.value, to];
-      };
+    const { entry } = row;
+    const { range, zoom, capabilities } = this.state;
+    // The selected range: a fixed window (zoom, pan, custom), else the range up to now.
+    const window = (): readonly [number, number] => {
+      const to = this.state.now() / 1000;
+      return zoom.value ?? [to - range.value, to];
+    };
+    const csvUrl = this.csvUrl;
+    if (row.expanded && csvUrl !== undefined && capabilities.value.includes("query")) {
+      addStatusCsv(row.detailCell, () => csvUrl(entry.hardwareId, entry.name, ...window()));
+    }
+    if (row.expanded && this.levels !== undefined && capabilities.value.includes("levels")) {
       row.history = new LevelHistory(row.detailCell, entry.hardwareId, entry.name, this.levels, window, () => this.state.now(), [range, zoom]);
     }
   }
