@@ -8,8 +8,9 @@ opaque here. Bounded: at most MAX_ENTRIES of each kind, the oldest dropped first
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from chedweb_bridge import codec
 
@@ -47,6 +48,18 @@ class AlertBook:
         self.mutes[key] = Mute(key, now + seconds, by, now)
         _bound(self.mutes)
 
+    def end_acks(self, changed: Iterable[tuple[str, int]]) -> bool:
+        """Drops the acknowledgements of statuses whose level is no longer the one acknowledged
+        (`changed`: key and level now, from changed_acks); True when any went. Checked again
+        here: an acknowledgement given at the new level meanwhile stays."""
+        dropped = False
+        for key, level in changed:
+            ack = self.acks.get(key)
+            if ack is not None and ack.level != level:
+                del self.acks[key]
+                dropped = True
+        return dropped
+
     def unmute(self, key: str) -> bool:
         return self.mutes.pop(key, None) is not None
 
@@ -66,6 +79,22 @@ class AlertBook:
         return codec.dumps({"type": "alert_state", "now": now,
                             "acks": [asdict(a) for a in self.acks.values()],
                             "mutes": [asdict(m) for m in self.mutes.values()]})
+
+
+def changed_acks(acks: Mapping[str, Ack], statuses: Iterable[Mapping[str, Any]]) -> list[tuple[str, int]]:
+    """(key, level now) of each acknowledged status in `statuses` whose level is not the one
+    acknowledged: an acknowledgement holds until the level changes again (ERROR, OK, ERROR is
+    a new alert). Runs in the ROS callback, off the loop, and only reads `acks` (get, under the
+    GIL); nothing to do, and no key built, while nothing is acknowledged."""
+    if not acks:
+        return []
+    changed = []
+    for status in statuses:
+        key = f"status:{status['hardware_id']}\0{status['name']}"
+        ack = acks.get(key)
+        if ack is not None and ack.level != status["level"]:
+            changed.append((key, int(status["level"])))
+    return changed
 
 
 def status_of(key: str) -> tuple[str, str] | None:

@@ -443,6 +443,14 @@ class PeerRegistry:
             except Exception as exc:
                 self.close_session(session, f"send failed: {_reason(exc)}")
 
+    def end_acks(self, changed: list[tuple[str, int]]) -> None:
+        """Statuses whose level left the one acknowledged (alert_state.changed_acks, from the ROS
+        callback): their acknowledgements end, and every browser hears it (on the loop)."""
+        if self.alerts.end_acks(changed):
+            if self.on_alerts_changed is not None:
+                self.on_alerts_changed(self.alerts)
+            self._broadcast_alerts()
+
     def schedule_expiry(self) -> None:
         """A timer at the next mute's end, so every browser hears that it ended (on the loop;
         also once after a restored state is set)."""

@@ -27,7 +27,7 @@ from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message
 
-from chedweb_bridge import access, cdr, codec, timebase
+from chedweb_bridge import access, alert_state, cdr, codec, timebase
 from chedweb_bridge.access import HostAllowlist
 from chedweb_bridge.alert_keeper import AlertKeeper
 from chedweb_bridge.app import create_app, find_web_root
@@ -221,6 +221,9 @@ class WebRtcBridge(Node):
             codec.sanitize_levels(statuses)  # before anything reads them: live, history, /metrics
             self._latest.update(received, statuses)  # for /metrics: a lock and a dict, no loop
             self._store.add(received, statuses)  # a queue put: the store's thread does the rest
+            changed = alert_state.changed_acks(self._registry.alerts.acks, statuses)
+            if changed:  # an acknowledged status changed level: its acknowledgement ends
+                self._loop.call_soon(self._registry.end_acks, changed)
             self._seq += 1
             payloads = codec.LivePayloads(self._seq, topic, stamp, statuses)
             payloads.texts()  # the common encoding, here rather than on the loop

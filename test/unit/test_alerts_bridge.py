@@ -86,3 +86,21 @@ def test_book_is_bounded_oldest_first() -> None:
         book.ack(f"k{i}", 1, "ann", float(i))
     assert len(book.acks) == alert_state.MAX_ENTRIES
     assert "k0" not in book.acks and f"k{alert_state.MAX_ENTRIES + 4}" in book.acks
+
+
+def test_an_ack_ends_when_its_status_leaves_the_level_acknowledged() -> None:
+    book = AlertBook()
+    book.ack(KEY, 2, "ann", 100.0)
+    book.ack("status:r\u0000b", 1, "ann", 100.0)
+    book.ack("offline:r", 3, "ann", 100.0)
+    statuses = [{"hardware_id": "r", "name": "a", "level": 0}, {"hardware_id": "r", "name": "b", "level": 1},
+                {"hardware_id": "r", "name": "c", "level": 2}]
+    changed = alert_state.changed_acks(book.acks, statuses)
+    assert changed == [(KEY, 0)]  # b holds its level, c has no ack, a machine's ack is the page's
+    assert book.end_acks(changed) and list(book.acks) == ["status:r\u0000b", "offline:r"]
+    assert not book.end_acks(changed)  # nothing left to end
+    # An ack given at the new level meanwhile (the loop runs end_acks later) stays.
+    book.ack(KEY, 0, "bob", 101.0)
+    assert not book.end_acks(changed) and book.acks[KEY].by == "bob"
+    # Nothing acknowledged: no work at all.
+    assert alert_state.changed_acks({}, statuses) == []

@@ -1,8 +1,9 @@
-"""Acknowledgements and mutes outlive a bridge restart (issue 11 item 4): against real bridge
-processes with aiortc clients. One browser acknowledges and mutes; the bridge is killed (-9) and
-started again on the same history file; a new browser sees the same acknowledgement and mute,
-with who and when. A corrupt file then costs the kept state, never the bridge; with memory-only
-history nothing is kept (as before)."""
+"""Acknowledgements and mutes outlive a bridge restart, and an acknowledgement ends when its
+status changes level (issue 11 item 4): against real bridge processes with aiortc clients. One
+browser acknowledges and mutes; the bridge is killed (-9) and started again on the same history
+file; a new browser sees the same acknowledgement and mute, with who and when. A corrupt file
+then costs the kept state, never the bridge; with memory-only history nothing is kept (as
+before)."""
 
 from __future__ import annotations
 
@@ -128,3 +129,52 @@ def test_memory_only_history_keeps_no_alert_state_across_a_restart() -> None:
     finally:
         assert second.stop() == 0, second.node.output()
     assert state["acks"] == [] and state["mutes"] == []
+
+
+def test_an_ack_ends_when_its_status_changes_level_and_stays_ended_after_a_restart(tmp_path: Path) -> None:
+    """ERROR, acknowledged; OK; ERROR again is a new alert: the bridge drops the acknowledgement
+    when the status leaves the level it was given at, tells every browser, and keeps that."""
+    from test.helpers.ros_publisher import PublisherProcess
+
+    key = "status:test-host\u0000ackchg: status 0"
+    params = {"history_path": str(tmp_path / "history.sqlite3"), "auth_token": TOKEN}
+    one = ("--statuses", "1", "--name-prefix", "ackchg")
+    error = PublisherProcess(*one, "--levels", "2", wait_subscribers=0)
+    ok = PublisherProcess(*one, "--levels", "0", wait_subscribers=0)
+    bridge = Bridge("webrtc_bridge-alert-level", params)
+    try:
+        bridge.take_from(error)
+
+        async def run() -> None:
+            ann = BridgeClient(bridge.url, token=TOKEN)
+            await ann.connect()
+            assert (await _request(ann, type="alert_ack", id=1, key=key, level=2, by="ann",
+                                   token=TOKEN))["type"] == "alert_ok"
+            await ann.wait_for(lambda ms: any(m.msg.get("type") == "alert_state" and m.msg["acks"]
+                                              for m in ms))
+            # More of the same level: the acknowledgement holds.
+            error.burst(5, 20.0)
+            await asyncio.sleep(1.0)
+            assert [a["key"] for a in ann.of_type("alert_state")[-1].msg["acks"]] == [key]
+            # The status goes OK: the acknowledgement ends, and the browser hears it.
+            seen = len(ann.of_type("alert_state"))
+            bridge.take_from(ok)
+            await ann.wait_for(lambda ms: len(ann.of_type("alert_state")) > seen, timeout=10)
+            assert ann.of_type("alert_state")[-1].msg["acks"] == []
+            # Back to ERROR: a new alert, not acknowledged.
+            error.burst(5, 20.0)
+            await asyncio.sleep(1.0)
+            assert ann.of_type("alert_state")[-1].msg["acks"] == []
+            await ann.close()
+
+        asyncio.run(run())
+        time.sleep(0.5)  # the store's thread writes the state (a few ms)
+    finally:
+        bridge.stop(signal.SIGKILL)
+        error.stop()
+        ok.stop()
+    again = Bridge("webrtc_bridge-alert-level-2", params)
+    try:
+        assert asyncio.run(_state(again))["acks"] == []
+    finally:
+        assert again.stop() == 0, again.node.output()
