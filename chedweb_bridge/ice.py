@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from aiortc import RTCIceServer
+if TYPE_CHECKING:  # aiortc is imported when the first socket opens (lazy_aiortc.py)
+    from aiortc import RTCIceServer
 
 _SCHEMES = ("stun:", "stuns:", "turn:", "turns:")
 
@@ -24,6 +26,8 @@ class IceServer:
     credential: str | None = None
 
     def to_rtc(self) -> RTCIceServer:
+        from aiortc import RTCIceServer
+
         return RTCIceServer(urls=self.url, username=self.username, credential=self.credential)
 
     def to_browser(self) -> dict[str, str]:

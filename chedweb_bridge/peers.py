@@ -23,12 +23,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
-from aiortc.sdp import candidate_from_sdp
-
-from chedweb_bridge import codec, requests
+from chedweb_bridge import codec, lazy_aiortc, requests
 from chedweb_bridge.access import token_ok
 from chedweb_bridge.alert_state import AlertBook
 from chedweb_bridge.history import History, SeriesCopy
@@ -37,6 +34,9 @@ from chedweb_bridge.signaling_messages import Candidate
 from chedweb_bridge.store.level_messages import LevelsQuery
 from chedweb_bridge.store.query_service import QueryService
 from chedweb_bridge.store.range_messages import RangeQuery
+
+if TYPE_CHECKING:  # imported when the first socket opens (lazy_aiortc.py), not at start-up
+    from aiortc import RTCDataChannel, RTCPeerConnection
 
 BUFFERED_LIMIT = 256 * 1024
 # The snapshot and held messages are sent only while the buffer is below this, so that a peer
@@ -159,6 +159,9 @@ class PeerRegistry:
         """Take a place and apply the browser's offer; returns the answer SDP (with all of our
         candidates). A refused or cancelled offer (the caller's timeout cancels this coroutine)
         closes its connection and gives the place back: nothing is left behind for the socket."""
+        await lazy_aiortc.ensure_loaded()  # before the checks: the session may close meanwhile
+        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
         if session.state == "closed":
             raise OfferError("session closed")
         if session.pc is not None:  # never overwrite (and so orphan) a connection being answered
@@ -229,6 +232,8 @@ class PeerRegistry:
         pc = session.pc
         if pc is None or session.state == "closed":
             return
+        from aiortc.sdp import candidate_from_sdp  # loaded: remote_set follows accept_offer's import
+
         try:
             ice = candidate_from_sdp(candidate.candidate.split(":", 1)[1])
             ice.sdpMid = candidate.sdp_mid

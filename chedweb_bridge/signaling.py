@@ -18,7 +18,7 @@ from typing import Any
 
 from simple_websocket import ConnectionClosed
 
-from chedweb_bridge import access
+from chedweb_bridge import access, lazy_aiortc
 from chedweb_bridge import signaling_messages as sm
 from chedweb_bridge.http_server import RELEASE_SLOT
 from chedweb_bridge.limits import LogThrottle, SlotLimiter
@@ -116,6 +116,9 @@ def serve_socket(ws: Any, environ: Mapping[str, Any], args: Mapping[str, str], l
             pending.log_refusal(log, f"{prefix} refused: {reason}")
             return
         waiting = True
+        # aiortc is imported by the first socket that needs it, in this socket's own thread and
+        # before its offer deadline starts (lazy_aiortc.py); frames meanwhile wait in the socket.
+        lazy_aiortc.load()
         session = registry.new_session(remote)
         prefix = session.log_prefix
         _frames(ws, session, loop, registry, settings, offered, log)

@@ -11,8 +11,6 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Union
 
-from aiortc.sdp import candidate_from_sdp
-
 from chedweb_bridge.codec import dumps, utf8_len
 
 MAX_FRAME_BYTES = 64 * 1024
@@ -88,6 +86,10 @@ def _candidate(obj: dict[str, object]) -> Candidate | EndOfCandidates | Refusal:
         text = text[2:]
     if not text.startswith("candidate:") or len(text.split()) < 8:
         return Refusal("malformed candidate: not an ICE candidate line")
+    # Here, not at the top: aiortc is imported when the first socket opens (lazy_aiortc.py), and
+    # a candidate comes only after that socket's offer.
+    from aiortc.sdp import candidate_from_sdp
+
     try:
         candidate_from_sdp(text.split(":", 1)[1])  # pure parse: the bridge applies it later
     except (ValueError, IndexError, KeyError):
