@@ -28,7 +28,7 @@ from chedweb_bridge.limits import LogThrottle
 from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.metrics_http import MetricsEndpoint, encode
 from chedweb_bridge.peers import PeerRegistry
-from chedweb_bridge.signaling import Log, Pending, Settings, serve_socket
+from chedweb_bridge.signaling import Log, Pending, Settings, SocketEvent, serve_socket
 from chedweb_bridge.store.worker import StoreWorker
 from chedweb_bridge.upgrade import WEBSOCKET_VERSION, upgrade_problem
 
@@ -57,9 +57,11 @@ def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings, hos
     # The WebSocket layer closes (1009) a message above the protocol's 64 KiB limit as it
     # arrives, so no client makes the bridge buffer more (at 1 MiB, 20 parallel 10 MiB frames
     # cost 168 MB). simple-websocket counts characters of a text frame; signaling.py then checks
-    # the UTF-8 bytes of what is left.
+    # the UTF-8 bytes of what is left. Its event is one the peer's closing can interrupt, so that
+    # the handler thread sleeps until something happens (signaling.SocketEvent).
     app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": PING_INTERVAL_S,
-                                         "max_message_size": sm.MAX_FRAME_BYTES}
+                                         "max_message_size": sm.MAX_FRAME_BYTES,
+                                         "event_class": SocketEvent}
     sock = Sock(app)
     started = time.monotonic()
     handshake_log = LogThrottle()

@@ -89,8 +89,10 @@ class Session:
     held: deque[codec.LivePayloads] = field(default_factory=deque)
     drops: int = 0
     limiter: requests.RequestLimiter = field(default_factory=requests.RequestLimiter)
-    # Set (on the loop) when the peer is gone; the WebSocket handler thread watches it.
+    # Set (on the loop) when the peer is gone; then `on_closed` wakes the WebSocket handler thread
+    # (signaling.py), which sleeps until a frame or this instead of polling.
     closed: threading.Event = field(default_factory=threading.Event)
+    on_closed: Callable[[], None] | None = None
     remote_set: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -250,6 +252,8 @@ class PeerRegistry:
         session.held.clear()
         self._sessions.pop(session.id, None)
         session.closed.set()
+        if session.on_closed is not None:
+            session.on_closed()
         session.remote_set.set()  # wakes pending candidate tasks, which then see "closed"
         if session.pc is not None:
             self._spawn(session.pc.close())

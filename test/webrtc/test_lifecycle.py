@@ -37,7 +37,7 @@ def test_200_connect_disconnect_cycles_leave_nothing_behind(bridge: Bridge) -> N
     def settle(threads_at_most: int | None = None) -> dict[str, int]:
         deadline = time.monotonic() + 15
         bridge.wait_peers(0, timeout=15)
-        # Handler threads notice their closed socket within 0.2 s; give them a few seconds.
+        # Handler threads end as soon as their socket or peer closes; give them a few seconds.
         status = bridge.proc_status()
         while threads_at_most is not None and status["Threads"] > threads_at_most \
                 and time.monotonic() < deadline:
