@@ -21,7 +21,9 @@ This module imports nothing heavy, so its handlers are in place before rclpy is 
 
 from __future__ import annotations
 
+import os
 import signal
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -29,9 +31,6 @@ EXIT_OK = 0
 EXIT_CRASH = 1
 EXIT_CONFIG = 2
 
-# A signal's Python handler runs only when the main thread is back in the interpreter, not
-# during rcl's wait: spin_once with this timeout notices a stop within it.
-SPIN_TIMEOUT_S = 0.25
 
 
 class StartupError(Exception):
@@ -47,6 +46,36 @@ class _Stop:
         if not self.ros_started:  # nothing to close yet: stop the imports or the init at once
             raise KeyboardInterrupt
         self.requested = True
+
+
+class _SignalWaker:
+    """Wakes the executor when a signal arrives, so that the spin loop waits without a timeout.
+
+    A signal's Python handler runs only once the main thread is back in the interpreter, never
+    during rcl's wait. The spin loop used to wake every 0.25 s to look: four trips a second
+    through the executor, most of what an idle node cost beyond its own 1 Hz tick
+    (docs/benchmarks.md). Now Python's C-level handler writes to a pipe (`signal.set_wakeup_fd`),
+    a thread blocked on that pipe triggers a guard condition of the node (the ROS way to wake an
+    executor from another thread), the executor's wait returns, the Python handler runs and sets
+    the flag the loop reads."""
+
+    def __init__(self, node: Any) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._write, False)  # set_wakeup_fd requires it
+        self._guard = node.create_guard_condition(lambda: None)
+        self._previous = signal.set_wakeup_fd(self._write)
+        self._thread = threading.Thread(target=self._wake, name="signal-waker", daemon=True)
+        self._thread.start()
+
+    def _wake(self) -> None:
+        while os.read(self._read, 64):  # b"" once close() has closed the write end
+            self._guard.trigger()
+
+    def close(self) -> None:
+        signal.set_wakeup_fd(self._previous)
+        os.close(self._write)
+        self._thread.join(1.0)
+        os.close(self._read)
 
 
 def run_node(node_name: str, build: Callable[[], Any], args: list[str] | None = None) -> int:
@@ -76,14 +105,16 @@ def _run(node_name: str, build: Callable[[], Any], args: list[str] | None, stop:
     stop.ros_started = True
     node: Any = None
     executor: SingleThreadedExecutor | None = None
+    waker: _SignalWaker | None = None
     try:
         if stop.requested:  # signalled while rclpy initialised: nothing to build
             return EXIT_OK
         node = build()
         executor = SingleThreadedExecutor()
         executor.add_node(node)
+        waker = _SignalWaker(node)
         while not stop.requested and rclpy.ok():
-            executor.spin_once(timeout_sec=SPIN_TIMEOUT_S)
+            executor.spin_once()  # until work or a signal (the waker): no periodic wake-up
         return EXIT_OK
     except ExternalShutdownException:
         return EXIT_OK
@@ -91,6 +122,8 @@ def _run(node_name: str, build: Callable[[], Any], args: list[str] | None, stop:
         rclpy.logging.get_logger(node_name).fatal(f"cannot start: {exc}")
         return EXIT_CONFIG
     finally:
+        if waker is not None:
+            waker.close()
         if node is not None and hasattr(node, "close"):
             node.close()
         if executor is not None:
