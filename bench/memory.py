@@ -1,0 +1,126 @@
+"""webrtc_bridge memory (issue 12: RSS idle < 90 MiB, RSS per peer < 0.5 MiB), against a floor
+measured in the same run.
+
+A real rclpy publisher process sends 50 statuses x 20 keys at 10 Hz. Two real processes receive
+it: the floor (bench/floor_subscriber.py, a raw rclpy subscriber doing nothing else: what any
+Python ROS 2 node on this topic costs) and the real webrtc_bridge. After `--settle` seconds:
+both RSS (/proc/<pid>/status) and how each splits between anonymous memory and mapped files
+(/proc/<pid>/smaps_rollup). Then N aiortc clients (in this process, connected through /ws as
+the page is) for each N of `--peers`: the bridge's RSS, per peer over idle and per peer above
+the first (the first peer pays once for aiortc's and OpenSSL's first use). Then every client
+closes, and the RSS a bridge keeps once its peers have gone.
+
+  scripts/in-test-netns .venv/bin/python -m bench.memory [--quick] [--peers 1,10,25] [--settle S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.procstat import rss_mib
+from test.helpers.bridge_proc import Bridge
+from test.helpers.procs import NodeProcess
+from test.helpers.webrtc_client import BridgeClient
+
+STATUSES = 50
+KEYS = 20  # the publisher's "pub index" and "value", plus 18 more
+
+
+def smaps(pid: int) -> dict[str, float]:
+    """/proc/<pid>/smaps_rollup's kB fields, in MiB."""
+    out: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        key, _, value = line.partition(":")
+        parts = value.split()
+        if parts and parts[-1] == "kB":
+            out[key] = int(parts[0]) / 1024
+    return out
+
+
+def describe(pid: int) -> str:
+    s = smaps(pid)
+    anon = s.get("Anonymous", 0.0)
+    return (f"RSS {s.get('Rss', 0.0):6.1f} MiB (anonymous {anon:5.1f}, mapped files "
+            f"{s.get('Rss', 0.0) - anon:5.1f})")
+
+
+def start(cmd: list[str], name: str, needle: str, timeout: float = 40.0) -> NodeProcess:
+    proc = NodeProcess(cmd, name)
+    try:
+        proc.wait_for_output(needle, timeout=timeout)
+    except AssertionError:
+        proc.stop()
+        raise
+    return proc
+
+
+async def measure(bridge: Bridge, floor: NodeProcess, counts: Sequence[int], settle: float) -> None:
+    await asyncio.sleep(settle)
+    floor_rss, idle = rss_mib(floor.proc.pid), rss_mib(bridge.pid)
+    print(f"floor (raw rclpy subscriber):  {describe(floor.proc.pid)}", flush=True)
+    print(f"bridge, no peer yet:           {describe(bridge.pid)}", flush=True)
+    print(f"  bridge idle / floor = {idle / floor_rss:.2f}   bridge idle - floor = "
+          f"{idle - floor_rss:.1f} MiB   (target: bridge idle < 90 MiB)", flush=True)
+    clients: list[BridgeClient] = []
+    first = 0.0
+    try:
+        for count in counts:
+            while len(clients) < count:
+                batch = [BridgeClient(bridge.url) for _ in range(min(5, count - len(clients)))]
+                await asyncio.gather(*(c.connect(timeout=30) for c in batch))
+                clients += batch
+            await asyncio.sleep(3.0)  # snapshots sent, steady state
+            for c in clients:  # this process's memory flat between steps
+                c.messages.clear()
+            rss = rss_mib(bridge.pid)
+            first = first or rss
+            above_first = f"{(rss - first) / (count - 1):.2f}" if count > 1 else "  - "
+            print(f"{count:>3} peers: bridge RSS {rss:6.1f} MiB   per peer over idle "
+                  f"{(rss - idle) / count:5.2f} MiB   per peer above the first {above_first} MiB "
+                  f"(target < 0.5)", flush=True)
+    finally:
+        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+    deadline = time.monotonic() + 15
+    while bridge.health()["peers"] and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(2.0)
+    print(f"bridge, every peer gone:       {describe(bridge.pid)}", flush=True)
+    print(f"floor at the end:              {describe(floor.proc.pid)}", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1 and 5 peers, 5 s settle")
+    parser.add_argument("--peers", default="1,10,25", help="comma-separated peer counts, rising")
+    parser.add_argument("--settle", type=float, default=10.0,
+                        help="seconds of publishing before the idle figure")
+    args = parser.parse_args(argv)
+    counts = [1, 5] if args.quick else [int(x) for x in args.peers.split(",")]
+    settle = 5.0 if args.quick else args.settle
+    publisher = start([sys.executable, "-m", "test.helpers.ros_publisher", "--rate", "10",
+                       "--statuses", str(STATUSES), "--extra-values", str(KEYS - 2),
+                       "--wait-subscribers", "2", "--name-prefix", "bench"],
+                      "bench-memory-publisher", "ready")
+    floor = bridge = None
+    try:
+        floor = start([sys.executable, "-m", "bench.floor_subscriber"], "bench-memory-floor", "receiving")
+        bridge = Bridge("bench-memory-bridge", {"max_peers": max(counts) + 1})
+        bridge.wait_messages()
+        print(f"{STATUSES} statuses x {KEYS} keys at 10 Hz; peers: aiortc clients in this process",
+              flush=True)
+        asyncio.run(measure(bridge, floor, counts, settle))
+    finally:
+        for proc in (bridge, floor, publisher):
+            if proc is not None:
+                proc.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
