@@ -374,7 +374,14 @@ class PeerRegistry:
                                                            protocol)
         job = _SnapshotJob(self.seq, protocol, limit, now, parts)
         self._snapshots.append(job)
+        # Let go of it once it can no longer be reused, not at the next peer's connect: its parts
+        # (megabytes at full history) would stay in memory for as long as nobody else connects.
+        asyncio.get_running_loop().call_later(SNAPSHOT_REUSE_S, self._forget_snapshot, job)
         return job
+
+    def _forget_snapshot(self, job: _SnapshotJob) -> None:
+        if job in self._snapshots:
+            self._snapshots.remove(job)
 
     # ---- requests (version-2 pages: acknowledge and mute) ----
 
