@@ -15,7 +15,8 @@ import subprocess
 import sys
 import time
 
-ORDER = ["tick", "node_overhead", "latency", "fanout", "churn", "page_apply", "turn_connect", "history"]
+ORDER = ["tick", "node_overhead", "latency", "fanout", "memory", "churn", "page_apply", "turn_connect",
+         "history"]
 
 
 def machine() -> str:

@@ -98,13 +98,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 and 5 peers, 5 s settle")
     parser.add_argument("--peers", default="1,10,25", help="comma-separated peer counts, rising")
+    parser.add_argument("--statuses", type=int, default=STATUSES, help="statuses per array")
+    parser.add_argument("--keys", type=int, default=KEYS, help="keys per status (at least 2)")
     parser.add_argument("--settle", type=float, default=10.0,
                         help="seconds of publishing before the idle figure")
     args = parser.parse_args(argv)
     counts = [1, 5] if args.quick else [int(x) for x in args.peers.split(",")]
     settle = 5.0 if args.quick else args.settle
     publisher = start([sys.executable, "-m", "test.helpers.ros_publisher", "--rate", "10",
-                       "--statuses", str(STATUSES), "--extra-values", str(KEYS - 2),
+                       "--statuses", str(args.statuses), "--extra-values", str(max(0, args.keys - 2)),
                        "--wait-subscribers", "2", "--name-prefix", "bench"],
                       "bench-memory-publisher", "ready")
     floor = bridge = None
@@ -112,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         floor = start([sys.executable, "-m", "bench.floor_subscriber"], "bench-memory-floor", "receiving")
         bridge = Bridge("bench-memory-bridge", {"max_peers": max(counts) + 1})
         bridge.wait_messages()
-        print(f"{STATUSES} statuses x {KEYS} keys at 10 Hz; peers: aiortc clients in this process",
+        print(f"{args.statuses} statuses x {args.keys} keys at 10 Hz; peers: aiortc clients in this process",
               flush=True)
         asyncio.run(measure(bridge, floor, counts, settle))
     finally:
