@@ -8,6 +8,7 @@ once it is answered. Per peer, delivery is:
   above BUFFERED_LIMIT, so a slow or frozen browser never delays the others or the ROS callback.
 Each peer has a protocol version (its channel's subprotocol) and a message limit (its SDP's
 max-message-size); live messages are encoded once per (version, limit) in use (codec.LivePayloads),
+and deflated once more for the peers that asked for capability deflate-raw (binary frames),
 snapshots are copied on the loop and decimated and encoded in a worker thread, and nothing larger
 than a peer's limit is ever sent to it: a send that fails closes the peer with the reason.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import itertools
 import logging
 import threading
@@ -45,7 +47,9 @@ SNAPSHOT_PACE_LIMIT = 64 * 1024
 # Live messages held for a peer while its snapshot is being sent; beyond this they are dropped
 # (and counted): at 50 Hz this is 5 s, far longer than a snapshot takes on a live browser.
 HELD_LIMIT = 256
-_SNAPSHOT_POLL_S = 0.01
+# The paced sends wait for aiortc's "bufferedamountlow" event; this long at most, then they look
+# again (a safety net: the event is the wake-up, never the only way out of a wait).
+_ROOM_RECHECK_S = 1.0
 _CANDIDATE_WAIT_S = 10.0
 # Snapshots are encoded one at a time in this many worker threads: a burst of new peers queues
 # there instead of taking every core from the loop and the ROS callback.
@@ -86,6 +90,9 @@ class Session:
     state: str = "signaling"  # signaling -> snapshot -> live -> closed
     protocol: int = 1  # from the channel's subprotocol (codec.negotiate)
     max_message: int = codec.MAX_MESSAGE_BYTES  # from the offer's a=max-message-size
+    # The offer listed "deflate-raw" in `compression`; `deflate`: it is in use (a version-2 channel).
+    deflate_offered: bool = False
+    deflate: bool = False
     held: deque[codec.LivePayloads] = field(default_factory=deque)
     drops: int = 0
     limiter: requests.RequestLimiter = field(default_factory=requests.RequestLimiter)
@@ -113,6 +120,9 @@ class PeerRegistry:
         self.max_peers = 16
         self.stats = Stats()
         self.seq = 0
+        # Peers that get deflate-raw frames: the ROS callback reads it (an int, so a plain read
+        # from that thread is safe) to compress each message there, off the loop, when any does.
+        self.deflate_peers = 0
         self._log = logger or logging.getLogger("webrtc_bridge")
         self._sessions: dict[int, Session] = {}
         self._ids = itertools.count(1)
@@ -157,7 +167,7 @@ class PeerRegistry:
         self._sessions[session.id] = session
         self._info(session, "offer received")
 
-    async def accept_offer(self, session: Session, sdp: str) -> str:
+    async def accept_offer(self, session: Session, sdp: str, compression: Sequence[str] = ()) -> str:
         """Take a place and apply the browser's offer; returns the answer SDP (with all of our
         candidates). A refused or cancelled offer (the caller's timeout cancels this coroutine)
         closes its connection and gives the place back: nothing is left behind for the socket."""
@@ -172,6 +182,7 @@ class PeerRegistry:
         if limit is None:
             raise OfferError(f"invalid offer: max-message-size below {codec.MIN_PEER_MESSAGE_BYTES} bytes")
         session.max_message = limit
+        session.deflate_offered = codec.DEFLATE_RAW in compression
         self.take_place(session)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[s.to_rtc() for s in self.ice_servers]))
         session.pc = pc
@@ -183,6 +194,9 @@ class PeerRegistry:
                 return
             session.channel = channel
             session.protocol = codec.negotiate(channel.protocol)
+            # Compression is a version-2 capability: a version-1 channel gets text whatever it asked.
+            session.deflate = session.deflate_offered and session.protocol >= 2
+            self.deflate_peers += session.deflate
             channel.on("close", lambda: self.close_session(session, "data channel closed"))
             channel.on("message", lambda text: self._on_request(session, channel, text))
             self._spawn(self._stream(session, channel))
@@ -249,6 +263,7 @@ class PeerRegistry:
         if session.state == "closed":
             return
         session.state = "closed"
+        self.deflate_peers -= session.deflate
         session.held.clear()
         self._sessions.pop(session.id, None)
         session.closed.set()
@@ -304,8 +319,8 @@ class PeerRegistry:
             return
         # Not through _send: LivePayloads texts are below the limit by construction (codec tests),
         # and measuring every text's UTF-8 size again per peer would cost what encoding once saves.
-        for text in payloads.texts(session.protocol, session.max_message):
-            channel.send(text)
+        for frame in payloads.frames(session.protocol, session.max_message, session.deflate):
+            channel.send(frame)
         self.stats.messages_forwarded += 1
 
     def _drop(self, session: Session) -> None:
@@ -319,13 +334,13 @@ class PeerRegistry:
         session.state = "snapshot"
         # Encoded before the first await: the snapshot holds exactly the messages up to `seq`,
         # and every later one is held for this peer.
-        job = self._snapshot(session.protocol, session.max_message)
+        job = self._snapshot(session.protocol, session.max_message, session.deflate)
         seq = job.seq
         # What arrived since that snapshot's seq goes out right after it, as if held meanwhile.
         session.held.extend(p for _, p in self._recent if p.seq > seq)
         hello = codec.hello(self.info.hostname, self.info.version, self.info.topics,
                             self.history.history_seconds, seq, session.protocol,
-                            stale_seconds=self.info.stale_seconds)
+                            stale_seconds=self.info.stale_seconds, deflate=session.deflate)
         snapshot = job.parts
         try:
             _send(session, channel, hello)
@@ -358,7 +373,7 @@ class PeerRegistry:
             except Exception as exc:
                 self.close_session(session, f"send failed: {_reason(exc)}")
 
-    def _snapshot(self, protocol: int, limit: int) -> _SnapshotJob:
+    def _snapshot(self, protocol: int, limit: int, deflate: bool) -> _SnapshotJob:
         """Snapshot parts as of some seq: a recent one whose later live messages are all still in
         `_recent`, or a new one. A new one's history is copied here, on the loop and before any
         await (so it holds exactly the messages up to `self.seq`), then decimated and encoded in
@@ -367,12 +382,13 @@ class PeerRegistry:
         self._snapshots = [j for j in self._snapshots if now - j.made <= SNAPSHOT_REUSE_S]
         replayable_from = self._recent[0][1].seq - 1 if self._recent else self.seq
         for job in self._snapshots:
-            if (job.protocol, job.limit) == (protocol, limit) and job.seq >= replayable_from:
+            if (job.protocol, job.limit, job.deflate) == (protocol, limit, deflate) \
+                    and job.seq >= replayable_from:
                 return job
         copies = self.history.snapshot_copy()
         parts = asyncio.get_running_loop().run_in_executor(self._encoder, _encode_snapshot, copies, limit,
-                                                           protocol)
-        job = _SnapshotJob(self.seq, protocol, limit, now, parts)
+                                                           protocol, deflate)
+        job = _SnapshotJob(self.seq, protocol, limit, deflate, now, parts)
         self._snapshots.append(job)
         # Let go of it once it can no longer be reused, not at the next peer's connect: its parts
         # (megabytes at full history) would stay in memory for as long as nobody else connects.
@@ -439,10 +455,13 @@ class PeerRegistry:
 
     async def _send_paced(self, session: Session, channel: RTCDataChannel, texts: list[str]) -> None:
         try:
-            for text in texts:
+            frames: Sequence[codec.Frame] = texts
+            if session.deflate:  # compressed in the worker thread, never on the loop
+                frames = await asyncio.get_running_loop().run_in_executor(self._encoder, _deflate_all, texts)
+            for frame in frames:
                 if not await self._room(session, channel):
                     return
-                _send(session, channel, text)
+                _send(session, channel, frame)
         except Exception as exc:
             self.close_session(session, f"send failed: {_reason(exc)}")
 
@@ -487,9 +506,14 @@ class PeerRegistry:
 
     @staticmethod
     async def _room(session: Session, channel: RTCDataChannel) -> bool:
-        """Waits until the peer's buffer is below SNAPSHOT_PACE_LIMIT; False if it closed."""
+        """Waits until the peer's buffer is at or below SNAPSHOT_PACE_LIMIT; False if it closed.
+        Woken by aiortc's "bufferedamountlow" event (emitted when the buffer drains to the
+        channel's bufferedAmountLowThreshold), not by polling: a waiting peer costs nothing until
+        then. Several waits on one channel (a snapshot, a query answer) each get the event."""
         while channel.bufferedAmount > SNAPSHOT_PACE_LIMIT:
-            await asyncio.sleep(_SNAPSHOT_POLL_S)
+            if session.state == "closed" or channel.readyState != "open":
+                return False
+            await _drained(channel, SNAPSHOT_PACE_LIMIT)
             if session.state == "closed" or channel.readyState != "open":
                 return False
         return True
@@ -526,22 +550,53 @@ class _SnapshotJob:
     seq: int       # the snapshot holds every message up to this one
     protocol: int
     limit: int
+    deflate: bool
     made: float    # time.monotonic()
-    parts: asyncio.Future[list[str]]
+    parts: asyncio.Future[list[codec.Frame]]
 
 
-def _encode_snapshot(copies: list[SeriesCopy], limit: int, protocol: int) -> list[str]:
-    """Runs in the worker thread: decimation and JSON are the CPU-heavy part of a snapshot."""
-    return codec.encode_snapshot((c.decimated() for c in copies), limit, protocol)
+def _encode_snapshot(copies: list[SeriesCopy], limit: int, protocol: int, deflate: bool) -> list[codec.Frame]:
+    """Runs in the worker thread: decimation, JSON and compression are the CPU-heavy part of a
+    snapshot."""
+    texts = codec.encode_snapshot((c.decimated() for c in copies), limit, protocol)
+    return _deflate_all(texts) if deflate else list(texts)
 
 
-def _send(session: Session, channel: RTCDataChannel, text: str) -> None:
-    """The one place text goes onto a channel: never above the peer's negotiated limit (aiortc
-    would refuse it, and a browser would close the channel)."""
-    size = codec.utf8_len(text)
+def _deflate_all(texts: Sequence[str]) -> list[codec.Frame]:
+    """Runs in the worker thread: each text as a deflate-raw peer gets it."""
+    return [codec.frame_for(t, True) for t in texts]
+
+
+def _send(session: Session, channel: RTCDataChannel, frame: codec.Frame) -> None:
+    """The one place a message goes onto a channel outside the live path: never above the peer's
+    negotiated limit, counted in the bytes actually sent (aiortc would refuse a larger one, and
+    a browser would close the channel)."""
+    size = codec.frame_size(frame)
     if size > session.max_message:
         raise ValueError(f"message of {size} bytes over the peer's limit of {session.max_message}")
-    channel.send(text)
+    channel.send(frame)
+
+
+async def _drained(channel: RTCDataChannel, threshold: int) -> None:
+    """Returns once aiortc says the channel's buffer fell to `threshold` ("bufferedamountlow"),
+    or it closed, or after _ROOM_RECHECK_S at most."""
+    channel.bufferedAmountLowThreshold = threshold
+    drained = asyncio.get_running_loop().create_future()
+
+    def wake() -> None:
+        if not drained.done():
+            drained.set_result(None)
+
+    channel.on("bufferedamountlow", wake)
+    channel.on("close", wake)
+    try:
+        await asyncio.wait_for(drained, _ROOM_RECHECK_S)
+    except asyncio.TimeoutError:
+        pass
+    finally:
+        for event in ("bufferedamountlow", "close"):
+            with contextlib.suppress(KeyError):  # "close" removes every listener itself
+                channel.remove_listener(event, wake)
 
 
 def _reason(exc: BaseException | None) -> str:

@@ -219,7 +219,7 @@ def _frames(ws: Any, session: Session, loop: LoopThread, registry: PeerRegistry,
             else:
                 timeout = settings.answer_timeout
                 try:
-                    answer_sdp = loop.run(registry.accept_offer(session, msg.sdp), timeout)
+                    answer_sdp = loop.run(registry.accept_offer(session, msg.sdp, msg.compression), timeout)
                 except ServerFull as exc:
                     raise _Refused(str(exc), CLOSE_TRY_AGAIN) from None
                 except OfferError as exc:

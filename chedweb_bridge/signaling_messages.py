@@ -17,9 +17,16 @@ MAX_FRAME_BYTES = 64 * 1024
 MAX_FRAMES_PER_SECOND = 50
 
 
+# An offer's `compression` list (docs/protocol.md, "Compression"): at most this many names.
+MAX_COMPRESSION_NAMES = 8
+
+
 @dataclass(frozen=True)
 class Offer:
     sdp: str
+    # The DataChannel encodings the page can decode, from the offer's `compression` list (names
+    # the bridge does not know are kept here and ignored by it).
+    compression: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,12 @@ def parse_frame(frame: str | bytes) -> Message | Refusal:
         sdp = obj.get("sdp")
         if not isinstance(sdp, str) or not sdp.strip():
             return Refusal("invalid offer: no SDP")
-        return Offer(sdp)
+        compression = obj.get("compression", [])
+        if not isinstance(compression, list) or len(compression) > MAX_COMPRESSION_NAMES \
+                or not all(isinstance(c, str) and len(c) <= 64 for c in compression):
+            return Refusal("invalid offer: 'compression' is not a list of at most "
+                           f"{MAX_COMPRESSION_NAMES} names")
+        return Offer(sdp, tuple(compression))
     if kind == "candidate":
         return _candidate(obj)
     return Refusal(f"unknown message type {_short(kind)!r}")

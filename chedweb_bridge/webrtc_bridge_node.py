@@ -227,6 +227,8 @@ class WebRtcBridge(Node):
             self._seq += 1
             payloads = codec.LivePayloads(self._seq, topic, stamp, statuses)
             payloads.texts()  # the common encoding, here rather than on the loop
+            if self._registry.deflate_peers > 0:  # and its compression, once for all who asked
+                payloads.frames(deflate=True)
             self._loop.call_soon(self._registry.on_diagnostics, payloads, received, replaced)
         return callback
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
+from pathlib import Path
 
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -168,6 +170,44 @@ def test_levels_messages() -> None:
     assert all(errors(text) == [] for text in encode_levels(query, []))
     assert errors(json.dumps({**first, "changes": [{**first["changes"][0], "new": 9}]})) != []
     assert errors(json.dumps({k: v for k, v in first.items() if k != "truncated"})) != []
+
+
+def inflated(frame: codec.Frame) -> str:
+    """A frame's JSON text as the page reads it: binary frames through deflate-raw."""
+    return zlib.decompress(frame, -15).decode() if isinstance(frame, bytes) else frame
+
+
+@pytest.mark.parametrize("specs", [NORMAL, ODD_LEVELS, HUGE], ids=["normal", "odd-levels", "huge"])
+@pytest.mark.parametrize("limit", [codec.MAX_MESSAGE_BYTES, codec.MIN_PEER_MESSAGE_BYTES])
+def test_deflated_live_frames(specs: Specs, limit: int) -> None:
+    """Capability deflate-raw: the live frames a deflate-raw peer gets are within its limit in the
+    bytes sent, inflate to the text a text peer gets, and that validates."""
+    payloads = codec.LivePayloads(42, "/diagnostics", 1764200002.0, statuses(*specs))
+    frames = payloads.frames(2, limit, deflate=True)
+    assert [inflated(f) for f in frames] == payloads.texts(2, limit)
+    for frame in frames:
+        assert codec.frame_size(frame) <= limit
+        assert errors(inflated(frame)) == []
+    if specs is HUGE:  # 5,000 x's compress: the frames that pay are binary
+        assert all(isinstance(f, bytes) for f in frames)
+
+
+def test_deflated_snapshot_and_hello() -> None:
+    copies = filled_history().snapshot_copy()
+    texts = codec.encode_snapshot([c.decimated() for c in copies], codec.MIN_PEER_MESSAGE_BYTES, 2)
+    frames = [codec.frame_for(t, True) for t in texts]
+    assert any(isinstance(f, bytes) for f in frames)
+    for frame in frames:
+        assert codec.frame_size(frame) <= codec.MIN_PEER_MESSAGE_BYTES
+        assert errors(inflated(frame)) == []
+    hello = codec.hello("r", "v", [], 1.0, 0, 2, deflate=True)
+    assert errors(hello) == [] and codec.DEFLATE_RAW in json.loads(hello)["capabilities"]
+    assert codec.DEFLATE_RAW not in json.loads(codec.hello("r", "v", [], 1.0, 0, 2))["capabilities"]
+    v1 = codec.hello("r", "v", [], 1.0, 0, 1, deflate=True)  # version 1: no capabilities at all
+    assert errors(v1, 1) == [] and "capabilities" not in json.loads(v1)
+    # One name on both sides: the page asks for and looks for the codec's name.
+    page = (Path(__file__).parents[2] / "web/src/inflate.ts").read_text()
+    assert f'export const DEFLATE_RAW = "{codec.DEFLATE_RAW}";' in page
 
 
 def test_schemas_are_not_vacuous() -> None:

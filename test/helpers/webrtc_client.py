@@ -17,7 +17,8 @@ import json
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -55,7 +56,9 @@ class SignalingError(Exception):
 class Received:
     t: float          # time.time() when the message arrived
     msg: dict[str, Any]
-    size: int         # bytes of UTF-8
+    size: int         # bytes of UTF-8 of the JSON text (inflated, for a binary message)
+    wire: int = 0     # bytes the DataChannel message took (the deflated ones for a binary message)
+    binary: bool = False  # a binary message: deflate-raw of the JSON text (capability deflate-raw)
 
 
 def split_candidates(sdp: str) -> tuple[str, list[str], str]:
@@ -85,7 +88,7 @@ def ws_url(base: str, token: str | None = None) -> str:
 class BridgeClient:
     def __init__(self, base_url: str, token: str | None = None, origin: str | None = "same",
                  mdns_candidate: bool = False, protocol: str = "chedweb.v2",
-                 ice_from_config: bool = False) -> None:
+                 ice_from_config: bool = False, compression: Sequence[str] = ()) -> None:
         self.base_url = base_url
         # Like the page: the ICE servers (TURN credentials included) from the bridge's GET /config.
         self.ice_from_config = ice_from_config
@@ -96,6 +99,8 @@ class BridgeClient:
         self.mdns_candidate = mdns_candidate
         # The DataChannel subprotocol: "chedweb.v2" as today's page, "" as a version-1 page.
         self.protocol = protocol
+        # The offer's `compression` list, as a page that can inflate "deflate-raw" sends it.
+        self.compression = list(compression)
         self.ws: BrowserLikeSocket | None = None
         self.pc: RTCPeerConnection | None = None
         self.channel: RTCDataChannel | None = None
@@ -153,7 +158,10 @@ class BridgeClient:
         self.channel.on("message", self._on_message)
         await self.pc.setLocalDescription(await self.pc.createOffer())
         sdp, candidates, mid = split_candidates(self.pc.localDescription.sdp)
-        await self.send_json({"type": "offer", "sdp": sdp})
+        offer: dict[str, Any] = {"type": "offer", "sdp": sdp}
+        if self.compression:
+            offer["compression"] = self.compression
+        await self.send_json(offer)
         if self.mdns_candidate:
             candidates.insert(0, "candidate:1 1 udp 2122262783 5f0e9a2c-1f0e-4a2b-9c3d-0123456789ab.local "
                                  "54321 typ host generation 0")
@@ -185,8 +193,11 @@ class BridgeClient:
 
     def _on_message(self, data: str | bytes) -> None:
         now = time.time()
-        text = data.decode() if isinstance(data, bytes) else data
-        item = Received(now, json.loads(text), len(text.encode()))
+        # A binary message is the raw DEFLATE of the JSON text (docs/protocol.md, "Compression"):
+        # inflated with no zlib header, as DecompressionStream("deflate-raw") does in the page.
+        text = zlib.decompress(data, -15).decode() if isinstance(data, bytes) else data
+        wire = len(data) if isinstance(data, bytes) else len(data.encode())
+        item = Received(now, json.loads(text), len(text.encode()), wire, isinstance(data, bytes))
         self.messages.append(item)
         if item.msg.get("type") == "hello":
             self._hello.set()
