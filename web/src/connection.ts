@@ -3,6 +3,7 @@
 // except after a refusal that retrying cannot fix (wrong token, origin not allowed).
 import { backoffDelay } from "./backoff";
 import { CHANNEL_PROTOCOL, configSchema, signalSchema } from "./protocol";
+import { DEFLATE_RAW, OrderedInbox, canInflate, type InboxCounts } from "./inflate";
 
 export type LinkState = "disconnected" | "connecting" | "live" | "reconnecting" | "error";
 
@@ -55,6 +56,10 @@ class Attempt {
   private refusal = "";
   private live = false;
   private over = false;
+  /** Messages in order, binary ones (capability deflate-raw) inflated first. */
+  readonly inbox = new OrderedInbox((data) => {
+    if (!this.over) this.events.message(data);
+  });
 
   constructor(
     private readonly urls: ReturnType<typeof endpointUrls>,
@@ -75,6 +80,7 @@ class Attempt {
     // subprotocol asks for protocol version 2; a bridge that does not know it answers in
     // version 1 (hello.protocol says which), and the page copes with both.
     const dc = (this.dc = pc.createDataChannel("chedweb", { protocol: CHANNEL_PROTOCOL }));
+    dc.binaryType = "arraybuffer";
     const ws = (this.ws = new WebSocket(this.urls.ws));
     pc.onicecandidate = (ev) => this.onCandidate(ev.candidate);
     pc.onconnectionstatechange = () => {
@@ -88,7 +94,7 @@ class Attempt {
       this.events.live();
     };
     dc.onmessage = (ev: MessageEvent) => {
-      if (!this.over) this.events.message(ev.data);
+      if (!this.over) this.inbox.push(ev.data);
     };
     dc.onclose = () => this.fail("data channel closed");
     ws.onopen = () => void this.sendOffer();
@@ -135,7 +141,10 @@ class Attempt {
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
       if (this.over) return;
-      ws.send(JSON.stringify({ type: "offer", sdp: pc.localDescription?.sdp ?? offer.sdp }));
+      // `compression`: the encodings this browser inflates (docs/protocol.md, "Compression"); a
+      // bridge that does not know the field ignores it and sends text.
+      const compression = canInflate() ? [DEFLATE_RAW] : [];
+      ws.send(JSON.stringify({ type: "offer", sdp: pc.localDescription?.sdp ?? offer.sdp, compression }));
       this.offerSent = true;
       for (const text of this.queued.splice(0)) ws.send(text);
     } catch (e) {
@@ -175,6 +184,7 @@ class Attempt {
   }
 
   private teardown(): void {
+    this.inbox.close();
     const { ws, pc, dc } = this;
     this.ws = this.pc = this.dc = undefined;
     if (dc) dc.onopen = dc.onmessage = dc.onclose = null;
@@ -242,6 +252,11 @@ export class Link {
   /** Sends on the live DataChannel; false when there is none. */
   send(text: string): boolean {
     return this.attempt?.send(text) ?? false;
+  }
+
+  /** The current attempt's message counts (text, binary, bytes): tests and the benchmark read them. */
+  counts(): InboxCounts | undefined {
+    return this.attempt === undefined ? undefined : { ...this.attempt.inbox.counts };
   }
 
   private open(): void {

@@ -4,6 +4,7 @@ import "uplot/dist/uPlot.min.css";
 import "./style.css";
 import { Page, type Stats } from "./page";
 import { Link } from "./connection";
+import type { InboxCounts } from "./inflate";
 
 interface ChedwebHook {
   stats(): Stats;
@@ -19,6 +20,8 @@ interface ChedwebHook {
   disconnect(): void;
   /** Mutes an alert for `seconds` through the same path as the Mute button (tests: short mutes). */
   muteAlert(key: string, seconds: number): void;
+  /** The current link's DataChannel message counts (binary: capability deflate-raw). */
+  linkCounts(): InboxCounts | undefined;
   /** Disconnects and disposes every view (their DOM, listeners and timers go with them). */
   dispose(): void;
 }
@@ -47,6 +50,7 @@ window.chedweb = {
   resetTimings: () => page.frame.resetTimings(),
   frameCount: () => page.frame.frameTimings.count,
   csv: () => page.csv(),
+  linkCounts: () => link.counts(),
   connect: () => link.connect(),
   disconnect: () => link.disconnect(),
   muteAlert: (key, seconds) => {

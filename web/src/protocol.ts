@@ -235,6 +235,10 @@ function describe(error: z.ZodError): string {
 
 /** Parses and validates one DataChannel message. Never throws. */
 export function classify(raw: unknown): Classified {
+  if (typeof raw === "object" && raw !== null && "inflateError" in raw) {
+    // A binary message (capability "deflate-raw") that did not inflate: connection.ts's inbox.
+    return { kind: "malformed", reason: String(raw.inflateError) };
+  }
   if (typeof raw !== "string") return { kind: "malformed", reason: "not a text message" };
   let data: unknown;
   try {
