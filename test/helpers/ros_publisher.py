@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -40,7 +41,7 @@ LEVELS = (DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR, Di
 class DiagPublisher(Node):
     def __init__(self, topic: str, statuses: int, levels: Sequence[int], extra_values: int,
                  zero_stamp: bool, name_prefix: str, message_chars: int = 0,
-                 stamp_offset: float = 0.0) -> None:
+                 stamp_offset: float = 0.0, varying: bool = False) -> None:
         super().__init__("test_diag_publisher")
         self._pub = self.create_publisher(DiagnosticArray, topic,
                                           QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
@@ -51,6 +52,8 @@ class DiagPublisher(Node):
         self.name_prefix = name_prefix
         self.message_chars = message_chars
         self.stamp_offset = stamp_offset
+        # Extra values that change every message, as sensor readings do (a fixed seed: runs compare).
+        self.varying = random.Random(1) if varying else None
         self.index = 0
 
     def subscribers(self) -> int:
@@ -72,8 +75,13 @@ class DiagPublisher(Node):
             status.values = [KeyValue(key="pub index", value=str(self.index)),
                              KeyValue(key="value", value=f"{(self.index * 7 + i) % 100:.2f}"),
                              KeyValue(key="label", value="text, not a number")]
-            status.values += [KeyValue(key=f"extra {k}", value=f"{k + 0.5:.2f}")
-                              for k in range(self.extra_values)]
+            if self.varying is not None:
+                rnd = self.varying
+                status.values += [KeyValue(key=f"extra {k}", value=f"{rnd.uniform(0, 1000):.2f}")
+                                  for k in range(self.extra_values)]
+            else:
+                status.values += [KeyValue(key=f"extra {k}", value=f"{k + 0.5:.2f}")
+                                  for k in range(self.extra_values)]
             msg.status.append(status)
         if not self.zero_stamp:
             # Stamped last, right before publish: latency measured from the stamp is the path's own.
@@ -105,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--statuses", type=int, default=3, help="statuses per array")
     parser.add_argument("--levels", default="0,1,2,3", help="levels cycled over the statuses")
     parser.add_argument("--extra-values", type=int, default=0, help="more numeric KeyValues per status")
+    parser.add_argument("--varying-values", action="store_true",
+                        help="extra values change every message (random readings), not constants")
     parser.add_argument("--zero-stamp", action="store_true", help="leave header.stamp zero")
     parser.add_argument("--name-prefix", default="test_pub")
     parser.add_argument("--message-chars", type=int, default=0,
@@ -118,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rclpy.init()
     node = DiagPublisher(args.topic, args.statuses, [int(x) for x in args.levels.split(",") if x],
                          args.extra_values, args.zero_stamp, args.name_prefix, args.message_chars,
-                         args.stamp_offset)
+                         args.stamp_offset, args.varying_values)
     # Spin in the background so discovery and the RELIABLE protocol make progress while we publish.
     executor = SingleThreadedExecutor()
     executor.add_node(node)
