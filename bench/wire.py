@@ -78,6 +78,9 @@ async def clients_process(url: str, count: int, deflate: bool) -> None:
         clients += batch
     print("open", flush=True)
     line = await asyncio.to_thread(sys.stdin.readline)
+    if not line.strip():  # the bench ended early: nothing to report
+        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+        return
     t0, t1 = (float(x) for x in line.split())
     lat: list[float] = []
     gaps = wire = text = n = 0
@@ -124,11 +127,14 @@ def run(peers: int, seconds: float) -> None:
             drops0 = bridge.health()["drops"]
             # One process per client: a client's SCTP receive path costs more than the bridge's
             # send path, and one process for all of them would fall behind at 10 Hz.
-            procs = [subprocess.Popen([sys.executable, "-m", "bench.wire", "--clients", bridge.url,
-                                       "--peers", "1", *(["--deflate"] if deflate else [])],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-                     for _ in range(peers)]
-            for proc in procs:
+            # Started one after the other: the bridge lets one address hold only a few sockets
+            # that have not offered yet (max_pending_per_address).
+            procs = []
+            for _ in range(peers):
+                proc = subprocess.Popen([sys.executable, "-m", "bench.wire", "--clients", bridge.url,
+                                         "--peers", "1", *(["--deflate"] if deflate else [])],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                procs.append(proc)
                 assert proc.stdout is not None
                 if proc.stdout.readline().strip() != "open":
                     raise RuntimeError("a client did not connect")
