@@ -16,7 +16,7 @@ import sys
 import time
 
 ORDER = ["tick", "node_overhead", "latency", "fanout", "memory", "churn", "page_apply", "turn_connect",
-         "history"]
+         "history", "alert_acks"]
 
 
 def machine() -> str:
