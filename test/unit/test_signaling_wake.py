@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Sequence
 
 from simple_websocket import ConnectionClosed
 
@@ -55,7 +56,7 @@ class Socket:
 
 
 class AnsweringRegistry(PeerRegistry):
-    async def accept_offer(self, session: Session, sdp: str) -> str:
+    async def accept_offer(self, session: Session, sdp: str, compression: Sequence[str] = ()) -> str:
         self.take_place(session)
         return "v=0 (answer)"
 

@@ -13,7 +13,7 @@ from chedweb_bridge.history import History
 from chedweb_bridge.peers import SNAPSHOT_REUSE_S, PeerRegistry, StreamInfo
 
 
-class Parts(list[str]):
+class Parts(list[codec.Frame]):
     """A list that a weak reference can follow."""
 
 
@@ -25,7 +25,7 @@ def test_snapshot_parts_are_released_after_the_reuse_window() -> None:
 
     async def run() -> tuple[weakref.ref[Parts], int]:
         registry = PeerRegistry(history, StreamInfo("robot", "0", ["/diagnostics"]))
-        job = registry._snapshot(2, codec.MAX_MESSAGE_BYTES)
+        job = registry._snapshot(2, codec.MAX_MESSAGE_BYTES, False)
         parts = Parts(await job.parts)
         assert parts  # a real snapshot was encoded
         job.parts = asyncio.get_running_loop().create_future()
