@@ -9,8 +9,9 @@ and mutes outlive a bridge restart (issue 11 item 4, docs/architecture.md "Alert
 - Memory-only history (no path, or a directory that cannot be written): nothing is kept, as
   before: the state lives as long as the process.
 - Faults are the store's (worker.py, db_file.py): a corrupt or locked file at start-up is set
-  aside and a fresh one begun (the state starts empty); a write that fails is logged and the
-  next change writes the whole state again. Nothing here raises into the bridge.
+  aside and a fresh one begun (the state starts empty); a file found corrupt while running is
+  set aside by the store, and the last state written into the fresh one; a write that fails is
+  logged and the next change writes the whole state again. Nothing here raises into the bridge.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from chedweb_bridge.alert_state import Ack, AlertBook, restored, status_of
+from chedweb_bridge.alert_state import Ack, AlertBook, Mute, restored, status_of
 from chedweb_bridge.store import alert_table
 from chedweb_bridge.store.sqlite_repo import SqliteRepository
 from chedweb_bridge.store.tiers import TieredStore
@@ -32,6 +33,10 @@ class AlertKeeper:
     def __init__(self, worker: StoreWorker, log: Log | None = None) -> None:
         self._worker = worker
         self._log = log if log is not None else (lambda level, text: None)
+        # The state as last saved (replaced whole, never changed): written again into a fresh
+        # file that replaced a corrupt one while running.
+        self._latest: tuple[list[Ack], list[Mute]] | None = None
+        worker.on_fresh_file.append(self._save_again)
 
     def restore(self, now: float, timeout: float = RESTORE_TIMEOUT_S) -> AlertBook:
         """The kept state, as a restarted bridge starts with it (alert_state.restored); an empty
@@ -54,8 +59,15 @@ class AlertKeeper:
 
     def save(self, book: AlertBook) -> None:
         """Enqueues a write of the whole state as it is now (called on the loop)."""
-        acks, mutes = list(book.acks.values()), list(book.mutes.values())  # frozen records
+        self._latest = (list(book.acks.values()), list(book.mutes.values()))  # frozen records
+        self._submit(*self._latest)
 
+    def _save_again(self) -> None:
+        """On the store's thread, after it set a corrupt file aside: the last state, enqueued."""
+        if self._latest is not None:
+            self._submit(*self._latest)
+
+    def _submit(self, acks: list[Ack], mutes: list[Mute]) -> None:
         def job(core: TieredStore) -> None:
             if isinstance(core.repo, SqliteRepository):  # memory only: nothing to keep
                 alert_table.save(core.repo.conn, acks, mutes)

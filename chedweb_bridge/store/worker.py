@@ -56,6 +56,9 @@ class StoreWorker:
         self.state = "starting"
         self.reason = ""
         self.dropped = 0
+        # Called on this thread after a fresh file replaced one found corrupt while running, so
+        # that what lives beside the history (alert_keeper.py) is written into it again.
+        self.on_fresh_file: list[Callable[[], None]] = []
         self.core = self._open()
 
     # ---- any thread ----
@@ -227,6 +230,8 @@ class StoreWorker:
             self.core.repo = fresh.repo
             self.core.budget_bytes = fresh.budget_bytes
             self.core.rewrite_all()
+            for hook in self.on_fresh_file:
+                hook()
             return
         if isinstance(repo, SqliteRepository):
             with contextlib.suppress(sqlite3.Error):

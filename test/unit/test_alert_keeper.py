@@ -199,3 +199,39 @@ def test_a_locked_file_loses_one_save_not_the_bridge(tmp_path: Path) -> None:
     back = AlertKeeper(again).restore(T0 + 2)
     again.stop()
     assert list(back.acks) == [MOTOR] and list(back.mutes) == [MOTOR]
+
+
+def test_a_file_found_corrupt_while_running_gets_the_state_again(tmp_path: Path) -> None:
+    import os
+    import random
+
+    path = tmp_path / "history.sqlite3"
+    logs = Logs()
+    worker = StoreWorker(str(path), 10_000_000, log=logs)  # no thread: step() runs its batches
+    keeper = AlertKeeper(worker, logs)
+    book = AlertBook()
+    book.ack(MOTOR, 2, "ann", T0)
+    book.mute(OFFLINE, 3600, "bob", T0)
+    keeper.save(book)
+    rng = random.Random(1)
+    for i in range(600):
+        worker.add(T0 + i, [{"hardware_id": "robot", "name": "motor", "level": 0, "message": "ok",
+                             "values": {f"k{j}": f"{rng.randrange(10000) / 10:g}" for j in range(10)}}])
+    worker.step(T0 + 600)
+    conn = worker._conn
+    assert conn is not None
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with open(path, "r+b") as f:  # every page but the first overwritten: the file is malformed
+        f.seek(4096)
+        f.write(os.urandom(os.path.getsize(path) - 4096))
+    conn.execute("PRAGMA shrink_memory")
+    for t in (T0 + 600, T0 + 630, T0 + 660):
+        worker.add(t, [_status(0)])
+        worker.step(t)
+    assert list(tmp_path.glob("history.sqlite3.corrupt-*")), logs.text()
+    worker.step(T0 + 700)  # the state enqueued again after the set-aside
+    worker.stop()
+    again = _worker(str(path))
+    back = AlertKeeper(again).restore(T0 + 1)
+    again.stop()
+    assert list(back.acks) == [MOTOR] and list(back.mutes) == [OFFLINE]
