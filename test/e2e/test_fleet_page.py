@@ -97,7 +97,10 @@ def test_three_bridges_one_page_each_its_own_connection(page: Any, fleet: Fleet)
 
 def test_a_bridge_that_stops_goes_offline_with_its_last_seen(page: Any, fleet: Fleet) -> None:
     page.goto(fleet.a.url + "fleet.html")
-    wait_tiles(page, "t.length === 3 && t.every((x) => x.online)")
+    # B's level must have been seen before it stops: online alone can come first (a loaded machine
+    # showed "—" then), and the test is about the last level staying shown.
+    wait_tiles(page, f"t.length === 3 && t.every((x) => x.online) && "
+                     f"t.find((x) => x.url === {fleet.b.url!r}).level === 'WARN'")
     fleet.b.stop()
     try:
         wait_tiles(page, f"!t.find((x) => x.url === {fleet.b.url!r}).online", timeout_ms=20_000)
