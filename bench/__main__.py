@@ -15,8 +15,8 @@ import subprocess
 import sys
 import time
 
-ORDER = ["tick", "node_overhead", "latency", "fanout", "memory", "churn", "page_apply", "turn_connect",
-         "history", "alert_acks"]
+ORDER = ["tick", "node_overhead", "latency", "fanout", "wire", "memory", "churn", "page_apply",
+         "turn_connect", "history", "alert_acks"]
 
 
 def machine() -> str:
