@@ -59,7 +59,8 @@ def start(cmd: list[str], name: str, needle: str, timeout: float = 40.0) -> Node
     return proc
 
 
-async def measure(bridge: Bridge, floor: NodeProcess, counts: Sequence[int], settle: float) -> None:
+async def measure(bridge: Bridge, floor: NodeProcess, counts: Sequence[int], settle: float,
+                  compression: Sequence[str]) -> None:
     await asyncio.sleep(settle)
     floor_rss, idle = rss_mib(floor.proc.pid), rss_mib(bridge.pid)
     print(f"floor (raw rclpy subscriber):  {describe(floor.proc.pid)}", flush=True)
@@ -71,7 +72,8 @@ async def measure(bridge: Bridge, floor: NodeProcess, counts: Sequence[int], set
     try:
         for count in counts:
             while len(clients) < count:
-                batch = [BridgeClient(bridge.url) for _ in range(min(5, count - len(clients)))]
+                batch = [BridgeClient(bridge.url, compression=compression)
+                         for _ in range(min(5, count - len(clients)))]
                 await asyncio.gather(*(c.connect(timeout=30) for c in batch))
                 clients += batch
             await asyncio.sleep(3.0)  # snapshots sent, steady state
@@ -100,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--peers", default="1,10,25", help="comma-separated peer counts, rising")
     parser.add_argument("--statuses", type=int, default=STATUSES, help="statuses per array")
     parser.add_argument("--keys", type=int, default=KEYS, help="keys per status (at least 2)")
+    parser.add_argument("--varying-values", action="store_true",
+                        help="the extra values change every message, like sensor readings")
+    parser.add_argument("--deflate", action="store_true",
+                        help="clients ask for capability deflate-raw, as today's page does")
     parser.add_argument("--settle", type=float, default=10.0,
                         help="seconds of publishing before the idle figure")
     args = parser.parse_args(argv)
@@ -107,16 +113,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     settle = 5.0 if args.quick else args.settle
     publisher = start([sys.executable, "-m", "test.helpers.ros_publisher", "--rate", "10",
                        "--statuses", str(args.statuses), "--extra-values", str(max(0, args.keys - 2)),
-                       "--wait-subscribers", "2", "--name-prefix", "bench"],
+                       "--wait-subscribers", "2", "--name-prefix", "bench",
+                       *(["--varying-values"] if args.varying_values else [])],
                       "bench-memory-publisher", "ready")
     floor = bridge = None
     try:
         floor = start([sys.executable, "-m", "bench.floor_subscriber"], "bench-memory-floor", "receiving")
         bridge = Bridge("bench-memory-bridge", {"max_peers": max(counts) + 1})
         bridge.wait_messages()
-        print(f"{args.statuses} statuses x {args.keys} keys at 10 Hz; peers: aiortc clients in this process",
-              flush=True)
-        asyncio.run(measure(bridge, floor, counts, settle))
+        print(f"{args.statuses} statuses x {args.keys} keys at 10 Hz"
+              f"{' (varying values)' if args.varying_values else ''}; peers: aiortc clients in this "
+              f"process{', deflate-raw' if args.deflate else ', text'}", flush=True)
+        asyncio.run(measure(bridge, floor, counts, settle, ["deflate-raw"] if args.deflate else []))
     finally:
         for proc in (bridge, floor, publisher):
             if proc is not None:
