@@ -17,6 +17,17 @@ def test_offer() -> None:
     assert sm.parse_frame('{"type":"offer","sdp":"v=0\\r\\n"}') == sm.Offer("v=0\r\n")
 
 
+def test_offer_compression_list() -> None:
+    """Capability deflate-raw: the encodings a page can decode; unknown names are kept (and
+    ignored by the registry), anything but a short list of short strings is refused."""
+    offer = sm.parse_frame(json.dumps({"type": "offer", "sdp": "v=0",
+                                       "compression": ["deflate-raw", "zstd"]}))
+    assert offer == sm.Offer("v=0", ("deflate-raw", "zstd"))
+    for bad in ("deflate-raw", ["x"] * 9, [1], ["x" * 65], {"deflate-raw": True}):
+        refusal = sm.parse_frame(json.dumps({"type": "offer", "sdp": "v=0", "compression": bad}))
+        assert refusal == sm.Refusal("invalid offer: 'compression' is not a list of at most 8 names"), bad
+
+
 @pytest.mark.parametrize(("frame", "reason"), [
     ("not json", "malformed message: not JSON"),
     ("[]", "malformed message: not a JSON object"),
