@@ -27,7 +27,7 @@ from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message
 
-from chedweb_bridge import access, alert_state, cdr, codec, timebase
+from chedweb_bridge import access, alert_state, cdr, codec, lazy_aiortc, timebase
 from chedweb_bridge.access import HostAllowlist
 from chedweb_bridge.alert_keeper import AlertKeeper
 from chedweb_bridge.app import create_app, find_web_root
@@ -85,6 +85,12 @@ class WebRtcBridge(Node):
         # writable until the server has it: port 0 becomes the port the server got.
         values = declare_table(self, WEBRTC_BRIDGE, writable_until_started=["port"])
         self.add_on_set_parameters_callback(self._on_set_parameters)
+        # aiortc is imported when the first browser connects (lazy_aiortc.py); a broken install
+        # must still stop the start, not the first browser.
+        absent = lazy_aiortc.missing()
+        if absent:
+            raise StartupError(f"not installed: {', '.join(absent)} (needed by aiortc, imported when "
+                               f"the first browser connects)")
         self._values = values
         self._settings = Settings(auth_token=str(values["auth_token"]),
                                   allowed_origins=list(values["allowed_origins"]),  # type: ignore[call-overload]

@@ -1,0 +1,43 @@
+"""aiortc is imported when the first browser connects (chedweb_bridge/lazy_aiortc.py), so a
+broken install is found at start-up from the installed packages' metadata instead: real
+dist-info directories on sys.path, read by importlib.metadata as pip's are."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chedweb_bridge import lazy_aiortc
+
+
+@pytest.fixture()
+def site(tmp_path: Path) -> Iterator[Path]:
+    sys.path.insert(0, str(tmp_path))
+    yield tmp_path
+    sys.path.remove(str(tmp_path))
+
+
+def _dist(site: Path, name: str, requires: list[str]) -> None:
+    info = site / f"{name.replace('-', '_')}-1.0.dist-info"
+    info.mkdir()
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", "Version: 1.0",
+             *(f"Requires-Dist: {r}" for r in requires)]
+    (info / "METADATA").write_text("\n".join(lines) + "\n")
+
+
+def test_a_missing_requirement_is_named(site: Path) -> None:
+    _dist(site, "chedweb-probe-present", [])
+    _dist(site, "chedweb-probe", ["chedweb-probe-present>=1.0", "chedweb-probe-absent<2,>=1",
+                                  "chedweb-probe-dev ; extra == 'dev'"])
+    assert lazy_aiortc.missing("chedweb-probe") == ["chedweb-probe-absent"]
+
+
+def test_a_missing_distribution_is_named() -> None:
+    assert lazy_aiortc.missing("chedweb-probe-not-installed") == ["chedweb-probe-not-installed"]
+
+
+def test_this_install_has_aiortc_and_all_it_requires() -> None:
+    assert lazy_aiortc.missing() == []
