@@ -1,188 +1,334 @@
-"""webrtc_bridge fan-out at 10 Hz to 1, 10, 25 and 50 clients (issue 3: 25 clients with no drops
-under 25 % of one core; RSS growth under 1 MB per client).
+"""webrtc_bridge fan-out up to 100 peers (issue 12), every CPU figure also as a ratio to a floor
+measured in the same window.
 
-A real rclpy publisher process sends arrays of 20 statuses at 10 Hz; the real bridge process
-forwards them to N aiortc clients (connected through /ws as the page is, all in this process).
-For each N: the bridge's CPU share of one core (/proc/<pid>/stat), its RSS (/proc/<pid>/status)
-and RSS growth per client over the no-client figure, p99 latency over every client's messages,
-and drops (the bridge's own count from /healthz, and sequence gaps seen by the clients).
-The clients share this machine with the bridge: their own CPU use competes with it.
+Load: a real rclpy publisher process, 50 statuses x 20 keys (about 25 KB of JSON) at 10 Hz.
+Floor: a raw rclpy subscriber of the same topic doing nothing, its own process
+(bench/fanout_peers.py floor): what any rclpy node pays to receive this load.
+Peers: aiortc clients in worker processes (up to --per-worker each) and RTCPeerConnections in
+headless Chromium (/usr/bin/chromium, channel "chedweb" with subprotocol "chedweb.v2" as the
+page), all connected through /ws as the page is. A step of N peers has ceil(N x browsers / max
+step) Chromium peers, so the last step holds --browsers of them (1 peer: one Chromium peer).
 
-Then the same again (a fresh bridge) with N RTCPeerConnections in one headless Chromium page
-instead (real browser WebRTC/SCTP, signaled through /ws exactly as the page does it): aiortc as a
-client acknowledges every SCTP packet, browsers do not, and that costs the bridge CPU.
+Printed per step, over a window of --seconds: the bridge's CPU (% of one core, and / floor), the
+marginal cost per peer since the previous step (points of a core per peer), RSS (idle, and per
+peer over idle), live latency p50/p99 over every peer (receive time - header.stamp, same clock),
+drops (the bridge's /healthz count over the whole step, connecting included) and seq gaps the
+peers saw, the peer processes' own CPU, and what else ran on the machine in the window.
 
-  scripts/in-test-netns .venv/bin/python -m bench.fanout [--quick] [--clients aiortc|browser|both]
+  scripts/in-test-netns .venv/bin/python -m bench.fanout [--quick] [--steps 1,10,25,50,100]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import contextlib
+import json
+import math
+import os
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from bench.latency import Window, latencies_ms, seq_gaps, start_publisher
-from bench.procstat import percentile, rss_mib
+import psutil
+
+from bench.__main__ import machine
+from bench.procstat import TICKS, cpu_seconds, percentile, rss_mib
 from test.helpers.bridge_proc import Bridge
-from test.helpers.webrtc_client import BridgeClient
+from test.helpers.procs import REPO, NodeProcess
 
-COUNTS = (1, 10, 25, 50)
+STATUSES, KEYS, RATE = 50, 20, 10.0
+# The test publisher's status has 3 KeyValues (pub index, value, label); the rest are extra.
+EXTRA_VALUES = KEYS - 3
 
 
-async def run(bridge: Bridge, seconds: float) -> None:
-    publisher = await asyncio.to_thread(start_publisher, 10.0)
-    clients: list[BridgeClient] = []
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy (all cores; /proc/stat, idle and iowait excluded)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / TICKS
+
+
+def tree_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds of a process and of each of its descendants (a browser's renderers)."""
     try:
-        await asyncio.sleep(2.0)
-        rss0 = rss_mib(bridge.pid)
-        print(f"0 clients: bridge RSS {rss0:.1f} MiB", flush=True)
-        for count in COUNTS:
-            # Drops are counted over the whole step (connecting and settling included), so that a
-            # gap a stalled client only notices later is still matched by the bridge's count.
-            drops0 = (await asyncio.to_thread(bridge.health))["drops"]
-            while len(clients) < count:
-                batch = [BridgeClient(bridge.url) for _ in range(min(5, count - len(clients)))]
-                await asyncio.gather(*(c.connect(timeout=30) for c in batch))
-                clients += batch
-            await asyncio.sleep(2.0)  # snapshots sent, steady state
-            window = Window(bridge.pid)
-            window.start()
-            since = time.time()
-            await asyncio.sleep(seconds)
-            share = window.cpu_share()
-            health = await asyncio.to_thread(bridge.health)
-            rss = rss_mib(bridge.pid)
-            lat = [x for c in clients for x in latencies_ms(c.messages, since)]
-            gaps = sum(seq_gaps(c.messages, since) for c in clients)
-            print(f"{count:>2} clients at 10 Hz, 20 statuses: bridge CPU {share * 100:5.1f} % of one core  "
-                  f"RSS {rss:.1f} MiB (+{(rss - rss0) / count:.2f} MiB/client)  "
-                  f"p50 {percentile(lat, 50):.2f} ms  p99 {percentile(lat, 99):.2f} ms  "
-                  f"drops {health['drops'] - drops0} this step (client-seen gaps {gaps})  n={len(lat)}",
-                  flush=True)
-            for c in clients:  # keep memory flat in this process between steps
-                c.messages.clear()
-    finally:
-        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
-        await asyncio.to_thread(publisher.stop)
+        procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return {}
+    out = {}
+    for proc in procs:
+        with contextlib.suppress(OSError):  # ended meanwhile
+            out[proc.pid] = cpu_seconds(proc.pid)
+    return out
 
 
-# N peer connections in one page, each signaled through /ws like web/src/connection.ts does.
-_BROWSER_JS = """
-async (n) => {
-  const wsUrl = location.origin.replace(/^http/, "ws") + "/ws";
-  window.lat = []; window.seqs = [];
-  const opened = [];
-  for (let i = 0; i < n; i++) {
-    opened.push(new Promise((resolve, reject) => {
-      const pc = new RTCPeerConnection({ iceServers: [] });
-      const dc = pc.createDataChannel("chedweb");
-      const ws = new WebSocket(wsUrl);
-      const seqs = new Set(); window.seqs.push(seqs);
-      const queued = []; let offered = false;
-      const send = (m) => { if (offered) ws.send(m); else queued.push(m); };
-      pc.onicecandidate = (e) => send(JSON.stringify(e.candidate
-        ? { type: "candidate", candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid,
-            sdpMLineIndex: e.candidate.sdpMLineIndex }
-        : { type: "candidate", candidate: null }));
-      dc.onopen = () => resolve();
-      dc.onmessage = (e) => {
-        const now = (performance.timeOrigin + performance.now()) / 1000;
-        const m = JSON.parse(e.data);
-        if (m.type === "diagnostics" && window.measuring) {
-          window.lat.push((now - m.stamp) * 1000); seqs.add(m.seq);
-        }
-      };
-      ws.onmessage = async (e) => {
-        const m = JSON.parse(e.data);
-        if (m.type === "answer") await pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
-        else if (m.type === "error") reject(new Error(m.message));
-      };
-      ws.onopen = async () => {
-        await pc.setLocalDescription(await pc.createOffer());
-        ws.send(JSON.stringify({ type: "offer", sdp: pc.localDescription.sdp }));
-        offered = true; for (const q of queued.splice(0)) ws.send(q);
-      };
-      window.pcs = (window.pcs || []).concat([pc]);
-    }));
-  }
-  await Promise.all(opened);
-}
-"""
+class PeerProcess:
+    """One bench/fanout_peers.py process holding peers of one kind, driven over its pipes."""
+
+    def __init__(self, kind: str, url: str, nice: int) -> None:
+        self.kind = kind
+        self.peers = 0
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen([sys.executable, "-m", "bench.fanout_peers", kind, url],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO,
+                                     env=env, preexec_fn=(lambda: os.nice(nice)) if nice else None)
+
+    def send(self, **cmd: Any) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+
+    def answer(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.kind} peer process ended (exit code {self.proc.wait()})")
+        result: dict[str, Any] = json.loads(line)
+        self.peers = int(result.get("peers", self.peers))
+        return result
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.send(cmd="quit")
+                self.proc.wait(30)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
 
 
-def run_browser(bridge: Bridge, seconds: float) -> None:
-    from playwright.sync_api import sync_playwright
+@dataclass
+class Audience:
+    url: str
+    per_worker: int
+    nice: int
+    workers: list[PeerProcess] = field(default_factory=list)
+    browser: PeerProcess | None = None
 
-    publisher = start_publisher(10.0)
-    args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"]
+    @property
+    def processes(self) -> list[PeerProcess]:
+        return self.workers + ([self.browser] if self.browser else [])
+
+    def grow(self, aiortc: int, browsers: int) -> list[str]:
+        """Connect peers until there are `aiortc` aiortc clients and `browsers` Chromium peers;
+        the processes connect at the same time. The errors of peers that failed to connect."""
+        asked: list[PeerProcess] = []
+        need = aiortc - sum(w.peers for w in self.workers)
+        while need > 0:
+            worker = min((w for w in self.workers if w.peers < self.per_worker), default=None,
+                         key=lambda w: w.peers)
+            if worker is None:
+                worker = PeerProcess("aiortc", self.url, self.nice)
+                self.workers.append(worker)
+            n = min(need, self.per_worker - worker.peers)
+            worker.send(cmd="add", n=n)
+            worker.peers += n  # provisional, corrected by its answer
+            asked.append(worker)
+            need -= n
+        if browsers > (self.browser.peers if self.browser else 0):
+            if self.browser is None:
+                self.browser = PeerProcess("browser", self.url, self.nice)
+            self.browser.send(cmd="add", n=browsers - self.browser.peers)
+            asked.append(self.browser)
+        errors: list[str] = []
+        for proc in asked:
+            errors += proc.answer()["errors"]
+        return errors
+
+    def command(self, cmd: str) -> list[dict[str, Any]]:
+        for proc in self.processes:
+            proc.send(cmd=cmd)
+        return [proc.answer() for proc in self.processes]
+
+    def cpu(self) -> dict[int, float]:
+        out: dict[int, float] = {}
+        for proc in self.processes:
+            out.update(tree_cpu(proc.proc.pid))
+        return out
+
+    def close(self) -> None:
+        for proc in self.processes:
+            proc.close()
+
+
+def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
+
+
+@dataclass
+class StepResult:
+    peers: int
+    aiortc: int
+    browsers: int
+    bridge: float      # share of one core
+    floor: float
+    rss: float         # MiB
+    lat: list[float]
+    gaps: int
+    drops: int
+    clients: float     # the peer processes' share of one core
+    others: float      # the rest of the machine (other work), share of one core
+    heard: int
+
+
+def measure(bridge: Bridge, floor_pid: int, audience: Audience, seconds: float,
+            own: list[int]) -> dict[str, Any]:
+    """Every figure of one window of `seconds`, the peers recording meanwhile."""
+    audience.command("start")
+    t0 = time.monotonic()
+    b0, f0, c0, m0 = cpu_seconds(bridge.pid), cpu_seconds(floor_pid), audience.cpu(), machine_busy_seconds()
+    own0 = {pid: cpu_seconds(pid) for pid in own}
+    time.sleep(seconds)
+    b1, f1, c1, m1 = cpu_seconds(bridge.pid), cpu_seconds(floor_pid), audience.cpu(), machine_busy_seconds()
+    own1 = {pid: cpu_seconds(pid) for pid in own}
+    elapsed = time.monotonic() - t0
+    answers = audience.command("stop")
+    clients = cpu_delta(c0, c1)
+    ours = (b1 - b0) + (f1 - f0) + clients + cpu_delta(own0, own1)
+    return {"bridge": (b1 - b0) / elapsed, "floor": (f1 - f0) / elapsed, "clients": clients / elapsed,
+            "others": max(0.0, (m1 - m0) - ours) / elapsed,
+            "lat": [x for a in answers for x in a["lat"]], "gaps": sum(a["gaps"] for a in answers),
+            "heard": sum(a["peers_heard"] for a in answers)}
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def start_publisher() -> NodeProcess:
+    """The load, once the bridge and the floor both subscribe."""
+    publisher = NodeProcess([sys.executable, "-m", "test.helpers.ros_publisher", "--rate", str(RATE),
+                             "--statuses", str(STATUSES), "--extra-values", str(EXTRA_VALUES),
+                             "--wait-subscribers", "2", "--name-prefix", "bench"], "bench-fanout-publisher")
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-            time.sleep(2.0)
-            rss0 = rss_mib(bridge.pid)
-            print(f"0 browser peers: bridge RSS {rss0:.1f} MiB", flush=True)
-            connected = 0
-            pages = []
-            for count in COUNTS:
-                drops0 = bridge.health()["drops"]
-                # One page per step, adding the difference: every earlier page stays connected.
-                page = browser.new_page()
-                page.goto(bridge.url + "healthz")  # any same-origin page: the Origin check passes
-                page.evaluate(_BROWSER_JS, count - connected)
-                pages.append(page)
-                connected = count
-                time.sleep(2.0)
-                window = Window(bridge.pid)
-                for pg in pages:
-                    pg.evaluate("() => { window.lat = []; window.seqs.forEach(s => s.clear()); "
-                                "window.measuring = true; }")
-                window.start()
-                time.sleep(seconds)
-                share = window.cpu_share()
-                lat: list[float] = []
-                gaps = 0
-                for pg in pages:
-                    pg.evaluate("() => { window.measuring = false; }")
-                    lat += pg.evaluate("() => window.lat")
-                    gaps += pg.evaluate("() => window.seqs.reduce((g, s) => { if (!s.size) return g;"
-                                        " const a = [...s]; return g + Math.max(...a) - Math.min(...a) + 1"
-                                        " - s.size; }, 0)")
-                health = bridge.health()
-                rss = rss_mib(bridge.pid)
-                print(f"{count:>2} browser peers at 10 Hz, 20 statuses: bridge CPU {share * 100:5.1f} % "
-                      f"of one core  RSS {rss:.1f} MiB (+{(rss - rss0) / count:.2f} MiB/peer)  "
-                      f"p50 {percentile(lat, 50):.2f} ms  p99 {percentile(lat, 99):.2f} ms  "
-                      f"drops {health['drops'] - drops0} this step (browser-seen gaps {gaps})  n={len(lat)}",
-                      flush=True)
-            browser.close()
-    finally:
+        publisher.wait_for_output("ready", timeout=40)
+    except AssertionError:
         publisher.stop()
+        raise
+    return publisher
+
+
+def split(peers: int, max_step: int, browsers: int) -> tuple[int, int]:
+    """(aiortc clients, Chromium peers) of a step: Chromium peers in the last step's proportion."""
+    chromium = min(peers, max(1, math.ceil(peers * browsers / max_step))) if browsers else 0
+    return peers - chromium, chromium
+
+
+def run(args: argparse.Namespace) -> list[StepResult]:
+    steps = sorted(args.steps)
+    floor = NodeProcess([sys.executable, "-m", "bench.fanout_peers", "floor", "/diagnostics"],
+                        "bench-fanout-floor")
+    bridge = Bridge("bench-fanout-bridge", {
+        "max_peers": steps[-1] + 16, "max_connections": 4 * steps[-1] + 64,
+        "max_connections_per_address": 4 * steps[-1] + 64, "max_pending_sockets": 64,
+        "max_pending_per_address": 32, "answer_timeout": 60.0, "offer_deadline": 60.0,
+        "history_seconds": args.history_seconds})
+    publisher = None
+    audience = Audience(bridge.url, args.per_worker, args.client_nice)
+    results: list[StepResult] = []
+    try:
+        publisher = start_publisher()
+        floor.wait_for_output("ready", timeout=30)
+        bridge.wait_messages(1)
+        time.sleep(3.0)
+        own = [os.getpid(), publisher.proc.pid]  # counted as ours, not as other work
+        idle = measure(bridge, floor.proc.pid, audience, min(args.seconds, 10.0), own)
+        rss0 = rss_mib(bridge.pid)
+        print(f"0 peers: bridge CPU {idle['bridge'] * 100:.2f} % of one core, floor "
+              f"{idle['floor'] * 100:.2f} % ({idle['bridge'] / idle['floor']:.1f}x);"
+              f" RSS idle {rss0:.1f} MiB; "
+              f"load average {load_average()}", flush=True)
+        for peers in steps:
+            aiortc, browsers = split(peers, steps[-1], args.browsers)
+            drops0 = int(bridge.health()["drops"])
+            started = time.monotonic()
+            errors = audience.grow(aiortc, browsers)
+            connected = time.monotonic() - started
+            have = sum(w.peers for w in audience.workers), audience.browser.peers if audience.browser else 0
+            time.sleep(3.0)  # snapshots sent, every peer live
+            got = measure(bridge, floor.proc.pid, audience, args.seconds, own)
+            drops = int(bridge.health()["drops"]) - drops0
+            step = StepResult(sum(have), have[0], have[1], got["bridge"], got["floor"], rss_mib(bridge.pid),
+                              got["lat"], got["gaps"], drops, got["clients"], got["others"], got["heard"])
+            results.append(step)
+            before = results[-2] if len(results) > 1 else None
+            print(describe(step, before, rss0, connected, errors), flush=True)
+        print(summary(results, rss0), flush=True)
+    finally:
+        audience.close()
+        if publisher is not None:
+            publisher.stop()
+        bridge.stop()
+        floor.stop()
+    return results
+
+
+def describe(step: StepResult, before: StepResult | None, rss0: float, connected: float,
+             errors: list[str]) -> str:
+    ratio = step.bridge / step.floor if step.floor else math.inf
+    lines = [f"{step.peers:>3} peers ({step.aiortc} aiortc + {step.browsers} Chromium; connected in "
+             f"{connected:.0f} s{f', {len(errors)} failed: {errors[0]}' if errors else ''}; load average "
+             f"{load_average()}):",
+             f"      bridge CPU {step.bridge * 100:5.1f} % of one core = {ratio:5.1f}x floor "
+             f"({step.floor * 100:.2f} %)"
+             + (f"; marginal {100 * (step.bridge - before.bridge) / (step.peers - before.peers):.2f} "
+                f"points/peer since {before.peers}" if before else ""),
+             f"      RSS {step.rss:.1f} MiB (+{(step.rss - rss0) / step.peers:.2f} MiB/peer over idle"
+             + (f", +{(step.rss - before.rss) / (step.peers - before.peers):.2f} since {before.peers}"
+                if before else "") + ")",
+             f"      live p50 {percentile(step.lat, 50):.1f} ms  p99 {percentile(step.lat, 99):.1f} ms  "
+             f"n={len(step.lat)} from {step.heard}/{step.peers} peers; drops {step.drops} (bridge, whole "
+             f"step), gaps {step.gaps} (peers, window)",
+             f"      peer processes' CPU {step.clients * 100:.0f} % of one core; other work on the machine "
+             f"{step.others * 100:.0f} %"]
+    return "\n".join(lines)
+
+
+def summary(results: list[StepResult], rss0: float) -> str:
+    if not results:
+        return "no step measured"
+    first, last = results[0], results[-1]
+    out = [f"summary ({machine()}):"]
+    if first.peers == 1:
+        out.append(f"  1 peer: bridge CPU / floor = {first.bridge / first.floor:.1f}x "
+                   f"({first.bridge * 100:.2f} % / {first.floor * 100:.2f} %; target <= 2x)")
+    if len(results) > 1:
+        slope = (last.bridge - first.bridge) / (last.peers - first.peers)
+        out.append(f"  marginal cost per peer, {first.peers} -> {last.peers}: {slope * 100:.2f} points of a "
+                   f"core (target <= 0.2)")
+    out.append(f"  {last.peers} peers: bridge CPU {last.bridge * 100:.1f} % of one core (target < 25), "
+               f"{last.bridge / last.floor:.1f}x floor; live p99 {percentile(last.lat, 99):.1f} ms "
+               f"(target < 50); drops {last.drops}, gaps {last.gaps} (target 0)")
+    out.append(f"  RSS idle {rss0:.1f} MiB (target < 90); per peer at {last.peers}: "
+               f"{(last.rss - rss0) / last.peers:.2f} MiB (target < 0.5)")
+    return "\n".join(out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="short runs (smoke check)")
-    parser.add_argument("--clients", choices=("aiortc", "browser", "both"), default="both")
+    parser.add_argument("--quick", action="store_true", help="steps 1, 10, 30 of 5 s each (smoke check)")
+    parser.add_argument("--steps", type=lambda s: [int(x) for x in s.split(",")], default=None,
+                        help="peer counts (default 1,10,25,50,100)")
+    parser.add_argument("--seconds", type=float, default=None, help="measured window of a step (default 15)")
+    parser.add_argument("--browsers", type=int, default=25, help="Chromium peers in the last step")
+    parser.add_argument("--per-worker", type=int, default=25, help="aiortc clients per process")
+    parser.add_argument("--client-nice", type=int, default=0,
+                        help="nice value of the peer processes (0: the bridge's)")
+    parser.add_argument("--history-seconds", type=float, default=5.0,
+                        help="the bridge's history_seconds: a short window keeps each connect's snapshot "
+                             "small, so steps measure live fan-out rather than connects")
     args = parser.parse_args(argv)
-    seconds = 4.0 if args.quick else 20.0
-    if args.clients in ("aiortc", "both"):
-        print("aiortc clients (in this process):", flush=True)
-        bridge = Bridge("bench-fanout-bridge", {"max_peers": 64})
-        try:
-            asyncio.run(run(bridge, seconds))
-        finally:
-            bridge.stop()
-    if args.clients in ("browser", "both"):
-        print("headless Chromium peers (one page):", flush=True)
-        bridge = Bridge("bench-fanout-bridge-browser", {"max_peers": 64})
-        try:
-            run_browser(bridge, seconds)
-        finally:
-            bridge.stop()
+    if args.steps is None:
+        args.steps = [1, 10, 30] if args.quick else [1, 10, 25, 50, 100]
+    if args.seconds is None:
+        args.seconds = 5.0 if args.quick else 15.0
+    print(f"# {time.strftime('%Y-%m-%d %H:%M %Z')}  {machine()}; load average {load_average()}", flush=True)
+    print(f"# {STATUSES} statuses x {KEYS} keys at {RATE:g} Hz; steps {args.steps}, {args.seconds:g} s "
+          f"windows; {args.browsers} Chromium peers at the last step", flush=True)
+    run(args)
     return 0
 
 

@@ -1,0 +1,272 @@
+"""The processes bench/fanout.py runs besides the bridge, each its own OS process so that the
+bridge's figures are not bent by a client sharing its interpreter:
+
+  python -m bench.fanout_peers aiortc URL    # aiortc clients, as many as it is told to add
+  python -m bench.fanout_peers browser URL   # RTCPeerConnections in headless Chromium pages
+  python -m bench.fanout_peers floor TOPIC   # a raw rclpy subscriber doing nothing (the floor)
+
+The two peer kinds take one JSON command a line on stdin and answer one JSON line on stdout:
+  {"cmd": "add", "n": N}  connect N more peers    -> {"peers": total, "failed": k, "errors": [...]}
+  {"cmd": "start"}        forget, start recording -> {"peers": total}
+  {"cmd": "stop"}         stop recording          -> {"lat": [ms, ...], "gaps": g, "messages": m, ...}
+  {"cmd": "quit"}
+Recording is cheap on purpose (the clients share the bridge's two cores): a live message's
+`seq` and `stamp` are read from its first bytes (the codec writes them first), never by parsing
+the whole ~25 KB of JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+# The codec's compact JSON puts type, seq, topic and stamp first (codec._diagnostics), in this
+# order; test/unit/test_fanout_peers.py checks it against the codec's real output.
+LIVE_PREFIX = re.compile(r'\{"type":"diagnostics","seq":(\d+),'
+                         r'"topic":"(?:[^"\\]|\\.)*","stamp":([-0-9.eE+]+)')
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 # Every page is a peer in the foreground: never throttle a page's timers or renderer.
+                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                 "--disable-backgrounding-occluded-windows"]
+CONNECT_BATCH = 4  # peers signalling at once, per process (the bridge limits pending sockets)
+
+
+def live_seq_stamp(text: str) -> tuple[int, float] | None:
+    """(seq, stamp) of a live `diagnostics` message, None for any other message."""
+    match = LIVE_PREFIX.match(text, 0, 512) if text.startswith('{"type":"diagnostics"') else None
+    return (int(match.group(1)), float(match.group(2))) if match else None
+
+
+def seq_gaps(seqs: set[int]) -> int:
+    """Live messages missing between the first and the last one seen."""
+    return max(seqs) - min(seqs) + 1 - len(seqs) if seqs else 0
+
+
+class Tally:
+    """What one process's peers saw while recording: latencies (ms) and each peer's seqs."""
+
+    def __init__(self) -> None:
+        self.recording = False
+        self.lat: list[float] = []
+        self.seqs: dict[int, set[int]] = {}
+
+    def start(self) -> None:
+        self.lat, self.seqs, self.recording = [], {}, True
+
+    def record(self, peer: int, text: str, now: float) -> None:
+        if not self.recording:
+            return
+        live = live_seq_stamp(text)
+        if live is not None:
+            self.seqs.setdefault(peer, set()).add(live[0])
+            self.lat.append(round((now - live[1]) * 1000, 2))
+
+    def stop(self) -> dict[str, Any]:
+        self.recording = False
+        return {"lat": self.lat, "gaps": sum(seq_gaps(s) for s in self.seqs.values()),
+                "messages": len(self.lat), "peers_heard": len(self.seqs)}
+
+
+def reply(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+# ---- aiortc clients --------------------------------------------------------------------------
+
+async def aiortc_main(url: str) -> None:
+    from test.helpers.webrtc_client import BridgeClient
+
+    tally = Tally()
+
+    class LiveClient(BridgeClient):
+        """A BridgeClient that keeps nothing after `hello`: its live messages go to the tally."""
+
+        def __init__(self, index: int) -> None:
+            super().__init__(url)
+            self.index = index
+
+        def _on_message(self, data: str | bytes) -> None:
+            if not self._hello.is_set():
+                super()._on_message(data)
+                return
+            tally.record(self.index, data.decode() if isinstance(data, bytes) else data, time.time())
+
+    clients: list[LiveClient] = []
+    while True:
+        line = await asyncio.to_thread(sys.stdin.readline)
+        if not line:
+            break
+        cmd = json.loads(line)
+        if cmd["cmd"] == "add":
+            errors: list[str] = []
+            for start in range(0, int(cmd["n"]), CONNECT_BATCH):
+                batch = [LiveClient(len(clients) + i)
+                         for i in range(min(CONNECT_BATCH, int(cmd["n"]) - start))]
+                results = await asyncio.gather(*(c.connect(timeout=60) for c in batch),
+                                               return_exceptions=True)
+                for client, result in zip(batch, results, strict=True):
+                    if isinstance(result, BaseException):
+                        errors.append(repr(result))
+                        await client.close()
+                    else:
+                        clients.append(client)
+            reply({"peers": len(clients), "failed": len(errors), "errors": errors[:3]})
+        elif cmd["cmd"] == "start":
+            tally.start()
+            reply({"peers": len(clients)})
+        elif cmd["cmd"] == "stop":
+            reply({**tally.stop(), "peers": len(clients)})
+        elif cmd["cmd"] == "quit":
+            break
+    await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+
+
+# ---- Chromium peers --------------------------------------------------------------------------
+
+# Adds n RTCPeerConnections to this page, each signalled through /ws as web/src/connection.ts
+# does, with the page's channel label and subprotocol; resolves once each has its `hello`.
+# Returns the errors of those that failed.
+_ADD_JS = r"""
+async ([n, batch, prefix]) => {
+  const B = window.bench ??= { recording: false, lat: [], peers: [], live: new RegExp(prefix) };
+  const wsUrl = location.origin.replace(/^http/, "ws") + "/ws";
+  const one = () => new Promise((resolve, reject) => {
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    const dc = pc.createDataChannel("chedweb", { protocol: "chedweb.v2" });
+    const peer = { pc, seqs: new Set() };
+    const ws = new WebSocket(wsUrl);
+    const queued = []; let offered = false; let hello = false;
+    const send = (m) => { if (offered) ws.send(m); else queued.push(m); };
+    const timer = setTimeout(() => reject(new Error("no hello in 60 s")), 60000);
+    pc.onicecandidate = (e) => send(JSON.stringify(e.candidate
+      ? { type: "candidate", candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid,
+          sdpMLineIndex: e.candidate.sdpMLineIndex }
+      : { type: "candidate", candidate: null }));
+    dc.onmessage = (e) => {
+      const now = (performance.timeOrigin + performance.now()) / 1000;
+      if (!hello) {
+        if (typeof e.data === "string" && e.data.startsWith('{"type":"hello"')) {
+          hello = true; clearTimeout(timer); B.peers.push(peer); resolve();
+        }
+        return;
+      }
+      if (!B.recording || typeof e.data !== "string") return;
+      const m = B.live.exec(e.data.slice(0, 512));
+      if (m) { peer.seqs.add(Number(m[1])); B.lat.push(Math.round((now - Number(m[2])) * 1e5) / 100); }
+    };
+    ws.onmessage = async (e) => {
+      const m = JSON.parse(e.data);
+      if (m.type === "answer") await pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
+      else if (m.type === "error") reject(new Error(m.message));
+    };
+    ws.onopen = async () => {
+      await pc.setLocalDescription(await pc.createOffer());
+      ws.send(JSON.stringify({ type: "offer", sdp: pc.localDescription.sdp }));
+      offered = true; for (const q of queued.splice(0)) ws.send(q);
+    };
+  });
+  const errors = [];
+  for (let i = 0; i < n; i += batch) {
+    const results = await Promise.allSettled(Array.from({ length: Math.min(batch, n - i) }, one));
+    for (const r of results) if (r.status === "rejected") errors.push(String(r.reason));
+  }
+  return errors;
+}
+"""
+_START_JS = "() => { const B = window.bench; B.lat = []; B.peers.forEach(p => p.seqs.clear()); " \
+            "B.recording = true; }"
+_STOP_JS = """() => {
+  const B = window.bench; B.recording = false;
+  const gaps = B.peers.reduce((g, p) => { if (!p.seqs.size) return g; const a = [...p.seqs];
+    return g + Math.max(...a) - Math.min(...a) + 1 - p.seqs.size; }, 0);
+  return { lat: B.lat, gaps, heard: B.peers.filter(p => p.seqs.size).length };
+}"""
+
+
+def browser_main(url: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        pages: list[Any] = []
+        peers = 0
+        for line in sys.stdin:
+            cmd = json.loads(line)
+            if cmd["cmd"] == "add":
+                page = browser.new_page()  # one page per step: the earlier ones stay connected
+                page.goto(url + "healthz")  # any same-origin page: the Origin check passes
+                errors = page.evaluate(_ADD_JS, [int(cmd["n"]), CONNECT_BATCH, LIVE_PREFIX.pattern])
+                pages.append(page)
+                peers += int(cmd["n"]) - len(errors)
+                reply({"peers": peers, "failed": len(errors), "errors": errors[:3]})
+            elif cmd["cmd"] == "start":
+                for page in pages:
+                    page.evaluate(_START_JS)
+                reply({"peers": peers})
+            elif cmd["cmd"] == "stop":
+                lat: list[float] = []
+                gaps = heard = 0
+                for page in pages:
+                    got = page.evaluate(_STOP_JS)
+                    lat += got["lat"]
+                    gaps += got["gaps"]
+                    heard += got["heard"]
+                reply({"lat": lat, "gaps": gaps, "messages": len(lat), "peers_heard": heard, "peers": peers})
+            elif cmd["cmd"] == "quit":
+                break
+        browser.close()
+
+
+# ---- the floor -------------------------------------------------------------------------------
+
+def floor_main(topic: str, depth: int) -> None:
+    """Subscribes to `topic` as the bridge does (raw bytes, RELIABLE, the bridge's queue depth)
+    and does nothing with what comes: what any rclpy node pays just to receive this load."""
+    import rclpy
+    from diagnostic_msgs.msg import DiagnosticArray
+    from rclpy.executors import ExternalShutdownException
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+
+    rclpy.init()
+    node = rclpy.create_node("bench_fanout_floor")
+    first = [True]
+
+    def on_message(_raw: bytes) -> None:
+        if first[0]:
+            first[0] = False
+            print("ready", flush=True)
+
+    node.create_subscription(DiagnosticArray, topic, on_message,
+                             QoSProfile(depth=depth, reliability=ReliabilityPolicy.RELIABLE), raw=True)
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+def main(argv: Sequence[str]) -> int:
+    kind, target = argv[0], argv[1]
+    if kind == "aiortc":
+        asyncio.run(aiortc_main(target))
+    elif kind == "browser":
+        browser_main(target)
+    elif kind == "floor":
+        floor_main(target, int(argv[2]) if len(argv) > 2 else 1000)
+    else:
+        raise SystemExit(f"unknown kind {kind!r}: aiortc, browser or floor")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
