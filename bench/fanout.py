@@ -67,11 +67,11 @@ def tree_cpu(pid: int) -> dict[int, float]:
 class PeerProcess:
     """One bench/fanout_peers.py process holding peers of one kind, driven over its pipes."""
 
-    def __init__(self, kind: str, url: str, nice: int) -> None:
+    def __init__(self, kind: str, url: str, nice: int, compression: str) -> None:
         self.kind = kind
         self.peers = 0
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen([sys.executable, "-m", "bench.fanout_peers", kind, url],
+        self.proc = subprocess.Popen([sys.executable, "-m", "bench.fanout_peers", kind, url, compression],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO,
                                      env=env, preexec_fn=(lambda: os.nice(nice)) if nice else None)
 
@@ -104,6 +104,7 @@ class Audience:
     url: str
     per_worker: int
     nice: int
+    compression: str
     workers: list[PeerProcess] = field(default_factory=list)
     browser: PeerProcess | None = None
 
@@ -120,7 +121,7 @@ class Audience:
             worker = min((w for w in self.workers if w.peers < self.per_worker), default=None,
                          key=lambda w: w.peers)
             if worker is None:
-                worker = PeerProcess("aiortc", self.url, self.nice)
+                worker = PeerProcess("aiortc", self.url, self.nice, self.compression)
                 self.workers.append(worker)
             n = min(need, self.per_worker - worker.peers)
             worker.send(cmd="add", n=n)
@@ -129,7 +130,7 @@ class Audience:
             need -= n
         if browsers > (self.browser.peers if self.browser else 0):
             if self.browser is None:
-                self.browser = PeerProcess("browser", self.url, self.nice)
+                self.browser = PeerProcess("browser", self.url, self.nice, self.compression)
             self.browser.send(cmd="add", n=browsers - self.browser.peers)
             asked.append(self.browser)
         errors: list[str] = []
@@ -171,6 +172,7 @@ class StepResult:
     clients: float     # the peer processes' share of one core
     others: float      # the rest of the machine (other work), share of one core
     heard: int
+    binary: int        # live messages that came deflated
 
 
 def measure(bridge: Bridge, floor_pid: int, audience: Audience, seconds: float,
@@ -190,7 +192,7 @@ def measure(bridge: Bridge, floor_pid: int, audience: Audience, seconds: float,
     return {"bridge": (b1 - b0) / elapsed, "floor": (f1 - f0) / elapsed, "clients": clients / elapsed,
             "others": max(0.0, (m1 - m0) - ours) / elapsed,
             "lat": [x for a in answers for x in a["lat"]], "gaps": sum(a["gaps"] for a in answers),
-            "heard": sum(a["peers_heard"] for a in answers)}
+            "heard": sum(a["peers_heard"] for a in answers), "binary": sum(a["binary"] for a in answers)}
 
 
 def load_average() -> str:
@@ -226,7 +228,7 @@ def run(args: argparse.Namespace) -> list[StepResult]:
         "max_pending_per_address": 32, "answer_timeout": 60.0, "offer_deadline": 60.0,
         "history_seconds": args.history_seconds})
     publisher = None
-    audience = Audience(bridge.url, args.per_worker, args.client_nice)
+    audience = Audience(bridge.url, args.per_worker, args.client_nice, args.compression)
     results: list[StepResult] = []
     try:
         publisher = start_publisher()
@@ -251,7 +253,8 @@ def run(args: argparse.Namespace) -> list[StepResult]:
             got = measure(bridge, floor.proc.pid, audience, args.seconds, own)
             drops = int(bridge.health()["drops"]) - drops0
             step = StepResult(sum(have), have[0], have[1], got["bridge"], got["floor"], rss_mib(bridge.pid),
-                              got["lat"], got["gaps"], drops, got["clients"], got["others"], got["heard"])
+                              got["lat"], got["gaps"], drops, got["clients"], got["others"], got["heard"],
+                              got["binary"])
             results.append(step)
             before = results[-2] if len(results) > 1 else None
             print(describe(step, before, rss0, connected, errors), flush=True)
@@ -279,8 +282,8 @@ def describe(step: StepResult, before: StepResult | None, rss0: float, connected
              + (f", +{(step.rss - before.rss) / (step.peers - before.peers):.2f} since {before.peers}"
                 if before else "") + ")",
              f"      live p50 {percentile(step.lat, 50):.1f} ms  p99 {percentile(step.lat, 99):.1f} ms  "
-             f"n={len(step.lat)} from {step.heard}/{step.peers} peers; drops {step.drops} (bridge, whole "
-             f"step), gaps {step.gaps} (peers, window)",
+             f"n={len(step.lat)} ({step.binary} deflated) from {step.heard}/{step.peers} peers; "
+             f"drops {step.drops} (bridge, whole step), gaps {step.gaps} (peers, window)",
              f"      peer processes' CPU {step.clients * 100:.0f} % of one core; other work on the machine "
              f"{step.others * 100:.0f} %"]
     return "\n".join(lines)
@@ -317,6 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--per-worker", type=int, default=25, help="aiortc clients per process")
     parser.add_argument("--client-nice", type=int, default=0,
                         help="nice value of the peer processes (0: the bridge's)")
+    parser.add_argument("--compression", choices=("deflate-raw", "none"), default="deflate-raw",
+                        help="what the peers offer (the page offers deflate-raw where it can inflate)")
     parser.add_argument("--history-seconds", type=float, default=5.0,
                         help="the bridge's history_seconds: a short window keeps each connect's snapshot "
                              "small, so steps measure live fan-out rather than connects")

@@ -1,8 +1,8 @@
 """The processes bench/fanout.py runs besides the bridge, each its own OS process so that the
 bridge's figures are not bent by a client sharing its interpreter:
 
-  python -m bench.fanout_peers aiortc URL    # aiortc clients, as many as it is told to add
-  python -m bench.fanout_peers browser URL   # RTCPeerConnections in headless Chromium pages
+  python -m bench.fanout_peers aiortc URL [COMPRESSION]   # aiortc clients, as many as told to add
+  python -m bench.fanout_peers browser URL [COMPRESSION]  # RTCPeerConnections in Chromium pages
   python -m bench.fanout_peers floor TOPIC   # a raw rclpy subscriber doing nothing (the floor)
 
 The two peer kinds take one JSON command a line on stdin and answer one JSON line on stdout:
@@ -12,16 +12,23 @@ The two peer kinds take one JSON command a line on stdin and answer one JSON lin
   {"cmd": "quit"}
 Recording is cheap on purpose (the clients share the bridge's two cores): a live message's
 `seq` and `stamp` are read from its first bytes (the codec writes them first), never by parsing
-the whole ~25 KB of JSON.
+the whole ~25 KB of JSON; of a binary (deflate-raw) message an aiortc client inflates only those
+first bytes. The Chromium peers inflate all of it with DecompressionStream, in order, as the page
+does (web/src/inflate.ts), and take the receive time once it is inflated.
+
+Both peer kinds offer `compression: ["deflate-raw"]` as the page does (docs/protocol.md,
+"Compression") unless told "none"; a bridge that does not know the field ignores it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import re
 import sys
 import time
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,11 +43,22 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
                  "--disable-backgrounding-occluded-windows"]
 CONNECT_BATCH = 4  # peers signalling at once, per process (the bridge limits pending sockets)
+DEFLATE_RAW = "deflate-raw"
+PREFIX_BYTES = 512  # enough for type, seq, topic and stamp
+
+
+def head_text(data: str | bytes) -> tuple[str, bool]:
+    """The first bytes of a message as text, and whether it came binary (deflate-raw: only
+    those bytes are inflated)."""
+    if isinstance(data, str):
+        return data, False
+    head = zlib.decompressobj(-15).decompress(data, PREFIX_BYTES)
+    return head.decode("utf-8", errors="ignore"), True
 
 
 def live_seq_stamp(text: str) -> tuple[int, float] | None:
     """(seq, stamp) of a live `diagnostics` message, None for any other message."""
-    match = LIVE_PREFIX.match(text, 0, 512) if text.startswith('{"type":"diagnostics"') else None
+    match = LIVE_PREFIX.match(text, 0, PREFIX_BYTES) if text.startswith('{"type":"diagnostics"') else None
     return (int(match.group(1)), float(match.group(2))) if match else None
 
 
@@ -56,22 +74,25 @@ class Tally:
         self.recording = False
         self.lat: list[float] = []
         self.seqs: dict[int, set[int]] = {}
+        self.binary = 0
 
     def start(self) -> None:
-        self.lat, self.seqs, self.recording = [], {}, True
+        self.lat, self.seqs, self.binary, self.recording = [], {}, 0, True
 
-    def record(self, peer: int, text: str, now: float) -> None:
+    def record(self, peer: int, data: str | bytes, now: float) -> None:
         if not self.recording:
             return
+        text, binary = head_text(data)
         live = live_seq_stamp(text)
         if live is not None:
             self.seqs.setdefault(peer, set()).add(live[0])
             self.lat.append(round((now - live[1]) * 1000, 2))
+            self.binary += binary
 
     def stop(self) -> dict[str, Any]:
         self.recording = False
         return {"lat": self.lat, "gaps": sum(seq_gaps(s) for s in self.seqs.values()),
-                "messages": len(self.lat), "peers_heard": len(self.seqs)}
+                "messages": len(self.lat), "peers_heard": len(self.seqs), "binary": self.binary}
 
 
 def reply(obj: dict[str, Any]) -> None:
@@ -81,23 +102,26 @@ def reply(obj: dict[str, Any]) -> None:
 
 # ---- aiortc clients --------------------------------------------------------------------------
 
-async def aiortc_main(url: str) -> None:
+async def aiortc_main(url: str, compression: list[str]) -> None:
     from test.helpers.webrtc_client import BridgeClient
 
     tally = Tally()
+    # A BridgeClient from before the compression capability has no such argument: it offers none.
+    offers = "compression" in inspect.signature(BridgeClient).parameters
+    options: dict[str, Any] = {"compression": compression} if compression and offers else {}
 
     class LiveClient(BridgeClient):
         """A BridgeClient that keeps nothing after `hello`: its live messages go to the tally."""
 
         def __init__(self, index: int) -> None:
-            super().__init__(url)
+            super().__init__(url, **options)
             self.index = index
 
         def _on_message(self, data: str | bytes) -> None:
             if not self._hello.is_set():
                 super()._on_message(data)
                 return
-            tally.record(self.index, data.decode() if isinstance(data, bytes) else data, time.time())
+            tally.record(self.index, data, time.time())
 
     clients: list[LiveClient] = []
     while True:
@@ -135,13 +159,26 @@ async def aiortc_main(url: str) -> None:
 # does, with the page's channel label and subprotocol; resolves once each has its `hello`.
 # Returns the errors of those that failed.
 _ADD_JS = r"""
-async ([n, batch, prefix]) => {
-  const B = window.bench ??= { recording: false, lat: [], peers: [], live: new RegExp(prefix) };
+async ([n, batch, prefix, compression]) => {
+  const B = window.bench ??= { recording: false, lat: [], binary: 0, peers: [], live: new RegExp(prefix) };
   const wsUrl = location.origin.replace(/^http/, "ws") + "/ws";
+  const inflate = (buf) => new Response(new Blob([buf]).stream()
+    .pipeThrough(new DecompressionStream("deflate-raw"))).text();
+  const record = (peer, text, binary) => {
+    if (!B.recording) return;
+    const now = (performance.timeOrigin + performance.now()) / 1000;
+    const m = B.live.exec(text.slice(0, 512));
+    if (m) {
+      peer.seqs.add(Number(m[1])); B.binary += binary;
+      B.lat.push(Math.round((now - Number(m[2])) * 1e5) / 100);
+    }
+  };
   const one = () => new Promise((resolve, reject) => {
     const pc = new RTCPeerConnection({ iceServers: [] });
     const dc = pc.createDataChannel("chedweb", { protocol: "chedweb.v2" });
-    const peer = { pc, seqs: new Set() };
+    dc.binaryType = "arraybuffer";
+    // In arrival order, binary ones inflated first (the page's OrderedInbox).
+    const peer = { pc, seqs: new Set(), inbox: Promise.resolve() };
     const ws = new WebSocket(wsUrl);
     const queued = []; let offered = false; let hello = false;
     const send = (m) => { if (offered) ws.send(m); else queued.push(m); };
@@ -151,16 +188,18 @@ async ([n, batch, prefix]) => {
           sdpMLineIndex: e.candidate.sdpMLineIndex }
       : { type: "candidate", candidate: null }));
     dc.onmessage = (e) => {
-      const now = (performance.timeOrigin + performance.now()) / 1000;
       if (!hello) {
         if (typeof e.data === "string" && e.data.startsWith('{"type":"hello"')) {
           hello = true; clearTimeout(timer); B.peers.push(peer); resolve();
         }
         return;
       }
-      if (!B.recording || typeof e.data !== "string") return;
-      const m = B.live.exec(e.data.slice(0, 512));
-      if (m) { peer.seqs.add(Number(m[1])); B.lat.push(Math.round((now - Number(m[2])) * 1e5) / 100); }
+      const data = e.data;
+      if (typeof data === "string") {
+        peer.inbox = peer.inbox.then(() => record(peer, data, 0));
+      } else {
+        peer.inbox = peer.inbox.then(() => inflate(data)).then((text) => record(peer, text, 1));
+      }
     };
     ws.onmessage = async (e) => {
       const m = JSON.parse(e.data);
@@ -169,7 +208,7 @@ async ([n, batch, prefix]) => {
     };
     ws.onopen = async () => {
       await pc.setLocalDescription(await pc.createOffer());
-      ws.send(JSON.stringify({ type: "offer", sdp: pc.localDescription.sdp }));
+      ws.send(JSON.stringify({ type: "offer", sdp: pc.localDescription.sdp, compression }));
       offered = true; for (const q of queued.splice(0)) ws.send(q);
     };
   });
@@ -181,17 +220,17 @@ async ([n, batch, prefix]) => {
   return errors;
 }
 """
-_START_JS = "() => { const B = window.bench; B.lat = []; B.peers.forEach(p => p.seqs.clear()); " \
-            "B.recording = true; }"
+_START_JS = ("() => { const B = window.bench; B.lat = []; B.binary = 0; "
+             "B.peers.forEach(p => p.seqs.clear()); B.recording = true; }")
 _STOP_JS = """() => {
   const B = window.bench; B.recording = false;
   const gaps = B.peers.reduce((g, p) => { if (!p.seqs.size) return g; const a = [...p.seqs];
     return g + Math.max(...a) - Math.min(...a) + 1 - p.seqs.size; }, 0);
-  return { lat: B.lat, gaps, heard: B.peers.filter(p => p.seqs.size).length };
+  return { lat: B.lat, gaps, binary: B.binary, heard: B.peers.filter(p => p.seqs.size).length };
 }"""
 
 
-def browser_main(url: str) -> None:
+def browser_main(url: str, compression: list[str]) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -203,7 +242,8 @@ def browser_main(url: str) -> None:
             if cmd["cmd"] == "add":
                 page = browser.new_page()  # one page per step: the earlier ones stay connected
                 page.goto(url + "healthz")  # any same-origin page: the Origin check passes
-                errors = page.evaluate(_ADD_JS, [int(cmd["n"]), CONNECT_BATCH, LIVE_PREFIX.pattern])
+                errors = page.evaluate(_ADD_JS, [int(cmd["n"]), CONNECT_BATCH, LIVE_PREFIX.pattern,
+                                                compression])
                 pages.append(page)
                 peers += int(cmd["n"]) - len(errors)
                 reply({"peers": peers, "failed": len(errors), "errors": errors[:3]})
@@ -213,13 +253,15 @@ def browser_main(url: str) -> None:
                 reply({"peers": peers})
             elif cmd["cmd"] == "stop":
                 lat: list[float] = []
-                gaps = heard = 0
+                gaps = heard = binary = 0
                 for page in pages:
                     got = page.evaluate(_STOP_JS)
                     lat += got["lat"]
                     gaps += got["gaps"]
                     heard += got["heard"]
-                reply({"lat": lat, "gaps": gaps, "messages": len(lat), "peers_heard": heard, "peers": peers})
+                    binary += got["binary"]
+                reply({"lat": lat, "gaps": gaps, "messages": len(lat), "peers_heard": heard, "peers": peers,
+                       "binary": binary})
             elif cmd["cmd"] == "quit":
                 break
         browser.close()
@@ -257,10 +299,11 @@ def floor_main(topic: str, depth: int) -> None:
 
 def main(argv: Sequence[str]) -> int:
     kind, target = argv[0], argv[1]
+    compression = [] if len(argv) > 2 and argv[2] == "none" else [DEFLATE_RAW]
     if kind == "aiortc":
-        asyncio.run(aiortc_main(target))
+        asyncio.run(aiortc_main(target, compression))
     elif kind == "browser":
-        browser_main(target)
+        browser_main(target, compression)
     elif kind == "floor":
         floor_main(target, int(argv[2]) if len(argv) > 2 else 1000)
     else:
