@@ -173,12 +173,15 @@ class StepResult:
     others: float      # the rest of the machine (other work), share of one core
     heard: int
     binary: int        # live messages that came deflated
+    forwarded: float   # live messages the bridge sent a second, all peers together
+    udp_lost: int      # datagrams dropped by the kernel for a full receive buffer, in the window
 
 
 def measure(bridge: Bridge, floor_pid: int, audience: Audience, seconds: float,
             own: list[int]) -> dict[str, Any]:
     """Every figure of one window of `seconds`, the peers recording meanwhile."""
     audience.command("start")
+    forwarded0, lost0 = int(bridge.health()["messages_forwarded"]), udp_lost()
     t0 = time.monotonic()
     b0, f0, c0, m0 = cpu_seconds(bridge.pid), cpu_seconds(floor_pid), audience.cpu(), machine_busy_seconds()
     own0 = {pid: cpu_seconds(pid) for pid in own}
@@ -186,13 +189,24 @@ def measure(bridge: Bridge, floor_pid: int, audience: Audience, seconds: float,
     b1, f1, c1, m1 = cpu_seconds(bridge.pid), cpu_seconds(floor_pid), audience.cpu(), machine_busy_seconds()
     own1 = {pid: cpu_seconds(pid) for pid in own}
     elapsed = time.monotonic() - t0
+    forwarded = int(bridge.health()["messages_forwarded"]) - forwarded0
     answers = audience.command("stop")
     clients = cpu_delta(c0, c1)
     ours = (b1 - b0) + (f1 - f0) + clients + cpu_delta(own0, own1)
-    return {"bridge": (b1 - b0) / elapsed, "floor": (f1 - f0) / elapsed, "clients": clients / elapsed,
+    return {"bridge": (b1 - b0) / elapsed, "forwarded": forwarded / elapsed, "floor": (f1 - f0) / elapsed,
+            "clients": clients / elapsed, "udp_lost": udp_lost() - lost0,
             "others": max(0.0, (m1 - m0) - ours) / elapsed,
             "lat": [x for a in answers for x in a["lat"]], "gaps": sum(a["gaps"] for a in answers),
             "heard": sum(a["peers_heard"] for a in answers), "binary": sum(a["binary"] for a in answers)}
+
+
+def udp_lost() -> int:
+    """UDP datagrams this namespace's kernel dropped for want of receive-buffer room
+    (/proc/net/snmp RcvbufErrors): a peer or the bridge too slow to read, which SCTP then
+    retransmits after a timeout (latency of seconds at little CPU)."""
+    with open("/proc/net/snmp") as f:
+        rows = [line.split() for line in f if line.startswith("Udp:")]
+    return int(rows[1][rows[0].index("RcvbufErrors")])
 
 
 def load_average() -> str:
@@ -254,11 +268,11 @@ def run(args: argparse.Namespace) -> list[StepResult]:
             drops = int(bridge.health()["drops"]) - drops0
             step = StepResult(sum(have), have[0], have[1], got["bridge"], got["floor"], rss_mib(bridge.pid),
                               got["lat"], got["gaps"], drops, got["clients"], got["others"], got["heard"],
-                              got["binary"])
+                              got["binary"], got["forwarded"], got["udp_lost"])
             results.append(step)
             before = results[-2] if len(results) > 1 else None
-            print(describe(step, before, rss0, connected, errors), flush=True)
-        print(summary(results, rss0), flush=True)
+            print(describe(step, before, idle["bridge"], rss0, connected, errors), flush=True)
+        print(summary(results, idle["bridge"], rss0), flush=True)
     finally:
         audience.close()
         if publisher is not None:
@@ -268,7 +282,13 @@ def run(args: argparse.Namespace) -> list[StepResult]:
     return results
 
 
-def describe(step: StepResult, before: StepResult | None, rss0: float, connected: float,
+def per_message_ms(step: StepResult, idle: float) -> float:
+    """Bridge CPU per live message sent to one peer: what a peer costs whatever the machine's
+    load, which can leave the bridge too little CPU to send every message (drops)."""
+    return 1000 * (step.bridge - idle) / step.forwarded if step.forwarded else math.nan
+
+
+def describe(step: StepResult, before: StepResult | None, idle: float, rss0: float, connected: float,
              errors: list[str]) -> str:
     ratio = step.bridge / step.floor if step.floor else math.inf
     lines = [f"{step.peers:>3} peers ({step.aiortc} aiortc + {step.browsers} Chromium; connected in "
@@ -278,18 +298,21 @@ def describe(step: StepResult, before: StepResult | None, rss0: float, connected
              f"({step.floor * 100:.2f} %)"
              + (f"; marginal {100 * (step.bridge - before.bridge) / (step.peers - before.peers):.2f} "
                 f"points/peer since {before.peers}" if before else ""),
+             f"      {step.forwarded:.0f} live messages forwarded a second (of {step.peers * RATE:.0f}): "
+             f"{per_message_ms(step, idle):.3f} ms of bridge CPU each over the 0-peer figure",
              f"      RSS {step.rss:.1f} MiB (+{(step.rss - rss0) / step.peers:.2f} MiB/peer over idle"
              + (f", +{(step.rss - before.rss) / (step.peers - before.peers):.2f} since {before.peers}"
                 if before else "") + ")",
              f"      live p50 {percentile(step.lat, 50):.1f} ms  p99 {percentile(step.lat, 99):.1f} ms  "
              f"n={len(step.lat)} ({step.binary} deflated) from {step.heard}/{step.peers} peers; "
-             f"drops {step.drops} (bridge, whole step), gaps {step.gaps} (peers, window)",
+             f"drops {step.drops} (bridge, whole step), gaps {step.gaps} (peers, window); UDP datagrams "
+             f"lost to full receive buffers {step.udp_lost}",
              f"      peer processes' CPU {step.clients * 100:.0f} % of one core; other work on the machine "
              f"{step.others * 100:.0f} %"]
     return "\n".join(lines)
 
 
-def summary(results: list[StepResult], rss0: float) -> str:
+def summary(results: list[StepResult], idle: float, rss0: float) -> str:
     if not results:
         return "no step measured"
     first, last = results[0], results[-1]
@@ -300,7 +323,9 @@ def summary(results: list[StepResult], rss0: float) -> str:
     if len(results) > 1:
         slope = (last.bridge - first.bridge) / (last.peers - first.peers)
         out.append(f"  marginal cost per peer, {first.peers} -> {last.peers}: {slope * 100:.2f} points of a "
-                   f"core (target <= 0.2)")
+                   f"core (target <= 0.2); at {last.peers} peers {per_message_ms(last, idle):.3f} ms of "
+                   f"bridge CPU per message sent, i.e. {per_message_ms(last, idle) * RATE / 10:.2f} points "
+                   f"per peer at {RATE:g} Hz had every message been sent")
     out.append(f"  {last.peers} peers: bridge CPU {last.bridge * 100:.1f} % of one core (target < 25), "
                f"{last.bridge / last.floor:.1f}x floor; live p99 {percentile(last.lat, 99):.1f} ms "
                f"(target < 50); drops {last.drops}, gaps {last.gaps} (target 0)")

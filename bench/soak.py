@@ -13,7 +13,11 @@ of one core, drops (/healthz), the sequence gaps the clients saw, live latency (
 minus header.stamp, of the test publisher's arrays) p50/p99 over all clients and the worst
 client's p99, and the CPU model.
 
-  scripts/in-test-netns .venv/bin/python -m bench.soak [--minutes M]
+  scripts/in-test-netns .venv/bin/python -m bench.soak [--minutes M] [--history-seconds S]
+
+`--history-seconds` lowers the bridge's in-memory history window (default 3600 s, which with
+3,600 samples per status fills after 6 minutes at 10 Hz), so that a short soak shows whether RSS
+still grows once that history is full.
 """
 
 from __future__ import annotations
@@ -105,7 +109,7 @@ class Audience:
                 self.gaps += row["gaps"]
 
 
-async def soak(bridge: Bridge, minutes: float) -> None:
+async def soak(bridge: Bridge, minutes: float, report_s: float) -> None:
     metrics = start_system_metrics("bench-soak-system_metrics", period=0.1)
     publisher = await asyncio.to_thread(start_load)
     audience = Audience(bridge.url)
@@ -122,7 +126,7 @@ async def soak(bridge: Bridge, minutes: float) -> None:
         window = Window(bridge.pid)
         window.start()
         end = time.monotonic() + minutes * 60
-        next_report = time.monotonic() + 60
+        next_report = time.monotonic() + report_s
         while time.monotonic() < end:
             await asyncio.sleep(ROTATE_S)
             await asyncio.to_thread(audience.collect)
@@ -131,7 +135,7 @@ async def soak(bridge: Bridge, minutes: float) -> None:
             rss, n_threads = rss_mib(bridge.pid), threads(bridge.pid)
             peak_rss, peak_threads = max(peak_rss, rss), max(peak_threads, n_threads)
             if time.monotonic() >= next_report:
-                next_report += 60
+                next_report += report_s
                 elapsed = minutes - (end - time.monotonic()) / 60
                 print(f"  {elapsed:4.1f} min: RSS {rss:.1f} MiB, {n_threads} threads, "
                       f"p99 so far {percentile(audience.latencies, 99):.1f} ms", flush=True)
@@ -160,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--quick", action="store_true", help="one minute")
+    parser.add_argument("--history-seconds", type=float, default=None,
+                        help="the bridge's history_seconds (default: its own, 3600)")
     parser.add_argument("--client", metavar="URL", help=argparse.SUPPRESS)  # one client's process
     parser.add_argument("--seconds", type=float, default=0.0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -168,9 +174,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     minutes = 1.0 if args.quick else args.minutes
     print(f"# {machine()}", flush=True)
-    bridge = Bridge("webrtc_bridge-bench-soak")
+    params = {} if args.history_seconds is None else {"history_seconds": args.history_seconds}
+    bridge = Bridge("webrtc_bridge-bench-soak", params)
     try:
-        asyncio.run(soak(bridge, minutes))
+        # RSS every minute, or ten times over a short run
+        asyncio.run(soak(bridge, minutes, min(60.0, max(ROTATE_S, minutes * 6))))
     finally:
         bridge.stop()
     return 0
