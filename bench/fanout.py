@@ -176,6 +176,7 @@ class StepResult:
     binary: int        # live messages that came deflated
     forwarded: float   # live messages the bridge sent a second, all peers together
     udp_lost: int      # datagrams dropped by the kernel for a full receive buffer, in the window
+    by_process: str    # peers heard from / peers, per peer process
 
 
 def measure(bridge: Bridge, floor_pid: int, audience: Audience, seconds: float,
@@ -198,7 +199,9 @@ def measure(bridge: Bridge, floor_pid: int, audience: Audience, seconds: float,
             "clients": clients / elapsed, "udp_lost": udp_lost() - lost0,
             "others": max(0.0, (m1 - m0) - ours) / elapsed,
             "lat": [x for a in answers for x in a["lat"]], "gaps": sum(a["gaps"] for a in answers),
-            "heard": sum(a["peers_heard"] for a in answers), "binary": sum(a["binary"] for a in answers)}
+            "heard": sum(a["peers_heard"] for a in answers), "binary": sum(a["binary"] for a in answers),
+            "by_process": ", ".join(f"{p.kind} {a['peers_heard']}/{a['peers']}"
+                                    for p, a in zip(audience.processes, answers, strict=True))}
 
 
 def udp_lost() -> int:
@@ -272,7 +275,7 @@ def run(args: argparse.Namespace) -> list[StepResult]:
             drops = int(bridge.health()["drops"]) - drops0
             step = StepResult(sum(have), have[0], have[1], got["bridge"], got["floor"], rss_mib(bridge.pid),
                               got["lat"], got["gaps"], drops, got["clients"], got["others"], got["heard"],
-                              got["binary"], got["forwarded"], got["udp_lost"])
+                              got["binary"], got["forwarded"], got["udp_lost"], got["by_process"])
             results.append(step)
             before = results[-2] if len(results) > 1 else None
             print(describe(step, before, idle["bridge"], rss0, connected, errors), flush=True)
@@ -311,6 +314,7 @@ def describe(step: StepResult, before: StepResult | None, idle: float, rss0: flo
              f"n={len(step.lat)} ({step.binary} deflated) from {step.heard}/{step.peers} peers; "
              f"drops {step.drops} (bridge, whole step), gaps {step.gaps} (peers, window); UDP datagrams "
              f"lost to full receive buffers {step.udp_lost}",
+             f"      peers that got a live message in the window, per process: {step.by_process}",
              f"      peer processes' CPU {step.clients * 100:.0f} % of one core; other work on the machine "
              f"{step.others * 100:.0f} %"]
     return "\n".join(lines)
