@@ -4,7 +4,7 @@ measured in the same window.
 Load: a real rclpy publisher process, 50 statuses x 20 keys (about 25 KB of JSON) at 10 Hz, 17
 of the keys readings that change every message (ros_publisher --varying-values).
 Floor: a raw rclpy subscriber of the same topic doing nothing, its own process
-(bench/fanout_peers.py floor): what any rclpy node pays to receive this load.
+(bench/floor_subscriber.py, as bench.memory's): what any rclpy node pays to receive this load.
 Peers: aiortc clients in worker processes (up to --per-worker each) and RTCPeerConnections in
 headless Chromium (/usr/bin/chromium, channel "chedweb" with subprotocol "chedweb.v2" as the
 page), all connected through /ws as the page is. A step of N peers has ceil(N x browsers / max
@@ -241,8 +241,7 @@ def split(peers: int, max_step: int, browsers: int) -> tuple[int, int]:
 
 def run(args: argparse.Namespace) -> list[StepResult]:
     steps = sorted(args.steps)
-    floor = NodeProcess([sys.executable, "-m", "bench.fanout_peers", "floor", "/diagnostics"],
-                        "bench-fanout-floor")
+    floor = NodeProcess([sys.executable, "-m", "bench.floor_subscriber"], "bench-fanout-floor")
     bridge = Bridge("bench-fanout-bridge", {
         "max_peers": steps[-1] + 16, "max_connections": 4 * steps[-1] + 64,
         "max_connections_per_address": 4 * steps[-1] + 64, "max_pending_sockets": 64,
@@ -253,7 +252,7 @@ def run(args: argparse.Namespace) -> list[StepResult]:
     results: list[StepResult] = []
     try:
         publisher = start_publisher()
-        floor.wait_for_output("ready", timeout=30)
+        floor.wait_for_output("receiving", timeout=30)
         bridge.wait_messages(1)
         time.sleep(3.0)
         own = [os.getpid(), publisher.proc.pid]  # counted as ours, not as other work

@@ -3,7 +3,6 @@ bridge's figures are not bent by a client sharing its interpreter:
 
   python -m bench.fanout_peers aiortc URL [COMPRESSION]   # aiortc clients, as many as told to add
   python -m bench.fanout_peers browser URL [COMPRESSION]  # RTCPeerConnections in Chromium pages
-  python -m bench.fanout_peers floor TOPIC   # a raw rclpy subscriber doing nothing (the floor)
 
 The two peer kinds take one JSON command a line on stdin and answer one JSON line on stdout:
   {"cmd": "add", "n": N}  connect N more peers    -> {"peers": total, "failed": k, "errors": [...]}
@@ -267,36 +266,6 @@ def browser_main(url: str, compression: list[str]) -> None:
         browser.close()
 
 
-# ---- the floor -------------------------------------------------------------------------------
-
-def floor_main(topic: str, depth: int) -> None:
-    """Subscribes to `topic` as the bridge does (raw bytes, RELIABLE, the bridge's queue depth)
-    and does nothing with what comes: what any rclpy node pays just to receive this load."""
-    import rclpy
-    from diagnostic_msgs.msg import DiagnosticArray
-    from rclpy.executors import ExternalShutdownException
-    from rclpy.qos import QoSProfile, ReliabilityPolicy
-
-    rclpy.init()
-    node = rclpy.create_node("bench_fanout_floor")
-    first = [True]
-
-    def on_message(_raw: bytes) -> None:
-        if first[0]:
-            first[0] = False
-            print("ready", flush=True)
-
-    node.create_subscription(DiagnosticArray, topic, on_message,
-                             QoSProfile(depth=depth, reliability=ReliabilityPolicy.RELIABLE), raw=True)
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-
-
 def main(argv: Sequence[str]) -> int:
     kind, target = argv[0], argv[1]
     compression = [] if len(argv) > 2 and argv[2] == "none" else [DEFLATE_RAW]
@@ -304,10 +273,8 @@ def main(argv: Sequence[str]) -> int:
         asyncio.run(aiortc_main(target, compression))
     elif kind == "browser":
         browser_main(target, compression)
-    elif kind == "floor":
-        floor_main(target, int(argv[2]) if len(argv) > 2 else 1000)
     else:
-        raise SystemExit(f"unknown kind {kind!r}: aiortc, browser or floor")
+        raise SystemExit(f"unknown kind {kind!r}: aiortc or browser")
     return 0
 
 
