@@ -2,15 +2,24 @@
 
 A block is one status's samples (or per-minute/per-hour points) over a time window: a shared time
 column, a level column, and one column per numeric key (three, min/avg/max, in rollup tiers).
-Sharing the time column across a status's keys, and storing decimal values as scaled integer
-deltas, is what lets a day of 1 Hz samples of ~500 series fit in a few tens of MB: values reach
-the bridge as short decimal strings ("12.5"), so most columns are small integers after scaling,
-and their deltas compress with zlib to about a byte a sample or less.
+Sharing the time column across a status's keys, and storing decimal values as scaled integers,
+is what lets a day of 1 Hz samples of ~500 series fit in a few tens of MB: values reach the
+bridge as short decimal strings ("12.5"), so most columns are small integers after scaling.
 
-Layout, all inside one zlib stream: u32 header length, a JSON header (count, first time, column
-table), then the time deltas (int64 ms), the levels (int16), then each column as int64 deltas
-of round(v * 10**scale) with a NaN bitmap when any value is NaN, or as float64 when no scale up
-to MAX_SCALE represents every value exactly.
+Two layouts, both inside one zlib stream that starts with a u32 header length and a JSON header
+(version, count, column table):
+- version 2 (`encode`, sealed blocks): every integer column (time in ms, level, each scaled
+  value column) as its deltas, or its deltas' deltas (a steady clock, a counter), whichever is
+  narrower, minus their minimum and bit-packed at the width of the largest (frame of
+  reference). Random-walk readings cost their entropy plus under a bit (0.67 bytes a value at
+  bench/history.py's load, where zlib over byte-wide deltas took 1.2): zlib cannot code a
+  value in fewer bits than a byte, bit-packing can. zlib still runs over the packed bytes and
+  catches repeats (a value that sits still, a constant key). The first values, the mode, the
+  width and the minimum are in the JSON header. Encoded and decoded with numpy.
+- version 1 (`encode_small`, the few samples of an open block's chunk rows, where numpy's
+  per-call cost would dominate): int32/int64 deltas, levels as int16, NaN bitmaps, plain
+  Python. Kept readable forever: a store written by an older bridge still decodes.
+A column that no scale up to MAX_SCALE represents exactly is stored as float64.
 """
 
 from __future__ import annotations
@@ -22,9 +31,13 @@ import zlib
 from array import array
 from dataclasses import dataclass, field
 from itertools import accumulate
+from typing import Any
+
+import numpy as np
+
+from chedweb_bridge.store import bitpack
 
 MAX_SCALE = 6
-_VERSION = 1
 _NAN = math.nan
 _EXACT_LIMIT = 2.0 ** 53
 
@@ -32,7 +45,8 @@ _EXACT_LIMIT = 2.0 ** 53
 @dataclass
 class Block:
     """Columns of equal length. `avg` holds the raw values in the raw tier, where `lo` and `hi`
-    stay empty (a raw sample is its own min and max)."""
+    stay empty (a raw sample is its own min and max). Lists, or numpy float64 arrays when
+    decoded with `arrays=True` (what the range query reads)."""
     t: list[float]
     level: list[int]
     avg: dict[str, list[float]]
@@ -44,9 +58,78 @@ class Block:
 
 
 def encode(block: Block, scales: dict[str, int] | None = None, level: int = 6) -> bytes:
-    """`scales`: per key, the scale to try first (the decimals its texts showed); checked, and
-    searched for only when it does not represent every value exactly. zlib `level` 1 for the
-    short-lived chunks of an open block, 6 for sealed blocks."""
+    """Version 2 (a sealed block). `scales` as for encode_small; zlib at `level`."""
+    n = len(block.t)
+    hints = scales or {}
+    ints: list[np.ndarray] = [np.rint(np.asarray(block.t, dtype=np.float64) * 1000.0).astype(np.int64),
+                              np.asarray(block.level, dtype=np.int64)]
+    floats: list[bytes] = []
+    nans: list[np.ndarray] = []
+    columns: list[list[object]] = []  # [key, which, scale, has NaN]
+    for which, table in (("a", block.avg), ("l", block.lo), ("h", block.hi)):
+        for key, values in table.items():
+            arr = np.asarray(values, dtype=np.float64)
+            nan = np.isnan(arr)
+            has_nan = bool(nan.any())
+            scale = _scale_np(arr[~nan] if has_nan else arr, hints.get(key, -1))
+            if which == "a" and scale < 0 and key in block.lo:
+                # A rollup's average rarely has a short decimal form; two digits beyond its
+                # minimum's are far below any chart's resolution and keep it compressible.
+                lo = np.asarray(block.lo[key], dtype=np.float64)
+                lo_scale = _scale_np(lo[~np.isnan(lo)], hints.get(key, -1))
+                if 0 <= lo_scale <= MAX_SCALE - 2:
+                    scale = lo_scale + 2
+            if scale >= 0:
+                ints.append(np.rint(_fill_nan(arr, nan) * 10.0 ** scale).astype(np.int64))
+                if has_nan:
+                    nans.append(nan)
+            else:
+                has_nan = False  # float64 keeps its NaNs itself
+                floats.append(arr.tobytes())
+            columns.append([key, which, scale, int(has_nan)])
+    metas, packed = bitpack.pack(np.array(ints, dtype=np.int64).reshape(len(ints), n))
+    bitmaps = np.packbits(np.array(nans, dtype=bool).ravel(), bitorder="little").tobytes() if nans else b""
+    header = json.dumps({"v": 2, "n": n, "cols": columns, "ints": metas},
+                        separators=(",", ":")).encode()
+    body = struct.pack("<I", len(header)) + header + packed + b"".join(floats) + bitmaps
+    return zlib.compress(body, level)
+
+
+def _fill_nan(arr: np.ndarray, nan: np.ndarray) -> np.ndarray:
+    """NaNs replaced by the value before them (the first finite one at the start): a hole then
+    costs no delta; the bitmap puts it back."""
+    if not nan.any():
+        return arr
+    if nan.all():
+        return np.zeros_like(arr)
+    index = np.where(nan, 0, np.arange(len(arr)))
+    np.maximum.accumulate(index, out=index)
+    filled = arr[index]
+    filled[np.isnan(filled)] = arr[~nan][0]
+    return filled
+
+
+def _scale_np(finite: np.ndarray, hint: int = -1) -> int:
+    """_scale over an array: the same test (round(v * 10**s) / 10**s == v), vectorised."""
+    if len(finite) == 0:
+        return 0
+    if not float(np.abs(finite).max()) < _EXACT_LIMIT / 10.0 ** MAX_SCALE:
+        return -1
+    if 0 <= hint <= MAX_SCALE:
+        m = 10.0 ** hint
+        if bool(np.all(np.rint(finite * m) / m == finite)):
+            return hint
+    for scale in range(MAX_SCALE + 1):
+        m = 10.0 ** scale
+        if bool(np.all(np.rint(finite * m) / m == finite)):
+            return scale
+    return -1
+
+
+def encode_small(block: Block, scales: dict[str, int] | None = None, level: int = 1) -> bytes:
+    """Version 1, for a few samples (an open block's chunk rows). `scales`: per key, the scale
+    to try first (the decimals its texts showed); checked, and searched for only when it does
+    not represent every value exactly."""
     n = len(block.t)
     hints = scales or {}
     t_ms = [round(t * 1000.0) for t in block.t]
@@ -78,20 +161,66 @@ def encode(block: Block, scales: dict[str, int] | None = None, level: int = 6) -
             if has_nan:
                 sections.append(_bitmap(nan))
             columns.append([key, which, scale, int(has_nan)])
-    header = json.dumps({"v": _VERSION, "n": n, "cols": columns}, separators=(",", ":")).encode()
+    header = json.dumps({"v": 1, "n": n, "cols": columns}, separators=(",", ":")).encode()
     body = struct.pack("<I", len(header)) + header + b"".join(sections)
     return zlib.compress(body, level)
 
 
-def decode(blob: bytes, keys: set[str] | None = None) -> Block:
-    """The block; only the columns of `keys` when given (the others are skipped, not parsed)."""
+def decode(blob: bytes, keys: set[str] | None = None, arrays: bool = False) -> Block:
+    """The block; only the columns of `keys` when given (the others are skipped, not parsed).
+    `arrays`: the columns as numpy float64 arrays (NaN for a missing value), not lists."""
     body = zlib.decompress(blob)
     (hlen,) = struct.unpack_from("<I", body)
     header = json.loads(body[4:4 + hlen])
-    if header.get("v") != _VERSION:
-        raise ValueError(f"unknown block version {header.get('v')}")
+    version = header.get("v")
+    if version == 2:
+        return _decode_v2(body, 4 + hlen, header, keys, arrays)
+    if version != 1:
+        raise ValueError(f"unknown block version {version}")
+    block = _decode_v1(body, 4 + hlen, header, keys)
+    if arrays:
+        as_array: Any = lambda values: np.asarray(values, dtype=np.float64)  # noqa: E731
+        return Block(as_array(block.t), block.level, {k: as_array(v) for k, v in block.avg.items()},
+                     {k: as_array(v) for k, v in block.lo.items()},
+                     {k: as_array(v) for k, v in block.hi.items()})
+    return block
+
+
+def _decode_v2(body: bytes, pos: int, header: dict[str, Any], keys: set[str] | None,
+               arrays: bool) -> Block:
     n = int(header["n"])
-    pos = 4 + hlen
+    ints, pos = bitpack.unpack(body, pos, n, header["ints"])
+    t = ints[0] / 1000.0
+    out: dict[str, dict[str, Any]] = {"a": {}, "l": {}, "h": {}}
+    row = 2
+    nan_rows = sum(1 for c in header["cols"] if c[3])
+    nan_bits = np.zeros((0, n), dtype=bool)
+    floats_at = pos
+    bitmaps_at = pos + 8 * n * sum(1 for c in header["cols"] if c[2] < 0)
+    if nan_rows:
+        nan_bits = np.unpackbits(np.frombuffer(body, np.uint8, (nan_rows * n + 7) // 8, bitmaps_at),
+                                 count=nan_rows * n, bitorder="little").astype(bool).reshape(nan_rows, n)
+    nan_row = 0
+    for key, which, scale, has_nan in header["cols"]:
+        wanted = keys is None or key in keys
+        if scale >= 0:
+            values = ints[row] / 10.0 ** scale if wanted else None
+            row += 1
+        else:
+            values = np.frombuffer(body, np.float64, n, floats_at).copy() if wanted else None
+            floats_at += 8 * n
+        if has_nan:
+            if values is not None:
+                values[nan_bits[nan_row]] = _NAN
+            nan_row += 1
+        if values is not None:
+            out[which][key] = values if arrays else values.tolist()
+    levels = ints[1].tolist()
+    return Block(t if arrays else t.tolist(), levels, out["a"], out["l"], out["h"])
+
+
+def _decode_v1(body: bytes, pos: int, header: dict[str, Any], keys: set[str] | None) -> Block:
+    n = int(header["n"])
     t_ms, pos = _read_int_deltas(body, pos, n)
     t = [v / 1000.0 for v in t_ms]
     levels = array("h")
