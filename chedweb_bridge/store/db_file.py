@@ -23,6 +23,7 @@ DB_NAME = "history.sqlite3"
 # The WAL is checkpointed at this size and truncated back to it: it is part of the budget.
 WAL_SHARE = 0.1
 MAX_WAL_BYTES = 8 * 1024 * 1024
+PAGE_SIZE = 16384
 
 
 def resolve(history_path: str, environ: dict[str, str] | None = None) -> str:
@@ -72,6 +73,9 @@ def open_file(path: str, budget_bytes: int) -> Opened:
 def _connect(path: str, budget_bytes: int) -> tuple[SqliteRepository, int]:
     conn = sqlite3.connect(path, timeout=LOCK_TIMEOUT_S, isolation_level=None, check_same_thread=False)
     try:
+        # A new file only (an existing one keeps its size): blocks of 2-10 KB left most of
+        # each 4 KB page empty (one block a page), 16 KB pages hold several.
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         page = int(conn.execute("PRAGMA page_size").fetchone()[0])
         wal_limit = min(MAX_WAL_BYTES, int(budget_bytes * WAL_SHARE))
         if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":

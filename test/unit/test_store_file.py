@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from chedweb_bridge.store import db_file
 from chedweb_bridge.store.db_file import resolve
 from chedweb_bridge.store.worker import StoreWorker
 
@@ -207,7 +208,8 @@ def test_a_read_only_filesystem_means_memory_only_with_a_warning(tmp_path: Path)
 
 
 def test_a_full_disk_pauses_writing_and_health_says_so(tmp_path: Path) -> None:
-    out = _in_mount_namespace(tmp_path, "mount -t tmpfs -o size=256k tmpfs {mnt}",
+    # 16 KB pages: the empty schema and its WAL take ~200 KB of it.
+    out = _in_mount_namespace(tmp_path, "mount -t tmpfs -o size=512k tmpfs {mnt}",
                               str(tmp_path / "mnt" / "history.sqlite3"))
     assert out["state_at_open"] == "ok"
     assert out["state"] == "paused", out
@@ -216,3 +218,20 @@ def test_a_full_disk_pauses_writing_and_health_says_so(tmp_path: Path) -> None:
     assert health["dropped"] > 0
     assert "writing paused" in str(out["logs"])
     assert out["recent"] is not None
+
+
+def test_a_new_file_has_16_kib_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    # Blocks are 2-10 KB: with 4 KB pages most pages held one block and were half empty.
+    opened = db_file.open_file(str(tmp_path / "new.sqlite3"), 10_000_000)
+    assert opened.repo is not None
+    assert opened.repo.conn.execute("PRAGMA page_size").fetchone()[0] == db_file.PAGE_SIZE == 16384
+    opened.repo.conn.close()
+    old = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(old)
+    conn.execute("PRAGMA page_size = 4096")
+    conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    opened = db_file.open_file(str(old), 10_000_000)
+    assert opened.repo is not None
+    assert opened.repo.conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+    opened.repo.conn.close()
