@@ -1,21 +1,24 @@
 """The durable history under its issue's load, with a synthetic clock (issue 10's numbers).
 
-    .venv/bin/python -m bench.history [--quick] [--days 7]
+    .venv/bin/python -m bench.history [--quick] [--days 7] [--hours 6] [--keep FILE]
 
 Load: system_metrics at 1 Hz (its six statuses, with the keys docs/protocol.md lists, on a
 4-core machine with 2 sensors, 1 disk, 2 interfaces and 5 processes) plus 50 other statuses x 10
 numeric keys at 1 Hz, values as decimal strings that move as sensor readings do. Simulated days
 are fed straight into the store's worker (`add` + `step`, exactly what its thread runs) with a
 synthetic receive clock, into a real SQLite file:
-- the last day at 1 Hz: write CPU, and disk use per day;
-- the days before it at one array a minute, flushed every 10 minutes, which builds the minute
-  and hour tiers a 7-day query reads (at 1 Hz a week would take an hour to feed).
+- the days before the last hours at one array a minute, flushed every 10 minutes: a full 7-day
+  store in minutes, with the same minute and hour tiers (one point a minute, an hour) that
+  24 h and 7 d queries read (at 1 Hz a week would take hours to feed);
+- then `--warmup-hours` and `--hours` at 1 Hz: write CPU, and disk use per day.
 Measured, with floors from the same run:
 - write CPU in % of one core = store CPU seconds / simulated seconds; floor: building the
   arrays and encoding them to JSON once, which the bridge does for every array anyway;
-- disk bytes added by the 1 Hz day (file + WAL);
-- p50/p99 of 24 h and 7 d queries at 1,000 points, every status; floor: reading the same blocks
-  from SQLite without decoding them;
+- disk bytes added by the measured 1 Hz window, with the WAL checkpointed and emptied at both
+  ends (the WAL is capped at 8 MB whatever the day, inside the budget), per day; floor: the
+  logical size of the blocks written (blob bytes + 48 B a row);
+- p50/p99 of 24 h and 7 d queries at 1,000 points, every status, wall and CPU time, and with
+  the `range` answer encoded; floor: reading the same blocks from SQLite without decoding them;
 - RSS at the end of each simulated day (must not grow with the history's length).
 """
 
@@ -26,6 +29,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -34,6 +38,7 @@ from typing import Any
 
 from bench.__main__ import machine
 from bench.procstat import percentile
+from chedweb_bridge.store.range_messages import encode_range
 from chedweb_bridge.store.worker import StoreWorker
 
 DAY = 86400
@@ -135,33 +140,57 @@ def feed(worker: StoreWorker, load: Load, start: float, seconds: int, every: int
     return store_cpu, floor_cpu
 
 
-def queries(worker: StoreWorker, end: float, span: float, rounds: int) -> tuple[list[float], list[float]]:
-    """Every status over [end-span, end) at 1,000 points, `rounds` times: (query s, floor s)."""
+def queries(worker: StoreWorker, end: float, span: float,
+            rounds: int) -> tuple[list[float], list[float], list[float], list[float]]:
+    """Every status over [end-span, end) at 1,000 points, `rounds` times: (query wall s, query
+    CPU s, query + `range` encoding wall s, floor s). The CPU time tells the code from the
+    machine's load: up to six sessions share these two cores."""
     core = worker.core
     statuses = core.statuses()
-    took, floor = [], []
+    took, cpu, answered, floor = [], [], [], []
     for _ in range(rounds):
         for status in statuses:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), _cpu()
             result = core.query(status, end - span, end, 1000)
             took.append(time.perf_counter() - t0)
+            cpu.append(_cpu() - c0)
+            encode_range(1, result)
+            answered.append(time.perf_counter() - t0)
             assert result.level
             tier = core.choose_tier(status, end - span, span / 1000)
             t0 = time.perf_counter()
             core.repo.blocks(status, tier, end - span, end)
             floor.append(time.perf_counter() - t0)
-    return took, floor
+    return took, cpu, answered, floor
+
+
+def _used(worker: StoreWorker, path: str) -> tuple[int, int]:
+    """(file bytes, bytes of pages in use) with the WAL checkpointed into the file and emptied."""
+    conn = worker._conn
+    assert conn is not None
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    pages = (conn.execute("PRAGMA page_count").fetchone()[0]
+             - conn.execute("PRAGMA freelist_count").fetchone()[0])
+    return _disk(path), pages * conn.execute("PRAGMA page_size").fetchone()[0]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--days", type=int, default=7, help="simulated days (the last one at 1 Hz)")
-    parser.add_argument("--quick", action="store_true", help="2 days, the last one 2 h at 1 Hz")
+    parser.add_argument("--days", type=int, default=7, help="simulated days in the store")
+    parser.add_argument("--hours", type=float, default=6.0,
+                        help="the 1 Hz window measured at the end (disk per day = its growth x 24 / hours)")
+    parser.add_argument("--warmup-hours", type=float, default=2.0,
+                        help="1 Hz before the measured window, so that it starts with open blocks as it ends")
+    parser.add_argument("--quick", action="store_true", help="2 days, 0.5 h warm-up, 1 h measured")
+    parser.add_argument("--keep", help="copy the finished store file here (bench.history_page reads it)")
     parser.add_argument("--json", help="write the figures here too")
     args = parser.parse_args()
     days = 2 if args.quick else max(2, args.days)
-    full_seconds = 7200 if args.quick else DAY
+    hours = 1.0 if args.quick else args.hours
+    warmup = 0.5 if args.quick else args.warmup_hours
+    full_seconds = int(hours * 3600)
+    dense_seconds = int(warmup * 3600) + full_seconds
     print(f"# bench.history  {machine()}", flush=True)
 
     with tempfile.TemporaryDirectory(prefix="chedweb-bench-history-") as tmp:
@@ -169,28 +198,39 @@ def main() -> int:
         worker = StoreWorker(path, 512 * 1_000_000)
         load = Load()
         start = 1_700_000_000.0
+        end = start + days * DAY
         rss: list[float] = []
-        sparse_days = days - 1
-        for d in range(sparse_days):
-            feed(worker, load, start + d * DAY, DAY, 60, flush_s=600)
+        sparse_end = end - dense_seconds
+        d = 0
+        while start + d * DAY < sparse_end:
+            seconds = int(min(DAY, sparse_end - (start + d * DAY)))
+            feed(worker, load, start + d * DAY, seconds, 60, flush_s=600)
             rss.append(_rss_mib())
-            print(f"  day {d + 1}: 1 array / 60 s, file {_disk(path) / 1e6:.1f} MB, RSS {rss[-1]:.1f} MiB",
-                  flush=True)
-        full_start = start + sparse_days * DAY
-        before = _disk(path)
+            print(f"  day {d + 1}: 1 array / 60 s for {seconds} s, file {_disk(path) / 1e6:.1f} MB, "
+                  f"RSS {rss[-1]:.1f} MiB", flush=True)
+            d += 1
+        feed(worker, load, sparse_end, dense_seconds - full_seconds, 1)
+        before, before_used = _used(worker, path)
+        before_logical = worker.core.repo.size()
+        full_start = end - full_seconds
         store_cpu, floor_cpu = feed(worker, load, full_start, full_seconds, 1)
-        worker.step(full_start + full_seconds, flush=True, trim=True)
-        added = _disk(path) - before
+        worker.step(end, flush=True, trim=True)
+        after, after_used = _used(worker, path)
+        added, added_used = after - before, after_used - before_used
+        added_logical = worker.core.repo.size() - before_logical
         rss.append(_rss_mib())
-        end = full_start + full_seconds
-        print(f"  day {days}: 1 Hz for {full_seconds} s, file {_disk(path) / 1e6:.1f} MB, "
+        print(f"  last {hours:g} h at 1 Hz (after {warmup:g} h of warm-up): file {after / 1e6:.1f} MB, "
               f"RSS {rss[-1]:.1f} MiB", flush=True)
-        q24, f24 = queries(worker, end, DAY, 2)
-        q7, f7 = queries(worker, end, 7 * DAY if days >= 7 else days * DAY, 2)
+        q24, c24, a24, f24 = queries(worker, end, DAY, 2)
+        q7, c7, a7, f7 = queries(worker, end, min(7, days) * DAY, 2)
         worker.stop()
+        if args.keep:
+            shutil.copyfile(path, args.keep)
 
     arrays = full_seconds
     samples = arrays * sum(len([v for v in s["values"].values() if _is_number(v)]) for s in load.array())
+    per_day = DAY / full_seconds
+    ms = 1000.0
     figures = {
         "machine": machine(),
         "statuses": len(load.array()),
@@ -198,14 +238,26 @@ def main() -> int:
         "write CPU % of one core": 100 * store_cpu / full_seconds,
         "floor CPU % of one core (build + JSON-encode the arrays)": 100 * floor_cpu / full_seconds,
         "write CPU / floor": store_cpu / floor_cpu,
-        "disk MB per day": added / 1e6 * DAY / full_seconds,
-        "bytes per numeric sample": added / samples,
-        "24 h query p50 ms": 1000 * percentile(q24, 50), "24 h query p99 ms": 1000 * percentile(q24, 99),
-        "24 h query floor p99 ms (blocks read, not decoded)": 1000 * percentile(f24, 99),
-        "7 d query p50 ms": 1000 * percentile(q7, 50), "7 d query p99 ms": 1000 * percentile(q7, 99),
-        "7 d query floor p99 ms (blocks read, not decoded)": 1000 * percentile(f7, 99),
+        "disk MB per day (file growth, WAL checkpointed)": added / 1e6 * per_day,
+        "disk MB per day (pages in use)": added_used / 1e6 * per_day,
+        "blocks MB per day (logical: blobs + 48 B a row; floor)": added_logical / 1e6 * per_day,
+        "file / logical": added / added_logical if added_logical else float("nan"),
+        "bytes per numeric sample (file)": added / samples,
+        "24 h query p50 ms": ms * percentile(q24, 50), "24 h query p99 ms": ms * percentile(q24, 99),
+        "24 h query CPU p50 ms": ms * percentile(c24, 50), "24 h query CPU p99 ms": ms * percentile(c24, 99),
+        "24 h query + range encoding p99 ms": ms * percentile(a24, 99),
+        "24 h query floor p99 ms (blocks read, not decoded)": ms * percentile(f24, 99),
+        "24 h query p99 / floor": percentile(q24, 99) / percentile(f24, 99),
+        f"{min(7, days)} d query p50 ms": ms * percentile(q7, 50),
+        f"{min(7, days)} d query p99 ms": ms * percentile(q7, 99),
+        f"{min(7, days)} d query CPU p50 ms": ms * percentile(c7, 50),
+        f"{min(7, days)} d query CPU p99 ms": ms * percentile(c7, 99),
+        f"{min(7, days)} d query + range encoding p99 ms": ms * percentile(a7, 99),
+        f"{min(7, days)} d query floor p99 ms (blocks read, not decoded)": ms * percentile(f7, 99),
+        f"{min(7, days)} d query p99 / floor": percentile(q7, 99) / percentile(f7, 99),
         "RSS MiB at the end of each day": [round(r, 1) for r in rss],
         "peak RSS MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "load average at the end": os.getloadavg()[0],
     }
     for k, v in figures.items():
         print(f"{k}: {v:.3f}" if isinstance(v, float) else f"{k}: {v}")
