@@ -13,6 +13,7 @@ the range holds no data (a gap). The parts of one answer cover 0..P-1 in order.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -78,25 +79,43 @@ def _is_number(value: object) -> bool:
 def encode_range(request_id: int, result: RangeResult, limit: int = codec.MAX_MESSAGE_BYTES) -> list[str]:
     """The `range` parts, each below `limit` bytes: split by point ranges, halved until each fits."""
     points = len(result.level)
-    pieces = _pieces(result, 0, points, limit - _MARGIN)
+    # Shortened once, not once per halving: with the JSON, this is most of a 7-day answer's cost.
+    short = {key: (_short(result.lo[key]), _short(avg), _short(result.hi[key]))
+             for key, avg in result.avg.items()}
+    budget = limit - _MARGIN
+    whole = _piece(result, short, 0, points)
+    size = codec.utf8_len(codec.dumps(whole))
+    if size <= budget:
+        pieces = [whole]
+    else:  # as many equal point ranges as the size says (and a tenth more), each checked
+        n = min(points, math.ceil(size * 1.1 / budget))
+        bounds = [points * i // n for i in range(n + 1)]
+        pieces = [p for a, b in itertools.pairwise(bounds) if b > a
+                  for p in _pieces(result, short, a, b, budget)]
     parts = len(pieces)
     head = {"type": "range", "id": request_id}
     return [codec.dumps({**head, "part": i, "parts": parts, **piece}) for i, piece in enumerate(pieces)]
 
 
-def _pieces(result: RangeResult, start: int, stop: int, budget: int) -> list[dict[str, Any]]:
-    piece = {
+Short = dict[str, tuple[list[float | None], list[float | None], list[float | None]]]
+
+
+def _piece(result: RangeResult, short: Short, start: int, stop: int) -> dict[str, Any]:
+    return {
         "hardware_id": result.hardware_id, "name": result.name, "tier": result.tier,
         "t0": result.t0, "step": result.step, "points": len(result.level), "start": start,
         "level": result.level[start:stop],
-        "values": {key: {"min": _short(result.lo[key][start:stop]), "avg": _short(avg[start:stop]),
-                         "max": _short(result.hi[key][start:stop])}
-                   for key, avg in result.avg.items()},
+        "values": {key: {"min": lo[start:stop], "avg": avg[start:stop], "max": hi[start:stop]}
+                   for key, (lo, avg, hi) in short.items()},
     }
+
+
+def _pieces(result: RangeResult, short: Short, start: int, stop: int, budget: int) -> list[dict[str, Any]]:
+    piece = _piece(result, short, start, stop)
     if stop - start <= 1 or codec.utf8_len(codec.dumps(piece)) <= budget:
         return [piece]
     mid = (start + stop) // 2
-    return _pieces(result, start, mid, budget) + _pieces(result, mid, stop, budget)
+    return _pieces(result, short, start, mid, budget) + _pieces(result, short, mid, stop, budget)
 
 
 def _short(values: list[float | None]) -> list[float | None]:
