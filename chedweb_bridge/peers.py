@@ -385,9 +385,9 @@ class PeerRegistry:
             if (job.protocol, job.limit, job.deflate) == (protocol, limit, deflate) \
                     and job.seq >= replayable_from:
                 return job
-        copies = self.history.snapshot_copy()
-        parts = asyncio.get_running_loop().run_in_executor(self._encoder, _encode_snapshot, copies, limit,
-                                                           protocol, deflate)
+        parts = self._overview(protocol, limit, deflate)
+        if parts is None:
+            parts = self._memory_snapshot(protocol, limit, deflate)
         job = _SnapshotJob(self.seq, protocol, limit, deflate, now, parts)
         self._snapshots.append(job)
         # Let go of it once it can no longer be reused, not at the next peer's connect: its parts
@@ -398,6 +398,40 @@ class PeerRegistry:
     def _forget_snapshot(self, job: _SnapshotJob) -> None:
         if job in self._snapshots:
             self._snapshots.remove(job)
+
+    def _memory_snapshot(self, protocol: int, limit: int, deflate: bool) -> asyncio.Future[list[codec.Frame]]:
+        copies = self.history.snapshot_copy()
+        return asyncio.get_running_loop().run_in_executor(self._encoder, _encode_snapshot, copies, limit,
+                                                          protocol, deflate)
+
+    def _overview(self, protocol: int, limit: int, deflate: bool) -> asyncio.Future[list[codec.Frame]] | None:
+        """A version-2 peer's snapshot from the durable store (store/overview.py: the page asks
+        its charts' windows by query, the snapshot is a small overview), read on the store's
+        thread; None where it does not apply (version 1, memory only) or the store's queue is
+        full. A store that fails answers with the memory snapshot instead."""
+        queries = self.queries
+        window = self.history.history_seconds
+        if protocol < 2 or queries is None or not queries.durable or window <= 0:
+            return None
+        future: asyncio.Future[list[codec.Frame]] = asyncio.get_running_loop().create_future()
+        latest = [series.latest for series in self.history.series()]
+
+        def answer(outcome: list[codec.Frame] | BaseException) -> None:
+            if future.done():
+                return
+            if isinstance(outcome, BaseException):
+                self._log.warning(f"webrtc_bridge: snapshot from the store failed ({outcome}): "
+                                  "sent from memory")
+                fallback = self._memory_snapshot(protocol, limit, deflate)
+                fallback.add_done_callback(lambda f: _copy_outcome(f, future))
+                return
+            future.set_result(outcome)
+
+        # Compressed for a deflate-raw peer on the store's thread too, never on the loop.
+        finish = _deflate_all if deflate else list
+        if not queries.overview(latest, window, limit, protocol, finish, answer):
+            return None
+        return future
 
     # ---- requests (version-2 pages: acknowledge and mute) ----
 
@@ -553,6 +587,18 @@ class _SnapshotJob:
     deflate: bool
     made: float    # time.monotonic()
     parts: asyncio.Future[list[codec.Frame]]
+
+
+def _copy_outcome(source: asyncio.Future[list[codec.Frame]],
+                  target: asyncio.Future[list[codec.Frame]]) -> None:
+    if target.done():
+        return
+    if source.cancelled():
+        target.cancel()
+    elif source.exception() is not None:
+        target.set_exception(source.exception())  # type: ignore[arg-type]
+    else:
+        target.set_result(source.result())
 
 
 def _encode_snapshot(copies: list[SeriesCopy], limit: int, protocol: int, deflate: bool) -> list[codec.Frame]:

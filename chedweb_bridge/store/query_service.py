@@ -7,13 +7,17 @@ with `call_soon`, where the peer's channel sends them. The loop never waits for 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
+from chedweb_bridge.codec import Status
 from chedweb_bridge.store.level_messages import MAX_CHANGES, LevelsQuery, encode_levels
+from chedweb_bridge.store.overview import encode_overview
 from chedweb_bridge.store.range_messages import RangeQuery, encode_range
 from chedweb_bridge.store.tiers import TieredStore
 from chedweb_bridge.store.worker import StoreWorker
 
+T = TypeVar("T")
 # parts, or the error reply's message
 Answer = Callable[[list[str] | str], None]
 
@@ -22,6 +26,27 @@ class QueryService:
     def __init__(self, worker: StoreWorker, call_soon: Callable[..., object]) -> None:
         self._worker = worker
         self._call_soon = call_soon
+
+    @property
+    def durable(self) -> bool:
+        """The store keeps history in a file (not memory only): connect snapshots come from it."""
+        return self._worker.state in ("ok", "paused")
+
+    def overview(self, latest: Sequence[Status], window: float, limit: int, protocol: int,
+                 finish: Callable[[list[str]], list[T]],
+                 answer: Callable[[list[T] | BaseException], None]) -> bool:
+        """A version-2 peer's connect snapshot (overview.py): the last `window` seconds of each
+        status of `latest`, read, encoded and `finish`ed (compressed for a deflate-raw peer) on
+        the store's thread; `answer` on the loop. False when the store's queue is full (the
+        caller falls back to the memory snapshot)."""
+        def job(core: TieredStore) -> list[T]:
+            now = self._worker.now()
+            return finish(encode_overview(core, latest, now - window, now, limit, protocol))
+
+        def done(outcome: list[T] | BaseException) -> None:
+            self._call_soon(answer, outcome)
+
+        return self._worker.submit(job, done)
 
     def ask(self, query: RangeQuery | LevelsQuery, limit: int, answer: Answer) -> None:
         def job(core: TieredStore) -> list[str]:

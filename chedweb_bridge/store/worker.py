@@ -94,6 +94,10 @@ class StoreWorker:
             raise result
         return result
 
+    def now(self) -> float:
+        """The receive clock the store is fed with (time.time unless a test gives another)."""
+        return self._clock()
+
     def health(self) -> dict[str, Any]:
         return {"state": self.state, "reason": self.reason, "path": self.path if self._conn else "",
                 "bytes": self.core.repo.size(), "budget_bytes": self.core.budget_bytes,

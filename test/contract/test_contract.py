@@ -22,6 +22,7 @@ from chedweb_bridge.alert_state import AlertBook
 from chedweb_bridge.history import History
 from chedweb_bridge.store.level_messages import MAX_CHANGES, LevelsQuery, encode_levels
 from chedweb_bridge.store.memory_repo import MemoryRepository
+from chedweb_bridge.store.overview import encode_overview
 from chedweb_bridge.store.range_messages import encode_range
 from chedweb_bridge.store.tiers import TieredStore
 from test.contract.schemas import errors, numbers_table
@@ -108,6 +109,23 @@ def test_snapshot(protocol: int, limit: int, decimated: bool) -> None:
     for text in texts:
         assert codec.utf8_len(text) <= limit
         assert errors(text, protocol) == []
+
+
+@pytest.mark.parametrize("limit", [codec.MAX_MESSAGE_BYTES, codec.MIN_PEER_MESSAGE_BYTES])
+def test_snapshot_from_the_store(limit: int) -> None:
+    """A version-2 peer's connect snapshot from the durable store (store/overview.py), with gaps
+    and a status too long for one part at the smallest limit."""
+    store = TieredStore(MemoryRepository())
+    latest = statuses(*NORMAL)
+    many = {f"k{j}": str(j) for j in range(30)}
+    for i in range(0, 3600, 2):
+        cpu = ("system_metrics: CPU", i % 4, {"usage %": f"{i / 10:.1f}", **many})
+        store.add(1764200000.0 + i, statuses(cpu, *NORMAL[1:]))
+    texts = encode_overview(store, latest, 1764200000.0, 1764203600.0, limit, 2)
+    assert len(texts) > 1 or limit == codec.MAX_MESSAGE_BYTES
+    for text in texts:
+        assert codec.utf8_len(text) <= limit
+        assert errors(text, 2) == []
 
 
 @pytest.mark.parametrize("protocol", BOTH)

@@ -1,0 +1,64 @@
+"""The connect snapshot of a version-2 page, read from the durable store (issue 10): an overview.
+
+A page that speaks version 2 to a bridge with a store (capability `query`) asks every chart's
+window by `query` as soon as `hello` tells it the capability (web/src/ui/range-fetcher.ts), at the
+chart's width and with min/avg/max per point. What its snapshot must still bring is what the
+queries do not: each status's `latest` (the table), its keys (which charts exist), and its recent
+levels (how long it has been at its level). So the snapshot from the store is small and the same
+whatever the range the page shows: per status, its last `window` seconds as at most
+SNAPSHOT_MAX_POINTS points, each the average of its bucket at the bucket's middle and the
+bucket's worst level; empty buckets (gaps) are left out. It survives a bridge restart, which
+the in-memory history (memory-only mode, version-1 pages) does not.
+
+Built and JSON-encoded on the store's thread (query_service.py), never on the loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from chedweb_bridge import codec
+from chedweb_bridge.history import SNAPSHOT_MAX_POINTS
+from chedweb_bridge.store.tiers import TieredStore
+
+
+@dataclass
+class StoreOverview:
+    """One status's overview, in the form codec.encode_snapshot reads (codec.StatusHistory)."""
+    name: str
+    hardware_id: str
+    latest: codec.Status
+    t: list[float] = field(default_factory=list)
+    level: list[int] = field(default_factory=list)
+    values: dict[str, list[float | None]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def rows(self, start: int, stop: int) -> dict[str, Any]:
+        return {"t": self.t[start:stop], "level": self.level[start:stop],
+                "values": {k: v[start:stop] for k, v in self.values.items()}}
+
+
+def overview(core: TieredStore, latest: Sequence[codec.Status], t0: float, t1: float,
+             points: int = SNAPSHOT_MAX_POINTS) -> list[StoreOverview]:
+    """The statuses of `latest` (what the bridge has received since it started, in the memory
+    history's order) over [t0, t1) from the store."""
+    out: list[StoreOverview] = []
+    for status in latest:
+        item = StoreOverview(str(status.get("name", "")), str(status.get("hardware_id", "")), status)
+        result = core.query((item.hardware_id, item.name), t0, t1, points)
+        kept = [i for i, lv in enumerate(result.level) if lv is not None]
+        item.t = [result.t0 + (i + 0.5) * result.step for i in kept]
+        item.level = [int(result.level[i]) for i in kept]  # type: ignore[arg-type]
+        item.values = {key: [avg[i] for i in kept] for key, avg in result.avg.items()}
+        out.append(item)
+    return out
+
+
+def encode_overview(core: TieredStore, latest: Sequence[codec.Status], t0: float, t1: float,
+                    limit: int, protocol: int) -> list[str]:
+    """The `snapshot` parts (codec.encode_snapshot: the same message, split the same way)."""
+    return codec.encode_snapshot(overview(core, latest, t0, t1), limit, protocol)

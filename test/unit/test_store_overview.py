@@ -1,0 +1,107 @@
+"""Issue 10: a version-2 page's connect snapshot is a decimated overview from the durable store
+(store/overview.py), not every sample of the memory history; version-1 pages and memory-only
+bridges keep the memory snapshot. The registry's real snapshot path on a real asyncio loop, with
+a real StoreWorker on a file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from chedweb_bridge.history import SNAPSHOT_MAX_POINTS, History
+from chedweb_bridge.peers import PeerRegistry, StreamInfo
+from chedweb_bridge.store.memory_repo import MemoryRepository
+from chedweb_bridge.store.overview import overview
+from chedweb_bridge.store.query_service import QueryService
+from chedweb_bridge.store.tiers import TieredStore
+from chedweb_bridge.store.worker import StoreWorker
+
+NOW = 1_764_200_000.0
+
+
+def _status(i: int, name: str = "motor") -> dict[str, Any]:
+    return {"hardware_id": "robot", "name": name, "level": 2 if i == 1000 else 0, "message": "ok",
+            "values": {"current A": f"{i % 100}", "mode": "auto"}}
+
+
+def test_the_overview_is_bucket_averages_at_bucket_middles_and_leaves_gaps_out() -> None:
+    store = TieredStore(MemoryRepository())
+    for i in range(3600):
+        if not 1800 <= i < 2400:  # ten minutes of silence
+            store.add(NOW - 3600 + i, [_status(i), _status(i, "other")])
+    [item] = overview(store, [_status(3599)], NOW - 3600, NOW)
+    assert (item.hardware_id, item.name) == ("robot", "motor")  # only the statuses asked for
+    assert len(item) == SNAPSHOT_MAX_POINTS - 50  # 300 buckets of 12 s, 50 of them empty
+    assert item.t[0] == NOW - 3600 + 6.0 and item.t[-1] == NOW - 6.0
+    assert item.values["current A"][0] == sum(range(12)) / 12
+    assert max(item.level) == 2  # the worst level of its bucket survives
+    assert not any(1800 <= t - (NOW - 3600) < 2400 for t in item.t)
+    assert item.latest["values"]["mode"] == "auto"  # the table's full status rides along
+
+
+class Channel:
+    readyState = "open"
+    bufferedAmount = 0
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, text: str) -> None:
+        self.sent.append(text)
+
+
+def _snapshot_statuses(worker: StoreWorker, protocol: int) -> list[dict[str, Any]]:
+    """A bridge restarted a minute ago (its memory holds a minute, its store the hour before):
+    what a new peer of `protocol` gets as its snapshot."""
+    history = History(3600.0)
+    for i in range(3540, 3600):
+        history.add(NOW - 3600 + i, [_status(i)], received=NOW - 3600 + i)
+    registry = PeerRegistry(history, StreamInfo("robot", "0", ["/diagnostics"]))
+
+    async def run() -> list[str]:
+        loop = asyncio.get_running_loop()
+        registry.queries = QueryService(worker, loop.call_soon_threadsafe)
+        session = registry.new_session("198.18.0.2:1")
+        registry.take_place(session)
+        session.protocol = protocol
+        channel = Channel()
+        session.channel = channel  # type: ignore[assignment]
+        await registry._stream(session, channel)  # type: ignore[arg-type]
+        await registry.close_all()
+        return channel.sent
+
+    sent = [json.loads(text) for text in asyncio.run(run())]
+    return [s for part in sent if part["type"] == "snapshot" for s in part["statuses"]]
+
+
+def _worker(path: str) -> StoreWorker:
+    worker = StoreWorker(path, 100_000_000, clock=lambda: NOW)
+    for i in range(3600):
+        worker.add(NOW - 3600 + i, [_status(i)])
+    worker.start()
+    return worker
+
+
+def test_a_version_2_peer_gets_the_stores_overview_and_a_version_1_peer_the_memory(tmp_path: Path) -> None:
+    worker = _worker(str(tmp_path / "history.sqlite3"))
+    try:
+        [v2] = _snapshot_statuses(worker, 2)
+        [v1] = _snapshot_statuses(worker, 1)
+    finally:
+        worker.stop()
+    # Version 2: the hour the store holds, as 300 points, though memory holds only a minute.
+    assert len(v2["t"]) == SNAPSHOT_MAX_POINTS and v2["t"][0] < NOW - 3500
+    assert v2["latest"]["values"]["mode"] == "auto"
+    # Version 1: what memory holds, every sample (60 < 300).
+    assert len(v1["t"]) == 60 and v1["t"][0] >= NOW - 60
+
+
+def test_a_memory_only_bridge_sends_the_memory_snapshot_to_version_2() -> None:
+    worker = _worker("")
+    try:
+        [v2] = _snapshot_statuses(worker, 2)
+    finally:
+        worker.stop()
+    assert len(v2["t"]) == 60
