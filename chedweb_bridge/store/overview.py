@@ -5,8 +5,8 @@ window by `query` as soon as `hello` tells it the capability (web/src/ui/range-f
 chart's width and with min/avg/max per point. What its snapshot must still bring is what the
 queries do not: each status's `latest` (the table), its keys (which charts exist), and its recent
 levels (how long it has been at its level). So the snapshot from the store is small and the same
-whatever the range the page shows: per status, its last `window` seconds as at most
-SNAPSHOT_MAX_POINTS points, each the average of its bucket at the bucket's middle and the
+whatever the range the page shows: per status, its last `window` seconds as a point a minute
+(at most SNAPSHOT_MAX_POINTS), each the average of its bucket at the bucket's middle and the
 bucket's worst level; empty buckets (gaps) are left out. It survives a bridge restart, which
 the in-memory history (memory-only mode, version-1 pages) does not.
 
@@ -22,6 +22,8 @@ from typing import Any
 from chedweb_bridge import codec
 from chedweb_bridge.history import SNAPSHOT_MAX_POINTS
 from chedweb_bridge.store.tiers import TieredStore
+
+MINUTE = 60.0
 
 
 @dataclass
@@ -42,10 +44,18 @@ class StoreOverview:
                 "values": {k: v[start:stop] for k, v in self.values.items()}}
 
 
+def overview_points(window: float) -> int:
+    """A point a minute, at most SNAPSHOT_MAX_POINTS: the minute tier then answers (one block a
+    status to read, where raw 12 s points would decode ~12 raw blocks a status at every
+    connect), and the charts, which query their own windows, never draw from it."""
+    return max(1, min(SNAPSHOT_MAX_POINTS, int(window // MINUTE)))
+
+
 def overview(core: TieredStore, latest: Sequence[codec.Status], t0: float, t1: float,
-             points: int = SNAPSHOT_MAX_POINTS) -> list[StoreOverview]:
+             points: int | None = None) -> list[StoreOverview]:
     """The statuses of `latest` (what the bridge has received since it started, in the memory
-    history's order) over [t0, t1) from the store."""
+    history's order) over [t0, t1) from the store, as `points` points (overview_points)."""
+    points = overview_points(t1 - t0) if points is None else points
     out: list[StoreOverview] = []
     for status in latest:
         item = StoreOverview(str(status.get("name", "")), str(status.get("hardware_id", "")), status)

@@ -118,10 +118,11 @@ def test_snapshot_from_the_store(limit: int) -> None:
     store = TieredStore(MemoryRepository())
     latest = statuses(*NORMAL)
     many = {f"k{j}": str(j) for j in range(30)}
-    for i in range(0, 3600, 2):
-        cpu = ("system_metrics: CPU", i % 4, {"usage %": f"{i / 10:.1f}", **many})
-        store.add(1764200000.0 + i, statuses(cpu, *NORMAL[1:]))
-    texts = encode_overview(store, latest, 1764200000.0, 1764203600.0, limit, 2)
+    for i in range(0, 5 * 3600, 20):  # 5 h: 300 points of a minute
+        if i % 3600 < 3000:  # and gaps
+            cpu = ("system_metrics: CPU", i % 4, {"usage %": f"{i / 10:.1f}", **many})
+            store.add(1764200000.0 + i, statuses(cpu, *NORMAL[1:]))
+    texts = encode_overview(store, latest, 1764200000.0, 1764200000.0 + 5 * 3600, limit, 2)
     assert len(texts) > 1 or limit == codec.MAX_MESSAGE_BYTES
     for text in texts:
         assert codec.utf8_len(text) <= limit

@@ -13,7 +13,7 @@ from typing import Any
 from chedweb_bridge.history import SNAPSHOT_MAX_POINTS, History
 from chedweb_bridge.peers import PeerRegistry, StreamInfo
 from chedweb_bridge.store.memory_repo import MemoryRepository
-from chedweb_bridge.store.overview import overview
+from chedweb_bridge.store.overview import overview, overview_points
 from chedweb_bridge.store.query_service import QueryService
 from chedweb_bridge.store.tiers import TieredStore
 from chedweb_bridge.store.worker import StoreWorker
@@ -26,12 +26,16 @@ def _status(i: int, name: str = "motor") -> dict[str, Any]:
             "values": {"current A": f"{i % 100}", "mode": "auto"}}
 
 
+def test_the_overview_has_a_point_a_minute_at_most_300() -> None:
+    assert [overview_points(w) for w in (30.0, 300.0, 3600.0, 86400.0)] == [1, 5, 60, SNAPSHOT_MAX_POINTS]
+
+
 def test_the_overview_is_bucket_averages_at_bucket_middles_and_leaves_gaps_out() -> None:
     store = TieredStore(MemoryRepository())
     for i in range(3600):
         if not 1800 <= i < 2400:  # ten minutes of silence
             store.add(NOW - 3600 + i, [_status(i), _status(i, "other")])
-    [item] = overview(store, [_status(3599)], NOW - 3600, NOW)
+    [item] = overview(store, [_status(3599)], NOW - 3600, NOW, SNAPSHOT_MAX_POINTS)
     assert (item.hardware_id, item.name) == ("robot", "motor")  # only the statuses asked for
     assert len(item) == SNAPSHOT_MAX_POINTS - 50  # 300 buckets of 12 s, 50 of them empty
     assert item.t[0] == NOW - 3600 + 6.0 and item.t[-1] == NOW - 6.0
@@ -91,8 +95,8 @@ def test_a_version_2_peer_gets_the_stores_overview_and_a_version_1_peer_the_memo
         [v1] = _snapshot_statuses(worker, 1)
     finally:
         worker.stop()
-    # Version 2: the hour the store holds, as 300 points, though memory holds only a minute.
-    assert len(v2["t"]) == SNAPSHOT_MAX_POINTS and v2["t"][0] < NOW - 3500
+    # Version 2: the hour the store holds, a point a minute, though memory holds only a minute.
+    assert len(v2["t"]) == 60 and v2["t"][0] == NOW - 3600 + 30
     assert v2["latest"]["values"]["mode"] == "auto"
     # Version 1: what memory holds, every sample (60 < 300).
     assert len(v1["t"]) == 60 and v1["t"][0] >= NOW - 60
@@ -104,4 +108,4 @@ def test_a_memory_only_bridge_sends_the_memory_snapshot_to_version_2() -> None:
         [v2] = _snapshot_statuses(worker, 2)
     finally:
         worker.stop()
-    assert len(v2["t"]) == 60
+    assert len(v2["t"]) == 60 and v2["t"][0] >= NOW - 60
