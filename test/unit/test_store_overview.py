@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +52,15 @@ class Channel:
 
     def __init__(self) -> None:
         self.sent: list[str] = []
+        self.binary = 0
 
-    def send(self, text: str) -> None:
-        self.sent.append(text)
+    def send(self, frame: str | bytes) -> None:
+        self.binary += isinstance(frame, bytes)
+        # A deflate-raw peer's frames are inflated here, as its page does.
+        self.sent.append(frame if isinstance(frame, str) else zlib.decompress(frame, -15).decode())
 
 
-def _snapshot_statuses(worker: StoreWorker, protocol: int) -> list[dict[str, Any]]:
+def _snapshot_statuses(worker: StoreWorker, protocol: int, deflate: bool = False) -> list[dict[str, Any]]:
     """A bridge restarted a minute ago (its memory holds a minute, its store the hour before):
     what a new peer of `protocol` gets as its snapshot."""
     history = History(3600.0)
@@ -70,10 +74,12 @@ def _snapshot_statuses(worker: StoreWorker, protocol: int) -> list[dict[str, Any
         session = registry.new_session("198.18.0.2:1")
         registry.take_place(session)
         session.protocol = protocol
+        session.deflate = deflate
         channel = Channel()
         session.channel = channel  # type: ignore[assignment]
         await registry._stream(session, channel)  # type: ignore[arg-type]
         await registry.close_all()
+        assert channel.binary > 0 if deflate else channel.binary == 0
         return channel.sent
 
     sent = [json.loads(text) for text in asyncio.run(run())]
@@ -93,11 +99,13 @@ def test_a_version_2_peer_gets_the_stores_overview_and_a_version_1_peer_the_memo
     try:
         [v2] = _snapshot_statuses(worker, 2)
         [v1] = _snapshot_statuses(worker, 1)
+        [deflated] = _snapshot_statuses(worker, 2, deflate=True)
     finally:
         worker.stop()
     # Version 2: the hour the store holds, a point a minute, though memory holds only a minute.
     assert len(v2["t"]) == 60 and v2["t"][0] == NOW - 3600 + 30
     assert v2["latest"]["values"]["mode"] == "auto"
+    assert deflated == v2  # compressed on the store's thread for a deflate-raw peer
     # Version 1: what memory holds, every sample (60 < 300).
     assert len(v1["t"]) == 60 and v1["t"][0] >= NOW - 60
 
