@@ -270,10 +270,14 @@ def test_no_live_message_lost_after_a_large_snapshot() -> None:
         async def run() -> BridgeClient:
             client = BridgeClient(own.url)
             # Publishing goes on while the client connects and takes the snapshot in: held
-            # messages, then live ones, follow the snapshot's last part at once.
-            live = asyncio.ensure_future(asyncio.to_thread(small.burst, 100, 50))
-            await client.connect()
-            last = await live
+            # messages, then live ones, follow the snapshot's last part at once. Short bursts
+            # until `hello`, then one more: on a loaded machine connecting took longer than one
+            # 2 s burst, and then no live message followed the snapshot at all.
+            connecting = asyncio.ensure_future(client.connect())
+            while not connecting.done():
+                await asyncio.to_thread(small.burst, 10, 50)
+            await connecting
+            last = await asyncio.to_thread(small.burst, 50, 50)
             await client.wait_for(lambda ms: last in live_indices(ms), timeout=20)
             await client.close()
             return client
