@@ -49,8 +49,8 @@ class Tier:
 
 
 def default_tiers(raw_days: float = 3, minute_days: float = 30, hour_days: float = 365) -> tuple[Tier, ...]:
-    # Rollup blocks span 2 h (120 points) and 1 day (24): the open ones are held in memory as
-    # lists, so longer spans made the bridge's RSS grow for a week before it levelled off.
+    # Rollup blocks span 2 h (120 points) and 1 day (24): the open ones are held in memory
+    # (typed arrays, 8 bytes a value), so longer spans made the bridge's RSS grow for a week.
     return (Tier("raw", 0.0, 300.0, raw_days * DAY),
             Tier("minute", 60.0, 2 * 3600.0, minute_days * DAY),
             Tier("hour", 3600.0, DAY, hour_days * DAY))
