@@ -80,12 +80,16 @@ def system_metrics_statuses(i: int) -> list[dict[str, Any]]:
     ]
 
 
-def other_statuses(i: int, count: int) -> list[dict[str, Any]]:
-    """Statuses from other nodes, shaped like test/helpers/ros_publisher.py's."""
+def other_statuses(i: int, count: int, keys: int = 3) -> list[dict[str, Any]]:
+    """Statuses from other nodes, shaped like test/helpers/ros_publisher.py's; `keys` above 3 adds
+    keys like a driver's (numbers that move every sample, and a few that do not)."""
+    def values(k: int) -> dict[str, str]:
+        v = {"pub index": str(i), "value": f"{(i * 7 + k) % 100:.2f}", "label": "text, not a number"}
+        for j in range(keys - 3):
+            v[f"field {j}"] = f"{(i * (j + 1) + k) % 1000 / 10:.1f}" if j % 3 else f"{j * 10 + k % 7}"
+        return v
     return [{"name": f"driver_{k}: status {k}", "level": 0, "message": f"message {i}",
-             "hardware_id": "test-host",
-             "values": {"pub index": str(i), "value": f"{(i * 7 + k) % 100:.2f}",
-                        "label": "text, not a number"}}
+             "hardware_id": "test-host", "values": values(k)}
             for k in range(count)]
 
 
@@ -117,21 +121,21 @@ def scenario_1hz_hour(live: int) -> tuple[list[str], list[str], int]:
     return setup, msgs, 3600
 
 
-def scenario_many(rate_hz: float, count: int, history_s: int) -> Any:
-    """`count` statuses at `rate_hz` (an aggregator-sized robot), `history_s` of history: the
-    bridge keeps 256 statuses in its history, so the snapshot holds that many and the rest arrive
-    live."""
+def scenario_many(rate_hz: float, count: int, history_s: int, keys: int = 3) -> Any:
+    """`count` statuses at `rate_hz` (an aggregator-sized robot), `history_s` of history, `keys`
+    keys in each driver status: the bridge keeps 256 statuses in its history, so the snapshot
+    holds that many and the rest arrive live."""
     def make(live: int) -> tuple[list[str], list[str], int]:
         others = count - 6
         step = 1 / rate_hz
         n = int(history_s * rate_hz)
         t0 = time.time() - history_s
-        history = [(t0 + i * step, system_metrics_statuses(i) + other_statuses(i, others)) for i in range(n)]
+        history = [(t0 + i * step, system_metrics_statuses(i) + other_statuses(i, others, keys)) for i in range(n)]
         setup = [hello(3600), *snapshot_parts(history, 3600)]
         msgs: list[Any] = []
         for i in range(live):
             msgs.append(codec.encode_diagnostics(i + 1, "/diagnostics", t0 + history_s + i * step,
-                                             system_metrics_statuses(n + i) + other_statuses(n + i, others)))
+                                             system_metrics_statuses(n + i) + other_statuses(n + i, others, keys)))
         return setup, msgs, 300
     return make
 
@@ -181,6 +185,49 @@ FEED_JS = """async ([setup, msgs, interval]) => {
 }"""
 
 
+# The floor, in a fresh copy of the same page with nothing fed to it: the same messages at the same
+# pace, each only JSON.parse'd (what any page must do to receive them), and an animation-frame
+# loop timed as the page times its frames. Counted: the frames that follow a message (the frames
+# that would show it), each as the parse time of its messages plus its callback (script), and
+# plus the browser's own rendering up to the next task (rendered).
+FLOOR_JS = """async ([msgs, interval]) => {
+  const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+  for (let i = 0; i < 6; i++) await frame();
+  const script = [], rendered = [];
+  let parsed = 0, parsedTotal = 0, running = true, sink = 0;
+  const channel = new MessageChannel();
+  const after = [];
+  channel.port1.onmessage = () => after.shift()();
+  const loop = () => {
+    if (!running) return;
+    requestAnimationFrame(loop);
+    if (parsed === 0) return;
+    const t0 = performance.now(), applied = parsed, before = parsedTotal;
+    parsed = 0;
+    queueMicrotask(() => queueMicrotask(() => script.push(performance.now() - t0 + applied)));
+    after.push(() => rendered.push(performance.now() - t0 + applied - (parsedTotal - before)));
+    channel.port2.postMessage(null);
+  };
+  requestAnimationFrame(loop);
+  const start = performance.now();
+  for (let i = 0; i < msgs.length; i++) {
+    const due = start + i * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    for (const m of [].concat(msgs[i])) {
+      const t = performance.now();
+      sink += Object.keys(JSON.parse(m)).length;
+      const ms = performance.now() - t;
+      parsed += ms;
+      parsedTotal += ms;
+    }
+  }
+  for (let i = 0; i < 6; i++) await frame();
+  running = false;
+  return { script, rendered, sink };
+}"""
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -220,7 +267,15 @@ def fmt(ms: float | None) -> str:
     return "-" if ms is None else f"{ms:.2f}"
 
 
-def run(quick: bool, dist: Path = DIST, only: str = "") -> list[dict[str, Any]]:
+def triple(s: dict[str, Any]) -> str:
+    return f"{fmt(s['p50'])}/{fmt(s['p99'])}/{fmt(s['max'])}"
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return "-" if a is None or b is None or b <= 0 else f"{a / b:.1f}x"
+
+
+def run(quick: bool, dist: Path = DIST, only: str = "", live: int = 0) -> list[dict[str, Any]]:
     from playwright.sync_api import sync_playwright
 
     if not (dist / "index.html").is_file():
@@ -236,20 +291,29 @@ def run(quick: bool, dist: Path = DIST, only: str = "") -> list[dict[str, Any]]:
          15 if quick else 60, 1000.0),
         ("10hz-1000", "10 Hz, 1000 statuses, 30 s of history", scenario_many(10, 1000, 30),
          50 if quick else 300, 100.0),
+        # Issue 12's page goal: 1,000 statuses x 20 keys at 10 Hz (each array about 0.8 MB of JSON,
+        # in about 13 parts).
+        ("10hz-1000x20", "10 Hz, 1000 statuses x 20 keys, 30 s", scenario_many(10, 1000, 30, keys=20),
+         50 if quick else 300, 100.0),
     ]
     loads = [load for load in loads if not only or load[0] in only.split(",")]
     results = []
     with serve_dist(dist) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
-            for key, label, make, live, interval in loads:
-                setup, msgs, window = make(live)
+            for key, label, make, count, interval in loads:
+                setup, msgs, window = make(live or count)
                 page = browser.new_page(viewport={"width": 1280, "height": 1000})
                 page.goto(url)
                 page.wait_for_function("() => window.chedweb !== undefined")
                 page.select_option('[data-testid="range-select"]', str(window))
                 stats = page.evaluate(FEED_JS, [setup, msgs, interval])
                 page.close()
+                floor_page = browser.new_page(viewport={"width": 1280, "height": 1000})
+                floor_page.goto(url)
+                floor_page.wait_for_function("() => window.chedweb !== undefined")
+                floor = floor_page.evaluate(FLOOR_JS, [msgs, interval])
+                floor_page.close()
                 counters = stats["counters"]
                 if counters["malformed"]:
                     raise SystemExit(f"{key}: the page refused {counters['malformed']} messages: "
@@ -258,6 +322,9 @@ def run(quick: bool, dist: Path = DIST, only: str = "") -> list[dict[str, Any]]:
                                 "snapshot_parts": len(setup) - 1, "frames": stats["frame"]["n"],
                                 "chart_points": stats["chartPoints"]["cpu-memory"],
                                 "frame": stats["frame"], "apply": stats["apply"],
+                                "rendered": stats["rendered"],
+                                "floor": summary(floor["script"]),
+                                "floor_rendered": summary(floor["rendered"]),
                                 "redraw": stats["redraw"], "sections": stats["sections"],
                                 "message": summary(stats["perMessage"])})
         finally:
@@ -272,17 +339,24 @@ def main(argv: list[str] | None = None) -> int:
     # --dist: another build of the page (e.g. an older commit's, to compare before and after).
     parser.add_argument("--dist", type=Path, default=DIST, help="built page to serve (default web/dist)")
     parser.add_argument("--loads", default="", help="comma-separated load keys (default: all)")
+    parser.add_argument("--live", type=int, default=0, help="live messages per load (default: the load's)")
     args = parser.parse_args(argv)
-    results = run(args.quick, args.dist, args.loads)
+    results = run(args.quick, args.dist, args.loads, args.live)
     print("page_apply: apply+redraw in headless Chromium, ms (target: p99 < 16)")
     print(f"{'load':<38} {'msgs':>5} {'frames':>6} | {'per frame p50/p99/max':>22} | "
           f"{'per message p50/p99/max':>24} | {'apply p50/p99':>13}")
     for r in results:
         f, m, a = r["frame"], r["message"], r["apply"]
         print(f"{r['label']:<38} {r['messages']:>5} {r['frames']:>6} | "
-              f"{fmt(f['p50']) + '/' + fmt(f['p99']) + '/' + fmt(f['max']):>22} | "
-              f"{fmt(m['p50']) + '/' + fmt(m['p99']) + '/' + fmt(m['max']):>24} | "
-              f"{fmt(a['p50']) + '/' + fmt(a['p99']):>13}")
+              f"{triple(f):>22} | {triple(m):>24} | {fmt(a['p50']) + '/' + fmt(a['p99']):>13}")
+    # With rendering: the script above plus the browser's style, layout and paint that follow it,
+    # against the floor (the same messages only parsed, in the same page, same pace, same run).
+    print("\nper frame with style/layout/paint, against the floor (parse only), ms")
+    print(f"{'load':<38} {'page p50/p99/max':>22} | {'floor p50/p99/max':>22} | {'ratio p50/p99':>13}")
+    for r in results:
+        g, fl = r["rendered"], r["floor_rendered"]
+        print(f"{r['label']:<38} {triple(g):>22} | {triple(fl):>22} | "
+              f"{ratio(g['p50'], fl['p50']) + '/' + ratio(g['p99'], fl['p99']):>13}")
     if args.json:
         print(json.dumps(results))
     return 0

@@ -361,3 +361,18 @@ def test_new_error_notifies_only_when_opted_in(browser: Any, dist_url: str) -> N
         assert page.get_attribute(settings, "data-fired") == "1"
     finally:
         context.close()
+
+
+def test_focused_row_keeps_focus_when_statuses_appear(page: Any, dist_url: str) -> None:
+    # The list used to re-insert every row whenever a status appeared (replaceChildren), which took
+    # keyboard focus off the focused row: a keyboard user lost their place at every new status.
+    open_page(page, dist_url)
+    feed(page, [hello(), *diagnostics(1, [status("b_node: two"), status("d_node: four")])])
+    page.wait_for_selector(f'{ROW}[data-name="d_node: four"]')
+    page.locator(f'{ROW}[data-name="d_node: four"]').focus()
+    feed(page, diagnostics(2, [status("a_node: one"), status("c_node: three"), status("e_node: five")]))
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=status-row]').length === 5")
+    assert names(page) == ["a_node: one", "b_node: two", "c_node: three", "d_node: four", "e_node: five"]
+    assert page.evaluate("() => document.activeElement.dataset.name") == "d_node: four"
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("() => document.activeElement.dataset.name") == "e_node: five"

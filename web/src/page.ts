@@ -43,9 +43,12 @@ export interface Stats {
   apply: ReturnType<Timings["summary"]>;
   redraw: ReturnType<Timings["summary"]>;
   frame: ReturnType<Timings["summary"]>;
+  /** Per frame with the browser's style, layout and paint after the script (FrameScheduler.renderedTimings). */
+  rendered: ReturnType<Timings["summary"]>;
   applyMs: number[];
   redrawMs: number[];
   frameMs: number[];
+  renderedMs: number[];
   sections: Record<string, ReturnType<Timings["summary"]>>;
 }
 
@@ -179,9 +182,11 @@ export class Page implements Disposable {
       apply: frame.applyTimings.summary(),
       redraw: frame.redrawTimings.summary(),
       frame: frame.frameTimings.summary(),
+      rendered: frame.renderedTimings.summary(),
       applyMs: frame.applyTimings.values(),
       redrawMs: frame.redrawTimings.values(),
       frameMs: frame.frameTimings.values(),
+      renderedMs: frame.renderedTimings.values(),
       sections: Object.fromEntries([...frame.sections].map(([k, t]) => [k, t.summary()])),
     };
   }

@@ -9,6 +9,7 @@ function fakeEnv(): FrameEnv & { frames: (() => void)[]; runFrame(): void } {
     now: () => 1000,
     perf: () => 0,
     afterPaint: (cb) => cb(),
+    afterRender: (cb) => cb(),
     runFrame() {
       const cb = frames.shift();
       cb?.();
@@ -94,5 +95,21 @@ describe("FrameScheduler", () => {
     env.runFrame();
     expect(frame.frameTimings.values()).toEqual([5]);
     expect(frame.applyTimings.count).toBe(2);
+  });
+
+  it("times a frame with the rendering after it, leaving out a message applied after the frame", () => {
+    let clock = 0;
+    let rendered: (() => void) | undefined;
+    const env = { ...fakeEnv(), perf: () => clock, afterRender: (cb: () => void) => void (rendered = cb) };
+    const frame = new FrameScheduler(env);
+    frame.add(part("a", [], () => (clock += 4)));
+    frame.noteApply(3);
+    env.runFrame();
+    clock += 6; // style, layout and paint
+    clock += 2; // the next message, applied before the task after the frame
+    frame.noteApply(2);
+    rendered?.();
+    expect(frame.frameTimings.values()).toEqual([7]);
+    expect(frame.renderedTimings.values()).toEqual([13]);
   });
 });

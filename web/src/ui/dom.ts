@@ -39,3 +39,28 @@ export function setAttr(el: HTMLElement, name: string, value: string): void {
 export function setClass(el: HTMLElement, cls: string): void {
   if (el.className !== cls) el.className = cls;
 }
+
+/**
+ * Makes `nodes` the children of `parent`, in order, moving only those not already in place: a
+ * node already followed by the one after it stays attached (no restyle, no relayout of it, focus
+ * kept), so adding a few rows to a long list costs those rows, not the list. Other children go.
+ */
+export function placeChildren(parent: Node, nodes: readonly Node[]): void {
+  const wanted = new Set(nodes);
+  let cursor = parent.firstChild;
+  for (const node of nodes) {
+    // Children that are not wanted any more leave first, so they do not push the rest around.
+    while (cursor !== null && !wanted.has(cursor)) {
+      const next: ChildNode | null = cursor.nextSibling;
+      parent.removeChild(cursor);
+      cursor = next;
+    }
+    if (node === cursor) cursor = cursor.nextSibling;
+    else parent.insertBefore(node, cursor);
+  }
+  while (cursor !== null) {
+    const next: ChildNode | null = cursor.nextSibling;
+    parent.removeChild(cursor);
+    cursor = next;
+  }
+}

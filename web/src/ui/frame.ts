@@ -18,6 +18,25 @@ export interface FrameEnv {
   perf(): number;
   /** After synchronous work: uPlot paints in a microtask, so a frame's end is measured after it. */
   afterPaint(cb: () => void): void;
+  /**
+   * After the browser's own work for this frame (style, layout, paint), which runs in the same task
+   * as the animation-frame callbacks: a message posted from the callback runs after it.
+   */
+  afterRender(cb: () => void): void;
+}
+
+/** One MessageChannel for every frame (a new one per frame would be garbage at 60 Hz). */
+function messageTask(): (cb: () => void) => void {
+  let channel: MessageChannel | undefined;
+  const queue: (() => void)[] = [];
+  return (cb) => {
+    if (channel === undefined) {
+      channel = new MessageChannel();
+      channel.port1.onmessage = () => queue.shift()?.();
+    }
+    queue.push(cb);
+    channel.port2.postMessage(null);
+  };
 }
 
 export const browserFrameEnv: FrameEnv = {
@@ -25,6 +44,7 @@ export const browserFrameEnv: FrameEnv = {
   now: () => Date.now(),
   perf: () => performance.now(),
   afterPaint: (cb) => queueMicrotask(() => queueMicrotask(cb)),
+  afterRender: messageTask(),
 };
 
 export class FrameScheduler {
@@ -32,6 +52,12 @@ export class FrameScheduler {
   readonly redrawTimings = new Timings();
   /** Per frame: the apply time of the messages it shows plus its redraw. */
   readonly frameTimings = new Timings();
+  /**
+   * Per frame, as frameTimings plus the browser's style, layout and paint that follow the script
+   * (what a large DOM change really costs; frameTimings sees only the script, unless the script
+   * forces a layout by reading one).
+   */
+  readonly renderedTimings = new Timings();
   /** Time per part of the redraw, to find what a slow frame spent its time on. */
   readonly sections = new Map<string, Timings>();
   private readonly parts: Part[] = [];
@@ -41,6 +67,8 @@ export class FrameScheduler {
   private flushing = false;
   private disposed = false;
   private appliedSinceFrame = 0;
+  /** Every apply time noted so far (to leave out of renderedTimings a message applied after the frame). */
+  private appliedTotal = 0;
 
   constructor(private readonly env: FrameEnv = browserFrameEnv) {}
 
@@ -75,6 +103,7 @@ export class FrameScheduler {
   noteApply(ms: number): void {
     this.applyTimings.add(ms);
     this.appliedSinceFrame += ms;
+    this.appliedTotal += ms;
   }
 
   /** Renders every invalidated part now (the frame callback; the hook's redraw() too). */
@@ -108,12 +137,19 @@ export class FrameScheduler {
       this.redrawTimings.add(end - t0);
       this.frameTimings.add(end - t0 + applied);
     });
+    // A message applied between this frame and the task after it belongs to the next frame.
+    const appliedBefore = this.appliedTotal;
+    this.env.afterRender(() => {
+      if (this.disposed) return;
+      this.renderedTimings.add(perf() - t0 + applied - (this.appliedTotal - appliedBefore));
+    });
   }
 
   resetTimings(): void {
     this.applyTimings.clear();
     this.redrawTimings.clear();
     this.frameTimings.clear();
+    this.renderedTimings.clear();
     for (const t of this.sections.values()) t.clear();
   }
 

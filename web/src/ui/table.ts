@@ -11,7 +11,7 @@ import { compare, matches, type Sortable } from "../status-filter";
 import type { StatusEntry } from "../store";
 import { isPathName } from "../tree";
 import { chartKeyInto, closeChartMenu } from "./chart-key-menu";
-import { h, setAttr, setData, setText } from "./dom";
+import { h, placeChildren, setAttr, setData, setText } from "./dom";
 import type { FrameScheduler, Part } from "./frame";
 import { breakableName, levelBadge, setLevelBadge } from "./level-badge";
 import { LevelHistory, type LevelSource } from "./level-history";
@@ -47,7 +47,7 @@ interface Row {
 }
 
 function td(content: string | Node = "", cls = ""): HTMLTableCellElement {
-  const cell = h("td", cls ? { class: cls } : {});
+  const cell = h("td", cls ? { class: cls, role: "cell" } : { role: "cell" });
   cell.append(content);
   return cell;
 }
@@ -75,14 +75,18 @@ export class StatusTable implements Part {
     s.add(() => {
       for (const row of this.rows.values()) row.history?.dispose();
     });
+    // Explicit roles: the list is laid out as a grid per row, not as a CSS table (class row-grid,
+    // style.css), and a table whose display changed may lose its table semantics in the
+    // accessibility tree; with the roles it stays a table, its rows rows and its cells cells.
+    setAttr(this.body, "role", "rowgroup");
     const head = h(
       "thead",
-      {},
-      h("tr", {}, ...["level", "name", "message", "age"].map((t) => h("th", { scope: "col" }, t))),
+      { role: "rowgroup" },
+      h("tr", { role: "row" }, ...["level", "name", "message", "age"].map((t) => h("th", { scope: "col", role: "columnheader" }, t))),
     );
     this.table = h(
       "table",
-      { class: "statuses", "data-testid": "status-table", "aria-label": "Diagnostics by machine" },
+      { class: "statuses row-grid", role: "table", "data-testid": "status-table", "aria-label": "Diagnostics by machine" },
       head,
       this.body,
     );
@@ -151,6 +155,8 @@ export class StatusTable implements Part {
       }
     }
     setData(this.table, "rows", String(this.rowCount));
+    // A long list skips the layout and paint of its rows off screen (style.css, row-grid).
+    setData(this.table, "long", String(!all));
     setData(this.table, "built", String(this.rows.size));
   }
 
@@ -175,10 +181,10 @@ export class StatusTable implements Part {
   /** Puts the group heads and rows that pass the filter into the body, in order, building at
    * most NEW_ROWS_PER_FRAME new rows; false when some were left for the next frame. */
   private reorder(machines: string[], byMachine: Map<string, Sortable[]>): boolean {
-    const frag = document.createDocumentFragment();
+    const order: HTMLTableRowElement[] = [];
     let budget = NEW_ROWS_PER_FRAME;
     for (const m of machines) {
-      frag.append(this.group(m).tr);
+      order.push(this.group(m).tr);
       for (const { entry } of byMachine.get(m) as Sortable[]) {
         let row = this.rows.get(entry.key);
         if (row === undefined) {
@@ -186,10 +192,13 @@ export class StatusTable implements Part {
           budget -= 1;
           row = this.makeRow(entry);
         }
-        frag.append(row.tr, row.detail);
+        order.push(row.tr, row.detail);
       }
     }
-    this.body.replaceChildren(frag);
+    // In place: rows already where they belong stay attached. Re-inserting every row (as
+    // replaceChildren did) made the browser restyle and re-lay out the whole list whenever a
+    // status appeared, and took keyboard focus off the focused row.
+    placeChildren(this.body, order);
     // One row in the tab order (roving tabindex): Tab leaves the table in one step, arrows move.
     const rows = this.body.querySelectorAll<HTMLElement>("tr.status");
     if (![...rows].some((r) => r.tabIndex === 0)) rows[0]?.setAttribute("tabindex", "0");
@@ -203,8 +212,8 @@ export class StatusTable implements Part {
       const count = h("span", { class: "count" });
       const tr = h(
         "tr",
-        { class: "group", "data-testid": "status-group", "data-hardware-id": hardwareId },
-        h("th", { colspan: 4, scope: "rowgroup" }, badge, " ", hardwareId || "(no hardware_id)", " ", count),
+        { class: "group", role: "row", "data-testid": "status-group", "data-hardware-id": hardwareId },
+        h("th", { colspan: 4, scope: "rowgroup", role: "rowheader" }, badge, " ", hardwareId || "(no hardware_id)", " ", count),
       );
       g = { tr, badge, count };
       this.groups.set(hardwareId, g);
@@ -228,6 +237,7 @@ export class StatusTable implements Part {
     const age = td("", "age");
     const tr = h("tr", {
       class: "status",
+      role: "row",
       "data-testid": "status-row",
       "data-name": entry.name,
       "data-hardware-id": entry.hardwareId,
@@ -240,7 +250,7 @@ export class StatusTable implements Part {
     detailCell.colSpan = 4;
     const values = h("div");
     detailCell.append(values);
-    const detail = h("tr", { class: "detail", "data-testid": "status-values", hidden: true }, detailCell);
+    const detail = h("tr", { class: "detail", role: "row", "data-testid": "status-values", hidden: true }, detailCell);
     const row: Row = {
       entry,
       tr,
