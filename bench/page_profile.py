@@ -51,7 +51,7 @@ def self_times(events: list[dict[str, Any]]) -> collections.Counter[str]:
     return out
 
 
-def js_self_times(events: list[dict[str, Any]], pid: int) -> collections.Counter[str]:
+def js_self_times(events: list[dict[str, Any]], pid: int) -> collections.Counter[str]:  # ms
     """Self time (ms) per JS function from the trace's V8 CPU profile chunks of the renderer."""
     nodes: dict[int, str] = {}
     counts: collections.Counter[int] = collections.Counter()
@@ -61,13 +61,15 @@ def js_self_times(events: list[dict[str, Any]], pid: int) -> collections.Counter
         data = e.get("args", {}).get("data", {})
         for n in data.get("cpuProfile", {}).get("nodes", []):
             f = n["callFrame"]
-            nodes[n["id"]] = f"{f.get('functionName') or '(anon)'} {Path(f.get('url', '')).name}:{f.get('lineNumber', -1) + 1}"
-        for node_id, delta in zip(data.get("cpuProfile", {}).get("samples", []), data.get("timeDeltas", [])):
+            where = f"{Path(f.get('url', '')).name}:{f.get('lineNumber', -1) + 1}"
+            nodes[n["id"]] = f"{f.get('functionName') or '(anon)'} {where}"
+        for node_id, delta in zip(data.get("cpuProfile", {}).get("samples", []), data.get("timeDeltas", []),
+                                  strict=False):
             counts[node_id] += delta
     out: collections.Counter[str] = collections.Counter()
     for node_id, us in counts.items():
-        out[nodes.get(node_id, str(node_id))] += us / 1000
-    return out
+        out[nodes.get(node_id, str(node_id))] += us
+    return collections.Counter({name: us / 1000 for name, us in out.items()})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load", default="10hz-1000x20")
     parser.add_argument("--live", type=int, default=50, help="live messages")
     parser.add_argument("--top", type=int, default=25)
-    parser.add_argument("--dist", type=Path, default=page_apply.DIST, help="built page (an unminified build names functions)")
+    parser.add_argument("--dist", type=Path, default=page_apply.DIST,
+                        help="built page (an unminified build names functions)")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -84,15 +87,18 @@ def main(argv: list[str] | None = None) -> int:
               "10hz-1000x20": (page_apply.scenario_many(10, 1000, 30, keys=20), 100.0, 300)}
     make, interval, _ = makers[args.load]
     setup, msgs, window = make(args.live)
-    with page_apply.serve_dist(args.dist) as url, sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
+    with (page_apply.serve_dist(args.dist) as url, sync_playwright() as p,
+          tempfile.TemporaryDirectory() as tmp):
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=page_apply.CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(url)
         page.wait_for_function("() => window.chedweb !== undefined")
         page.select_option('[data-testid="range-select"]', str(window))
         path = Path(tmp) / "trace.json"
+        page_apply.hand_over(page, "benchSetup", setup)
+        page_apply.hand_over(page, "benchMsgs", msgs)
         browser.start_tracing(page=page, path=str(path), categories=CATEGORIES)
-        stats = page.evaluate(page_apply.FEED_JS, [setup, msgs, interval])
+        stats = page.evaluate(page_apply.FEED_JS, [interval])
         browser.stop_tracing()
         browser.close()
         trace = json.loads(path.read_text())
@@ -104,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, ms in self_times(events).most_common(args.top):
         print(f"  {ms:9.1f}  {name}")
     print("\nself time by JavaScript function (CPU profile), ms")
-    for name, ms in js_self_times(trace["traceEvents"] if isinstance(trace, dict) else trace, pid).most_common(args.top):
+    all_events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    for name, ms in js_self_times(all_events, pid).most_common(args.top):
         print(f"  {ms:9.1f}  {name}")
     return 0
 
