@@ -376,3 +376,23 @@ def test_focused_row_keeps_focus_when_statuses_appear(page: Any, dist_url: str) 
     assert page.evaluate("() => document.activeElement.dataset.name") == "d_node: four"
     page.keyboard.press("ArrowDown")
     assert page.evaluate("() => document.activeElement.dataset.name") == "e_node: five"
+
+
+def test_long_list_writes_rows_as_they_come_on_screen(page: Any, dist_url: str) -> None:
+    # Over 200 rows, only the rows on screen are written each frame (content-visibility tells the
+    # table which rows the browser skips); a row scrolled into view then shows the newest values.
+    open_page(page, dist_url)
+    many = [status(f"node_{k:03d}: s", 0, "first") for k in range(300)]
+    feed(page, [hello(), *diagnostics(1, many)])
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=status-row]').length === 300")
+    assert page.get_attribute('[data-testid="status-table"]', "data-long") == "true"
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    feed(page, diagnostics(2, [status(f"node_{k:03d}: s", 0, "second") for k in range(300)]))
+    last = f'{ROW}[data-name="node_299: s"] td.message'
+    first = f'{ROW}[data-name="node_000: s"] td.message'
+    page.locator(first).scroll_into_view_if_needed()
+    page.wait_for_function(f"() => document.querySelector('{first}').textContent === 'second'")
+    # The last row is far off screen: not written yet.
+    assert page.evaluate(f"() => document.querySelector('{last}').textContent") == "first"
+    page.locator(last).scroll_into_view_if_needed()
+    page.wait_for_function(f"() => document.querySelector('{last}').textContent === 'second'")

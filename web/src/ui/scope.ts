@@ -21,9 +21,9 @@ export class Scope implements Disposable {
     else this.cleanups.push(cleanup);
   }
 
-  on(target: EventTarget, type: string, fn: (ev: Event) => void): void {
-    target.addEventListener(type, fn);
-    this.add(() => target.removeEventListener(type, fn));
+  on(target: EventTarget, type: string, fn: (ev: Event) => void, capture = false): void {
+    target.addEventListener(type, fn, capture);
+    this.add(() => target.removeEventListener(type, fn, capture));
   }
 
   watch<T>(signal: Signal<T>, fn: (value: T) => void): void {

@@ -60,7 +60,6 @@ export class StatusTable implements Part {
   private readonly rows = new Map<string, Row>();
   private readonly byTr = new WeakMap<Element, Row>();
   private readonly groups = new Map<string, { tr: HTMLTableRowElement; badge: HTMLElement; count: HTMLElement }>();
-  private readonly observer: IntersectionObserver;
   private shownOrder = "";
   private rowCount = 0;
 
@@ -91,14 +90,22 @@ export class StatusTable implements Part {
       this.body,
     );
     s.mount(host, this.table);
-    this.observer = new IntersectionObserver((changes) => {
-      for (const c of changes) {
-        const row = this.byTr.get(c.target);
-        if (row !== undefined) row.onScreen = c.isIntersecting;
-      }
-      frame.invalidate(this);
-    });
-    s.add(() => this.observer.disconnect());
+    // Which rows are on screen comes from content-visibility (a long list's rows are
+    // content-visibility: auto, style.css): a row off screen is skipped by the browser and says
+    // so. A second IntersectionObserver over the same 1,000 rows cost as much as all the list's
+    // layout (docs/benchmarks.md). Rows start as on screen (never the reverse: at worst a row is
+    // written that did not need it), and a browser without the event updates every row.
+    s.on(
+      this.body,
+      "contentvisibilityautostatechange",
+      (ev) => {
+        const row = this.byTr.get(ev.target as Element);
+        if (row === undefined) return;
+        row.onScreen = !(ev as Event & { skipped?: boolean }).skipped;
+        frame.invalidate(this);
+      },
+      true,
+    );
     s.on(this.body, "click", (ev) => {
       if (!this.chartKey(ev.target)) this.toggleFrom(ev.target);
     });
@@ -165,12 +172,11 @@ export class StatusTable implements Part {
   }
 
   /** Drops the rows of statuses the store forgot (its bound): otherwise a node inventing names
-   * grows this map, and the observer's list, without bound while the DOM stays at the cap. */
+   * grows this map without bound while the DOM stays at the cap. */
   private forgetEvicted(): void {
     const { entries } = this.state.store;
     for (const [key, row] of this.rows) {
       if (entries.has(key)) continue;
-      this.observer.unobserve(row.tr);
       row.history?.dispose();
       row.tr.remove();
       row.detail.remove();
@@ -264,11 +270,10 @@ export class StatusTable implements Part {
       shownLatest: undefined,
       shownDetail: undefined,
       expanded: false,
-      onScreen: false,
+      onScreen: true,
     };
     this.rows.set(entry.key, row);
     this.byTr.set(tr, row);
-    this.observer.observe(tr);
     return row;
   }
 
