@@ -57,6 +57,28 @@ class Block:
         return len(self.t)
 
 
+def concat(blocks: list[Block]) -> Block:
+    """One block of `blocks`' samples in their order; a key missing from one of them is NaN
+    there (as a key absent from a sample is)."""
+    out = Block([], [], {})
+    n = 0
+    for block in blocks:
+        out.t.extend(block.t)
+        out.level.extend(block.level)
+        for name, target in (("avg", out.avg), ("lo", out.lo), ("hi", out.hi)):
+            table: dict[str, list[float]] = getattr(block, name)
+            for key, column in table.items():
+                if key not in target:
+                    target[key] = [_NAN] * n
+                target[key].extend(column)
+        n += len(block.t)
+        for table in (out.avg, out.lo, out.hi):
+            for column in table.values():
+                if len(column) < n:
+                    column.extend([_NAN] * (n - len(column)))
+    return out
+
+
 def encode(block: Block, scales: dict[str, int] | None = None, level: int = 6) -> bytes:
     """Version 2 (a sealed block). `scales` as for encode_small; zlib at `level`."""
     n = len(block.t)

@@ -8,7 +8,7 @@ import zlib
 
 import numpy as np
 
-from chedweb_bridge.store.blockcodec import Block, decode, encode, encode_small
+from chedweb_bridge.store.blockcodec import Block, concat, decode, encode, encode_small
 
 
 def _same(a: list[float], b: list[float]) -> bool:
@@ -121,3 +121,12 @@ def test_random_walk_readings_cost_about_their_entropy() -> None:
     size = len(encode(block))
     assert size < 0.8 * n * 10, size
     assert decode(encode(block)).avg == columns
+
+
+def test_concat_keeps_order_and_fills_a_missing_key_with_nan() -> None:
+    a = Block([1.0, 2.0], [0, 1], avg={"x": [1.0, 2.0]}, lo={"x": [0.5, 1.5]}, hi={"x": [1.5, 2.5]})
+    b = Block([3.0], [2], avg={"y": [7.0]}, lo={"y": [6.0]}, hi={"y": [8.0]})
+    c = concat([a, b])
+    assert c.t == [1.0, 2.0, 3.0] and c.level == [0, 1, 2]
+    assert _same(c.avg["x"], [1.0, 2.0, math.nan]) and _same(c.avg["y"], [math.nan, math.nan, 7.0])
+    assert _same(c.hi["y"], [math.nan, math.nan, 8.0]) and decode(encode(c)).t == c.t

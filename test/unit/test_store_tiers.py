@@ -177,3 +177,19 @@ def test_a_bad_range_is_refused(new_repo: NewRepo) -> None:
         store.query(KEY, 10, 5, 100)
     with pytest.raises(ValueError):
         store.query(KEY, 0, 5, 0)
+
+
+def test_minute_blocks_of_one_day_are_merged_into_one_row(new_repo: NewRepo) -> None:
+    # A 7-day query read 84 two-hour rows a status (a fixed cost to decode each); one a day now.
+    store, repo = _store(new_repo)
+    day = 1_700_006_400.0  # a UTC day boundary
+    _feed(store, day, 26 * 3600, every=30.0)
+    rows = repo.blocks(KEY, 1, 0, 2e9)
+    first_day = [(b0, b1) for b0, b1, _ in rows if b0 < day + DAY]
+    assert first_day == [(day, day + DAY)]  # 12 sealed two-hour blocks, merged as they sealed
+    assert len([b0 for b0, _, _ in rows if b0 >= day + DAY]) >= 1  # the next day's own rows
+    result = store.query(KEY, day, day + 26 * 3600, 26 * 60)
+    assert result.tier == "minute"
+    expected = [((2 * m) % 100 + (2 * m + 1) % 100) / 2 for m in range(26 * 60 - 1)]
+    assert result.avg["current A"][:-1] == expected
+    assert result.lo["current A"][:-1] == [float((2 * m) % 100) for m in range(26 * 60 - 1)]
