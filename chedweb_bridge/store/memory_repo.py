@@ -17,7 +17,8 @@ class MemoryRepository:
         self._changes: list[LevelChange] = []  # in time order
         self._size = 0
 
-    def put_block(self, status: StatusKey, tier: int, t0: float, t1: float, blob: bytes) -> None:
+    def put_block(self, status: StatusKey, tier: int, t0: float, t1: float, blob: bytes,
+                  chunk: bool = False) -> None:
         table = self._blocks.setdefault((status, tier), {})
         old = table.get(t0)
         if old is not None:

@@ -75,8 +75,10 @@ class Repository(Protocol):
     """Where blocks and level changes live (memory_repo.py, sqlite_repo.py). Sizes are logical
     bytes: a block's blob plus a fixed per-row overhead (ROW_OVERHEAD)."""
 
-    def put_block(self, status: StatusKey, tier: int, t0: float, t1: float, blob: bytes) -> None:
-        """Insert, or replace the block of the same (status, tier, t0)."""
+    def put_block(self, status: StatusKey, tier: int, t0: float, t1: float, blob: bytes,
+                  chunk: bool = False) -> None:
+        """Insert, or replace the block of the same (status, tier, t0). `chunk`: a short-lived
+        row of an open block (deleted when it is sealed), which the file keeps apart."""
     def delete_blocks(self, status: StatusKey, tier: int, starts: Sequence[float]) -> None:
         """The blocks of (status, tier) that start at one of `starts` (an open block's chunks)."""
     def blocks(self, status: StatusKey, tier: int, t0: float, t1: float) -> list[tuple[float, float, bytes]]:
@@ -340,7 +342,7 @@ class TieredStore:
         chunk = Block(b.t[a:], b.level[a:], {k: c[a:] for k, c in b.avg.items()},
                       {k: c[a:] for k, c in b.lo.items()}, {k: c[a:] for k, c in b.hi.items()})
         self.repo.put_block(key, tier_index, chunk.t[0], self._block_end(tier_index, chunk),
-                            encode_small(chunk, self._scales.get(key)))
+                            encode_small(chunk, self._scales.get(key)), chunk=True)
         open_.chunks.append(chunk.t[0])
         open_.flushed = len(b.t)
         self._enforce_budget()
