@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from chedweb_bridge.store.memory_repo import MemoryRepository
-from chedweb_bridge.store.sqlite_repo import SqliteRepository
+from chedweb_bridge.store.sqlite_repo import CHUNK_ROWIDS, SqliteRepository
 from chedweb_bridge.store.tiers import DAY, Repository, Tier, TieredStore
 
 T0 = 1_700_000_040.0
@@ -193,3 +193,15 @@ def test_minute_blocks_of_one_day_are_merged_into_one_row(new_repo: NewRepo) -> 
     expected = [((2 * m) % 100 + (2 * m + 1) % 100) / 2 for m in range(26 * 60 - 1)]
     assert result.avg["current A"][:-1] == expected
     assert result.lo["current A"][:-1] == [float((2 * m) % 100) for m in range(26 * 60 - 1)]
+
+
+def test_chunk_rows_and_sealed_blocks_fill_pages_of_their_own() -> None:
+    # Chunks are deleted at every seal; among sealed blocks they left holes no append fills.
+    repo = SqliteRepository(sqlite3.connect(":memory:", isolation_level=None))
+    store = TieredStore(repo)
+    _feed(store, T0, 900)  # two sealed raw blocks, the third open as chunk rows
+    rows = repo.conn.execute("SELECT rowid, tier, t1 - t0 FROM blocks WHERE tier = 0").fetchall()
+    sealed = [rowid for rowid, _, span in rows if span >= 299]
+    chunks = [rowid for rowid, _, span in rows if span < 299]
+    assert len(sealed) == 2 and chunks
+    assert max(sealed) < CHUNK_ROWIDS <= min(chunks)
