@@ -16,7 +16,7 @@ import sys
 import time
 
 ORDER = ["tick", "node_overhead", "latency", "fanout", "wire", "memory", "churn", "page_apply",
-         "turn_connect", "history", "alert_acks"]
+         "turn_connect", "history", "history_page", "alert_acks"]
 
 
 def machine() -> str:

@@ -1,7 +1,7 @@
 """Page usable on a 7-day range after connect, in real Chromium against a real bridge whose store
 holds 7 days (issue 10: charts drawn in under 1 s).
 
-    scripts/in-test-netns .venv/bin/python -m bench.history_page [--loads 5] [--days 7]
+    scripts/in-test-netns .venv/bin/python -m bench.history_page [--quick] [--loads 5] [--days 7]
 
 1. A history file is filled through the store's own API (StoreWorker.add/step, what its thread
    runs) with bench/history.py's load (system_metrics' six statuses plus 50 statuses x 10 keys,
@@ -83,7 +83,10 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--loads", type=int, default=5, help="page loads measured (after one warm-up)")
+    parser.add_argument("--quick", action="store_true", help="2 days in the store, 2 page loads")
     args = parser.parse_args()
+    if args.quick:
+        args.days, args.loads = 2, 2
     if not in_test_netns():
         print("opens sockets: run inside scripts/in-test-netns", file=sys.stderr)
         return 2
