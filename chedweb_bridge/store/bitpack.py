@@ -47,14 +47,20 @@ def pack(columns: np.ndarray) -> tuple[list[Meta], bytes]:
     return metas, b"".join(out)
 
 
-def unpack(body: bytes, pos: int, n: int, metas: list[Meta]) -> tuple[np.ndarray, int]:
-    """The columns (int64, shape (len(metas), n)) and the position after them."""
+def unpack(body: bytes, pos: int, n: int, metas: list[Meta],
+           wanted: set[int] | None = None) -> tuple[np.ndarray, int]:
+    """The columns (int64, shape (len(metas), n)) and the position after them. `wanted`: only
+    the groups holding one of these rows are decoded (the others' rows are left undefined): a
+    query of two keys of a 40-key status skips most of each block."""
     out = np.empty((len(metas), n), dtype=np.int64)
     if n == 0:
         return out, pos
     for mode, width, rows in _groups(metas):
         m = max(0, n - mode)
         k = len(rows)
+        if wanted is not None and wanted.isdisjoint(rows):
+            pos += (k * m * width + 7) // 8 if width else 0
+            continue
         if width == 0 or m == 0:
             stream = np.broadcast_to(np.array([[metas[r][4]] for r in rows], dtype=np.int64), (k, m))
         else:

@@ -211,7 +211,16 @@ def decode(blob: bytes, keys: set[str] | None = None, arrays: bool = False) -> B
 def _decode_v2(body: bytes, pos: int, header: dict[str, Any], keys: set[str] | None,
                arrays: bool) -> Block:
     n = int(header["n"])
-    ints, pos = bitpack.unpack(body, pos, n, header["ints"])
+    wanted_rows = None
+    if keys is not None:  # time, level, and the integer rows of the wanted keys
+        wanted_rows = {0, 1}
+        row = 2
+        for key, _which, scale, _has_nan in header["cols"]:
+            if scale >= 0:
+                if key in keys:
+                    wanted_rows.add(row)
+                row += 1
+    ints, pos = bitpack.unpack(body, pos, n, header["ints"], wanted_rows)
     t = ints[0] / 1000.0
     out: dict[str, dict[str, Any]] = {"a": {}, "l": {}, "h": {}}
     row = 2

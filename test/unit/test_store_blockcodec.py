@@ -130,3 +130,19 @@ def test_concat_keeps_order_and_fills_a_missing_key_with_nan() -> None:
     assert c.t == [1.0, 2.0, 3.0] and c.level == [0, 1, 2]
     assert _same(c.avg["x"], [1.0, 2.0, math.nan]) and _same(c.avg["y"], [math.nan, math.nan, 7.0])
     assert _same(c.hi["y"], [math.nan, math.nan, 8.0]) and decode(encode(c)).t == c.t
+
+
+def test_decoding_some_keys_skips_the_others_groups_and_keeps_theirs_exact() -> None:
+    rng = random.Random(5)
+    n = 200
+    avg = {f"k{j}": [round(rng.uniform(-1, 1) * 10 ** (j % 7), 2) for _ in range(n)] for j in range(20)}
+    avg["floats"] = [rng.random() for _ in range(n)]
+    lo = {k: [v - 1 for v in vs] for k, vs in avg.items()}
+    hi = {k: [v + 1 for v in vs] for k, vs in avg.items()}
+    blob = encode(Block([float(i) for i in range(n)], [i % 3 for i in range(n)], avg, lo, hi))
+    full = decode(blob)
+    for key in ("k3", "k19", "floats"):
+        part = decode(blob, keys={key}, arrays=True)
+        assert set(part.avg) == {key} and list(part.avg[key]) == full.avg[key]
+        assert list(part.lo[key]) == full.lo[key] and list(part.hi[key]) == full.hi[key]
+        assert list(part.t) == full.t and part.level == full.level
