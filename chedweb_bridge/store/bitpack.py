@@ -52,7 +52,7 @@ def unpack(body: bytes, pos: int, n: int, metas: list[Meta],
     """The columns (int64, shape (len(metas), n)) and the position after them. `wanted`: only
     the groups holding one of these rows are decoded (the others' rows are left undefined): a
     query of two keys of a 40-key status skips most of each block."""
-    out = np.empty((len(metas), n), dtype=np.int64)
+    out = np.zeros((len(metas), n), dtype=np.int64)  # skipped rows read as 0, never stale memory
     if n == 0:
         return out, pos
     for mode, width, rows in _groups(metas):
