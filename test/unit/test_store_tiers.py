@@ -183,10 +183,11 @@ def test_minute_blocks_of_one_day_are_merged_into_one_row(new_repo: NewRepo) -> 
     # A 7-day query read 84 two-hour rows a status (a fixed cost to decode each); one a day now.
     store, repo = _store(new_repo)
     day = 1_700_006_400.0  # a UTC day boundary
-    _feed(store, day, 26 * 3600, every=30.0)
+    _feed(store, day, 27 * 3600, every=30.0)
     rows = repo.blocks(KEY, 1, 0, 2e9)
     first_day = [(b0, b1) for b0, b1, _ in rows if b0 < day + DAY]
-    assert first_day == [(day, day + DAY)]  # 12 sealed two-hour blocks, merged as they sealed
+    # 12 sealed two-hour blocks, merged once, at the first seal of the next day (26 h).
+    assert first_day == [(day, day + DAY)]
     assert len([b0 for b0, _, _ in rows if b0 >= day + DAY]) >= 1  # the next day's own rows
     result = store.query(KEY, day, day + 26 * 3600, 26 * 60)
     assert result.tier == "minute"
