@@ -82,7 +82,12 @@ class SeriesHistory:
         while start < len(self._t) and self._received[start] < received_min:
             start += 1
         self._start = start
-        if (start and start * 2 >= len(self._t)) or start > 4096:
+        # Compact once the dead prefix is an eighth of the arrays (at least 16 samples, below
+        # which array.array would not give memory back): a full history then holds at most ~1/7
+        # more than its kept samples, where "half" let it hold twice as many for another whole
+        # window (the soak's RSS kept growing after the history was full). Each compaction moves
+        # the kept samples once, so appending stays O(1) amortized (about 7 moves a sample).
+        if (start >= 16 and start * 8 >= len(self._t)) or start > 4096:
             self._compact()
 
     def _compact(self) -> None:
@@ -94,7 +99,7 @@ class SeriesHistory:
             del column[:s]
         self._start = 0
         # A key absent from every kept sample no longer needs a column.
-        for key in [k for k, c in self._values.items() if all(math.isnan(v) for v in c)]:
+        for key in [k for k, c in self._values.items() if _all_nan(c)]:
             del self._values[key]
 
     def rows(self, start: int, stop: int) -> dict[str, Any]:
@@ -174,6 +179,11 @@ class SeriesCopy:
             values[key] = [None if v != v else v for v in chunk.tolist()]
         return {"t": self._t[start:stop].tolist(), "level": self._level[start:stop].tolist(),
                 "values": values}
+
+
+def _all_nan(column: array[float]) -> bool:
+    """True if no sample has this key; vectorised, because compaction now runs ~8x as often."""
+    return not len(column) or bool(np.isnan(np.frombuffer(column, dtype=np.float64)).all())
 
 
 def _interleave(first: np.ndarray, second: np.ndarray, keep_second: np.ndarray) -> np.ndarray:

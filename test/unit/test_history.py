@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import tracemalloc
 from typing import Any
 
 from chedweb_bridge.history import History
@@ -92,3 +93,27 @@ def test_same_name_from_two_machines_kept_apart() -> None:
     got = {s.hardware_id: s.rows(0, len(s)) for s in h.series()}
     assert got == {"robot-a": {"t": [0.0, 1.0, 2.0], "level": [0, 0, 0], "values": {"usage %": [10.0] * 3}},
                    "robot-b": {"t": [0.0, 1.0, 2.0], "level": [1, 1, 1], "values": {"usage %": [90.0] * 3}}}
+
+
+def test_full_history_memory_stays_near_its_kept_samples() -> None:
+    """Once a status's history is full, appending must not keep growing its memory. Front trimming
+    is lazy; the dead prefix was compacted only when it reached half the arrays, so a full history
+    held up to twice its samples (RSS grew for another window's worth of time: 6 more minutes at
+    10 Hz in the soak) before dropping back."""
+    keep = 3600
+    h = History(1e6, max_entries=keep)
+    sample = [st("a", {"x": "1.5", "y": "2.5", "z": "3.5"})]
+    tracemalloc.start()
+    try:
+        for t in range(keep):
+            h.add(float(t), sample)
+        full = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        for t in range(keep, 3 * keep):
+            h.add(float(t), sample)
+        after_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert h.sample_count() == keep
+    # 3 value columns and 3 others of 3,600 samples: ~130 KB at full.
+    assert after_peak <= 1.25 * full, (full, after_peak)
