@@ -62,6 +62,14 @@ def overview(core: TieredStore, latest: Sequence[codec.Status], t0: float, t1: f
         result = core.query((item.hardware_id, item.name), t0, t1, points)
         kept = [i for i, lv in enumerate(result.level) if lv is not None]
         item.t = [result.t0 + (i + 0.5) * result.step for i in kept]
+        # The newest point at the newest sample, not its bucket's middle: the page takes a
+        # status's newest time as its charts' live edge (and appends only newer samples), and a
+        # middle up to 30 s back made its first queries ask a stale window.
+        newest = core.newest_time((item.hardware_id, item.name))
+        if kept and newest is not None:
+            start = result.t0 + kept[-1] * result.step
+            if start <= newest < start + result.step:
+                item.t[-1] = newest
         item.level = [int(result.level[i]) for i in kept]  # type: ignore[arg-type]
         item.values = {key: [avg[i] for i in kept] for key, avg in result.avg.items()}
         out.append(item)

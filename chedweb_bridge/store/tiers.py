@@ -424,6 +424,12 @@ class TieredStore:
             firsts.append((first, i))
         return min(firsts)[1] if firsts else eligible[-1]
 
+    def newest_time(self, status: StatusKey) -> float | None:
+        """The receive time of the newest sample of `status` added since this store was opened
+        (None before any)."""
+        last = self._last.get(status)
+        return last[0] if last is not None else None
+
     def first_time(self, status: StatusKey, tier_index: int) -> float | None:
         candidates = [self.repo.first_time(status, tier_index)]
         open_ = self._open.get((status, tier_index))
