@@ -6,9 +6,10 @@ chart's width and with min/avg/max per point. What its snapshot must still bring
 queries do not: each status's `latest` (the table), its keys (which charts exist), and its recent
 levels (how long it has been at its level). So the snapshot from the store is small and the same
 whatever the range the page shows: per status, its last `window` seconds as a point a minute
-(at most SNAPSHOT_MAX_POINTS), each the average of its bucket at the bucket's middle (the newest at the newest sample's time)
-and the bucket's worst level; empty buckets (gaps) are left out. It survives a bridge restart, which
-the in-memory history (memory-only mode, version-1 pages) does not.
+(at most SNAPSHOT_MAX_POINTS), each the average of its bucket at the bucket's middle (the newest
+at the newest sample's time) and the bucket's worst level; empty buckets (gaps) are left out. It
+survives a bridge restart, which the in-memory history (memory-only mode, version-1 pages) does
+not.
 
 Built and JSON-encoded on the store's thread (query_service.py), never on the loop.
 """
