@@ -226,6 +226,17 @@ class BridgeClient:
             await self.pc.close()
 
 
+async def connect_outcome(client: BridgeClient) -> str:
+    """"connected" (hello received), or the error `client` was refused with; closed either way."""
+    try:
+        await client.connect()
+    except SignalingError as exc:
+        return str(exc)
+    finally:
+        await client.close()
+    return "connected"
+
+
 def live_seqs(messages: list[Received]) -> list[int]:
     """The bridge's `seq` of each live message, in arrival order."""
     return [m.msg["seq"] for m in messages if m.msg.get("type") == "diagnostics"]

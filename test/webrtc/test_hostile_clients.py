@@ -23,7 +23,7 @@ import pytest
 from test.helpers import raw_http
 from test.helpers.bridge_proc import HOST, Bridge
 from test.helpers.raw_http import OTHER_SOURCE
-from test.helpers.webrtc_client import BridgeClient, SignalingError
+from test.helpers.webrtc_client import BridgeClient, SignalingError, connect_outcome
 
 pytestmark = [pytest.mark.webrtc, pytest.mark.timeout(180)]
 
@@ -36,14 +36,7 @@ def _bridge(name: str, params: Mapping[str, object]) -> Iterator[Bridge]:
 
 async def _connects(url: str, origin: str = "same") -> str:
     """"connected" (hello received), or the error the client was refused with."""
-    client = BridgeClient(url, origin=origin)
-    try:
-        await client.connect()
-    except SignalingError as exc:
-        return str(exc)
-    finally:
-        await client.close()
-    return "connected"
+    return await connect_outcome(BridgeClient(url, origin=origin))
 
 
 # ---- item 8: DNS rebinding ----

@@ -16,7 +16,7 @@ from rclpy.executors import SingleThreadedExecutor
 
 from test.helpers.bridge_proc import HOST, Bridge
 from test.helpers.procs import NodeProcess, executable, ros_args
-from test.helpers.webrtc_client import BridgeClient, SignalingError
+from test.helpers.webrtc_client import BridgeClient, connect_outcome
 
 pytestmark = [pytest.mark.webrtc, pytest.mark.ros, pytest.mark.timeout(240)]
 
@@ -109,14 +109,7 @@ def test_parameters_validated_at_runtime(bridge: Bridge) -> None:
 
     async def outcome(origin: str = "same") -> str:
         """"connected", or the error a fresh client was refused with."""
-        client = BridgeClient(bridge.url, origin=origin)
-        try:
-            await client.connect()
-        except SignalingError as exc:
-            return str(exc)
-        finally:
-            await client.close()
-        return "connected"
+        return await connect_outcome(BridgeClient(bridge.url, origin=origin))
 
     try:
         assert asyncio.run(outcome()) == "unauthorized"
