@@ -52,6 +52,30 @@ def open_as(browser: Any, url: str, operator: str | None) -> tuple[Any, Any]:
     return context, page
 
 
+def test_alert_controls_survive_a_change_of_the_alert_message(browser: Any, bridge: Bridge) -> None:
+    # The publisher's message changes at every message (2 Hz), as a real reading in a message
+    # does ("CPU 93 %"). An operator who chose a mute duration, or is pressing Acknowledge, must
+    # keep it: the banner rebuilt its list whenever a message changed, so a chosen duration went
+    # back to 5 min and a click between the press and the release was lost (this module's
+    # acknowledgement test failed that way in CI).
+    ctx, page = open_as(browser, bridge.url + "?token=op-token", "alice")
+    try:
+        page.select_option(f"{ITEM} [data-testid=\"mute-duration\"]", "1800")
+        select = page.query_selector(f"{ITEM} [data-testid=\"mute-duration\"]")
+        text = page.query_selector(f"{ITEM} .alert-text")
+        assert select is not None and text is not None
+        # Two changes of the message, read from the page as it is now (not through the handles).
+        for _ in range(2):
+            before = page.inner_text(f"{ITEM} .alert-text")
+            page.wait_for_function("([sel, t]) => document.querySelector(sel)?.textContent !== t",
+                                   arg=[f"{ITEM} .alert-text", before], timeout=5000)
+        assert text.evaluate("el => el.isConnected"), "the alert's text was replaced, not updated"
+        assert select.evaluate("el => el.isConnected"), "the mute duration control was replaced"
+        assert select.evaluate("el => el.value") == "1800"
+    finally:
+        ctx.close()
+
+
 def test_acknowledgement_is_seen_by_a_second_browser(browser: Any, bridge: Bridge) -> None:
     url = bridge.url + "?token=op-token"
     ctx_a, alice = open_as(browser, url, "alice")

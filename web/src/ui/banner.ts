@@ -5,7 +5,7 @@ import { ackOf, muteOf } from "../alert-book";
 import { activeAlerts, type Alert } from "../alerts";
 import { formatClock, levelName } from "../format";
 import type { PageState } from "../page-state";
-import { h, setAttr, setData, setText } from "./dom";
+import { h, placeChildren, setAttr, setClass, setData, setText } from "./dom";
 import type { FrameScheduler, Part } from "./frame";
 import { levelBadge, setLevelBadge } from "./level-badge";
 import { Scope } from "./scope";
@@ -35,6 +35,8 @@ export class BannerView implements Part {
   private signature = "";
   /** The alerts on screen, by key (the buttons' handlers look them up). */
   private shown = new Map<string, Alert>();
+  /** Each alert's list item, by key: updated in place, so its controls outlive a new message. */
+  private items = new Map<string, AlertItem>();
 
   constructor(host: HTMLElement, private readonly state: PageState, frame: FrameScheduler, actions: AlertActions) {
     const s = this.scope;
@@ -91,7 +93,17 @@ export class BannerView implements Part {
         (counts.size ? `: ${[...counts].map(([l, n]) => `${n} ${l}`).join(", ")}` : "") +
         (handled ? ` · ${handled} acknowledged or muted` : ""),
     );
-    this.list.replaceChildren(...rows.map(({ a, ack, mute }) => this.item(a, ack, mute, actionable)));
+    // Items are kept and updated in place, never rebuilt for a new message: an alert whose message
+    // carries a reading changes at every message, and a rebuilt item would drop the mute duration
+    // being chosen and lose a click whose press and release straddle the rebuild.
+    const items = new Map<string, AlertItem>();
+    for (const { a, ack, mute } of rows) {
+      const item = this.items.get(a.key) ?? newItem(a.key);
+      updateItem(item, a, ack, mute, actionable);
+      items.set(a.key, item);
+    }
+    this.items = items;
+    placeChildren(this.list, [...items.values()].map((item) => item.li));
     // The list's height changes the page under a sticky banner: keep the scroll margin in step.
     document.documentElement.style.setProperty("--banner-height", `${this.el.offsetHeight}px`);
   }
@@ -107,42 +119,61 @@ export class BannerView implements Part {
     document.documentElement.style.removeProperty("--banner-height");
     this.scope.dispose();
   }
+}
 
-  private item(a: Alert, ack: ReturnType<typeof ackOf>, mute: ReturnType<typeof muteOf>, actionable: boolean): HTMLElement {
-    const badge = levelBadge();
-    setLevelBadge(badge, a.level);
-    const what = a.kind === "offline" ? `machine ${a.hardwareId} (${a.count} statuses)` : `${a.name} [${a.hardwareId}]`;
-    const li = h(
-      "li",
-      {
-        class: `alert${ack || mute ? " handled" : ""}`,
-        "data-testid": "alert-item",
-        "data-key": a.key,
-        "data-kind": a.kind,
-        "data-name": a.name,
-        "data-hardware-id": a.hardwareId,
-        "data-level": levelName(a.level),
-        "data-acked": String(ack !== undefined),
-        "data-muted": String(mute !== undefined),
-      },
-      badge,
-      h("span", { class: "alert-text" }, ` ${what}: ${a.message}`),
-    );
-    if (ack) li.append(h("span", { class: "handled-by", "data-testid": "ack-info" }, ` acknowledged by ${ack.by} at ${formatClock(ack.at * 1000)}`));
-    if (mute) li.append(h("span", { class: "handled-by", "data-testid": "mute-info" }, ` muted by ${mute.by} until ${formatClock(mute.until * 1000)}`));
-    if (actionable) {
-      const label = a.kind === "offline" ? `machine ${a.hardwareId}` : a.name;
-      const actions = h("span", { class: "alert-actions" });
-      if (!ack) actions.append(h("button", { type: "button", "data-action": "ack", "data-testid": "ack-button", "aria-label": `Acknowledge ${label}` }, "Acknowledge"));
-      if (mute) actions.append(h("button", { type: "button", "data-action": "unmute", "data-testid": "unmute-button", "aria-label": `Unmute ${label}` }, "Unmute"));
-      else {
-        actions.append(
-          h("select", { "aria-label": `Mute ${label} for`, "data-testid": "mute-duration" }, ...MUTE_CHOICES.map(([v, t]) => h("option", { value: v }, t))),
-          h("button", { type: "button", "data-action": "mute", "data-testid": "mute-button", "aria-label": `Mute ${label}` }, "Mute"),
-        );
-      }
-      li.append(actions);
+/** One alert's list item: its parts that change are kept to be updated in place. */
+interface AlertItem {
+  li: HTMLLIElement;
+  badge: HTMLElement;
+  text: HTMLElement;
+  /** Who acknowledged or muted, and the buttons, rebuilt only when that state changes. */
+  tail: Node[];
+  tailState: string;
+}
+
+function newItem(key: string): AlertItem {
+  const badge = levelBadge();
+  const text = h("span", { class: "alert-text" });
+  const li = h("li", { "data-testid": "alert-item", "data-key": key }, badge, text);
+  return { li, badge, text, tail: [], tailState: "" };
+}
+
+function updateItem(item: AlertItem, a: Alert, ack: ReturnType<typeof ackOf>, mute: ReturnType<typeof muteOf>, actionable: boolean): void {
+  const { li } = item;
+  setClass(li, `alert${ack || mute ? " handled" : ""}`);
+  setData(li, "kind", a.kind);
+  setData(li, "name", a.name);
+  setData(li, "hardwareId", a.hardwareId);
+  setData(li, "level", levelName(a.level));
+  setData(li, "acked", String(ack !== undefined));
+  setData(li, "muted", String(mute !== undefined));
+  setLevelBadge(item.badge, a.level);
+  const what = a.kind === "offline" ? `machine ${a.hardwareId} (${a.count} statuses)` : `${a.name} [${a.hardwareId}]`;
+  setText(item.text, ` ${what}: ${a.message}`);
+  const tailState = `${actionable}|${ack?.by}@${ack?.at}|${mute?.by}@${mute?.until}`;
+  if (tailState === item.tailState) return;
+  item.tailState = tailState;
+  for (const node of item.tail) li.removeChild(node);
+  item.tail = tailNodes(a, ack, mute, actionable);
+  li.append(...item.tail);
+}
+
+function tailNodes(a: Alert, ack: ReturnType<typeof ackOf>, mute: ReturnType<typeof muteOf>, actionable: boolean): Node[] {
+  const tail: Node[] = [];
+  if (ack) tail.push(h("span", { class: "handled-by", "data-testid": "ack-info" }, ` acknowledged by ${ack.by} at ${formatClock(ack.at * 1000)}`));
+  if (mute) tail.push(h("span", { class: "handled-by", "data-testid": "mute-info" }, ` muted by ${mute.by} until ${formatClock(mute.until * 1000)}`));
+  if (actionable) {
+    const label = a.kind === "offline" ? `machine ${a.hardwareId}` : a.name;
+    const actions = h("span", { class: "alert-actions" });
+    if (!ack) actions.append(h("button", { type: "button", "data-action": "ack", "data-testid": "ack-button", "aria-label": `Acknowledge ${label}` }, "Acknowledge"));
+    if (mute) actions.append(h("button", { type: "button", "data-action": "unmute", "data-testid": "unmute-button", "aria-label": `Unmute ${label}` }, "Unmute"));
+    else {
+      actions.append(
+        h("select", { "aria-label": `Mute ${label} for`, "data-testid": "mute-duration" }, ...MUTE_CHOICES.map(([v, t]) => h("option", { value: v }, t))),
+        h("button", { type: "button", "data-action": "mute", "data-testid": "mute-button", "aria-label": `Mute ${label}` }, "Mute"),
+      );
     }
-    return li;
+    tail.push(actions);
   }
+  return tail;
 }
