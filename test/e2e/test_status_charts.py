@@ -4,6 +4,7 @@ layout kept across a reload; and one status's CSV from the store over the select
 
 from __future__ import annotations
 
+import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from test.helpers.bridge_proc import Bridge
+from test.helpers.procs import NodeProcess
 from test.helpers.ros_publisher import PublisherProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
@@ -45,6 +47,31 @@ def open_status(page: Any, i: int) -> str:
 
 def chart_key(page: Any, row: str, key: str) -> None:
     page.click(f'{row} + tr [data-testid="chart-key"][data-key="{key}"]')
+
+
+def test_chart_button_stays_in_place_while_the_values_change(page: Any, bridge: Bridge) -> None:
+    # A status published at 10 Hz, as a busy node's is: its open values pane was rebuilt at every
+    # message, so the "chart" button under the pointer was replaced every 100 ms and a click whose
+    # press and release straddled a message was lost. Its lines are now updated in place.
+    live = NodeProcess([sys.executable, "-m", "test.helpers.ros_publisher", "--rate", "10", "--statuses", "1",
+                        "--levels", "0", "--name-prefix", "e2e_live"], "e2e-pub-live")
+    try:
+        page.goto(bridge.url)
+        row = ROW.format("e2e_live", 0)
+        page.wait_for_selector(row, timeout=15_000)
+        page.click(row)
+        pane = f"{row} + tr"
+        button = page.wait_for_selector(f'{pane} [data-testid="chart-key"][data-key="value"]')
+        # Two new messages shown, read from the page as it is now (not through the handle).
+        for _ in range(2):
+            before = page.inner_text(pane)
+            page.wait_for_function("([sel, t]) => document.querySelector(sel)?.innerText !== t",
+                                   arg=[pane, before], timeout=5000)
+        assert button.evaluate("el => el.isConnected"), "the chart button was replaced, not kept"
+        button.click()
+        page.wait_for_selector(f'{PANEL} >> text=value (test-host / e2e_live: status 0)', timeout=5000)
+    finally:
+        live.stop()
 
 
 def test_keys_of_two_statuses_are_added_to_a_panel_added_before_and_survive_a_reload(

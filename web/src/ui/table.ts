@@ -17,6 +17,7 @@ import { breakableName, levelBadge, setLevelBadge } from "./level-badge";
 import { LevelHistory, type LevelSource } from "./level-history";
 import { addStatusCsv, removeStatusCsv, type StatusCsvUrl } from "./status-csv";
 import { Scope } from "./scope";
+import { ValueList, type ValueLine } from "./value-list";
 
 export type { LevelSource } from "./level-history";
 
@@ -36,8 +37,8 @@ interface Row {
   age: HTMLElement;
   detail: HTMLTableRowElement;
   detailCell: HTMLTableCellElement;
-  /** The values part of the detail cell (rewritten when the status changes). */
-  values: HTMLElement;
+  /** The values part of the detail cell (updated in place when the status changes). */
+  values: ValueList;
   /** The level history under the values, while the row is open (capability "levels"). */
   history: LevelHistory | undefined;
   shownLatest: Status | undefined;
@@ -254,8 +255,8 @@ export class StatusTable implements Part {
     tr.append(td(badge, "level"), td(breakableName(entry.name), "name"), message, age);
     const detailCell = td();
     detailCell.colSpan = 4;
-    const values = h("div");
-    detailCell.append(values);
+    const values = new ValueList();
+    detailCell.append(values.el);
     const detail = h("tr", { class: "detail", role: "row", "data-testid": "status-values", hidden: true }, detailCell);
     const row: Row = {
       entry,
@@ -305,18 +306,17 @@ export class StatusTable implements Part {
     const latest = row.entry.latest;
     if (!row.expanded || latest === row.shownDetail) return;
     row.shownDetail = latest;
-    const dl = h("dl", { class: "values" });
+    const lines: ValueLine[] = [];
     const since = levelSince(row.entry.history);
     if (since !== undefined) {
-      dl.append(h("dt", {}, "at this level since"), h("dd", { "data-testid": "level-since" }, `${formatClock(since * 1000)} (${formatAge(nowMs - since * 1000)})`));
+      lines.push({ id: "\0since", label: "at this level since", value: `${formatClock(since * 1000)} (${formatAge(nowMs - since * 1000)})`, testid: "level-since" });
     }
-    dl.append(h("dt", {}, "hardware_id"), h("dd", {}, row.entry.hardwareId || "(none)"));
+    lines.push({ id: "\0hardware_id", label: "hardware_id", value: row.entry.hardwareId || "(none)" });
     for (const [key, value] of Object.entries(latest?.values ?? {})) {
       // A numeric key can be charted, in a panel of its own (ui/custom-charts.ts).
-      const chart = parseNumber(value) !== undefined ? h("button", { type: "button", class: "chart-key", "data-testid": "chart-key", "data-key": key, title: `Chart ${key}` }, "chart") : "";
-      dl.append(h("dt", {}, key), h("dd", {}, value, chart ? " " : "", chart));
+      lines.push({ id: key, label: key, value, ...(parseNumber(value) !== undefined ? { chartKey: key } : {}) });
     }
-    row.values.replaceChildren(dl);
+    row.values.update(lines);
   }
 
   /** A detail pane's "chart" button: the key goes into a new chart panel or one added before. */
