@@ -67,6 +67,22 @@ def test_tree_rolls_up_the_worst_child(page: Any, dist_url: str) -> None:
     page.screenshot(path=str(ARTIFACTS / "e2e-tree.png"), full_page=True)
 
 
+def test_focused_tree_row_keeps_focus_when_a_status_appears(page: Any, dist_url: str) -> None:
+    # The tree re-inserted every row whenever its rows changed (a new status, a node opened),
+    # which took keyboard focus off the focused row, as the machine view's list once did.
+    open_page(page, dist_url)
+    feed(page, [hello(), *diagnostics(1, AGG)])
+    page.click('[data-testid="view-tree"]')
+    tree_row = '[data-testid="tree-row"][data-path="{}"]'
+    page.wait_for_selector(tree_row.format("/Motors"))
+    page.locator(tree_row.format("/Motors")).focus()
+    feed(page, diagnostics(2, [status("/Arm", 0, "OK", "")]))
+    page.wait_for_selector(tree_row.format("/Arm"))
+    assert page.evaluate("() => document.activeElement.dataset.path") == "/Motors"
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("() => document.activeElement.dataset.path") == "/Sensors"
+
+
 def test_tree_says_how_to_forward_the_aggregator(page: Any, dist_url: str) -> None:
     open_page(page, dist_url)
     feed(page, [hello(), *diagnostics(1, [status("system_metrics: CPU", 0)])])

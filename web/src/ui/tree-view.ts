@@ -5,7 +5,7 @@ import { shownLevel } from "../levels";
 import type { PageState } from "../page-state";
 import { matchesText, passesLevel } from "../status-filter";
 import { buildTree, rollUp, visibleRows, type TreeNode, type TreeRow } from "../tree";
-import { h, setAttr, setData, setText } from "./dom";
+import { h, placeChildren, setAttr, setData, setText } from "./dom";
 import type { FrameScheduler, Part } from "./frame";
 import { breakableName, levelBadge, setLevelBadge } from "./level-badge";
 import { Scope } from "./scope";
@@ -84,7 +84,8 @@ export class TreeView implements Part {
     const signature = rows.map((r) => `${r.node.path}${r.expanded ? "+" : ""}`).join("\u0001");
     if (signature !== this.shownOrder) {
       this.shownOrder = signature;
-      this.body.replaceChildren(...rows.map((r) => this.rowFor(r).tr));
+      // Rows already in place stay attached: re-inserting them all took keyboard focus away.
+      placeChildren(this.body, rows.map((r) => this.rowFor(r).tr));
       const first = this.rows.get(rows[0]?.node.path ?? "");
       if (first && !rows.some((r) => this.rows.get(r.node.path)?.tr.tabIndex === 0)) first.tr.tabIndex = 0;
     }
