@@ -37,6 +37,9 @@ DEFAULT_MAX_KEYS = 256
 # A block of a fast status is sealed at this many samples, whatever its span, so one row and
 # the memory of one open block stay small (10 Hz x 300 s would be 3,000).
 DEFAULT_MAX_BLOCK_SAMPLES = 1024
+# Statuses whose newest sample time is kept in memory (the overview's live edge): the newest
+# ones; a node inventing names cannot grow it. A status forgotten is still in the repository.
+MAX_REMEMBERED = 4096
 _NAN = math.nan
 
 
@@ -210,7 +213,8 @@ class RangeResult:
 class TieredStore:
     def __init__(self, repo: Repository, tiers: Sequence[Tier] | None = None,
                  budget_bytes: int = 512 * 1024 * 1024, max_keys: int = DEFAULT_MAX_KEYS,
-                 max_block_samples: int = DEFAULT_MAX_BLOCK_SAMPLES) -> None:
+                 max_block_samples: int = DEFAULT_MAX_BLOCK_SAMPLES,
+                 max_remembered: int = MAX_REMEMBERED) -> None:
         self.repo = repo
         self.tiers = tuple(tiers or default_tiers())
         if self.tiers[0].resolution != 0 or any(t.resolution <= 0 for t in self.tiers[1:]):
@@ -218,6 +222,7 @@ class TieredStore:
         self.budget_bytes = budget_bytes
         self.max_keys = max_keys
         self.max_block_samples = max_block_samples
+        self.max_remembered = max_remembered
         self._open: dict[tuple[StatusKey, int], _Open] = {}
         self._buckets: dict[tuple[StatusKey, int], _Bucket] = {}
         self._keys: dict[StatusKey, set[str]] = {}
@@ -241,8 +246,16 @@ class TieredStore:
             previous = self._last.get(key)
             self._last[key] = (max(t, previous[0]) if previous else t, level)
 
+    @property
+    def remembered(self) -> int:
+        """Statuses the store holds state for in memory: bounded by max_remembered plus those
+        still writing, whatever names the nodes invent."""
+        return len(self._keys.keys() | self._last.keys())
+
     def _numeric(self, key: StatusKey, texts: dict[str, str]) -> dict[str, float]:
-        known = self._keys.setdefault(key, set())
+        known = self._keys.get(key)
+        if known is None:  # new, or back from silence: its keys as stored (max_keys counts them)
+            known = self._keys[key] = set(self.repo.keys(key))
         scales = self._scales.setdefault(key, {})
         out: dict[str, float] = {}
         for name, text in texts.items():
@@ -376,6 +389,20 @@ class TieredStore:
             changes, self._pending_changes = self._pending_changes, []
             self.repo.add_level_changes(changes)
             self._enforce_budget()
+        self._forget_silent()
+
+    def _forget_silent(self) -> None:
+        """Drops what memory holds for statuses with nothing open (their keys and decimals: read
+        back from the repository if they return), and the newest times beyond max_remembered,
+        oldest first. Without this, each name a node ever invented stayed in memory."""
+        active = {key for key, _ in self._open} | {key for key, _ in self._buckets} | set(self._new_keys)
+        for key in [k for k in self._keys if k not in active]:
+            del self._keys[key]
+            self._scales.pop(key, None)
+        if len(self._last) > self.max_remembered:
+            newest = sorted(self._last.items(), key=lambda item: item[1][0])
+            for key, _ in newest[:len(newest) - self.max_remembered]:
+                del self._last[key]
 
     def trim(self, now: float) -> None:
         """Retention: every tier's blocks older than its retention, measured from `now`."""

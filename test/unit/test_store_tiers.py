@@ -206,3 +206,30 @@ def test_chunk_rows_and_sealed_blocks_fill_pages_of_their_own() -> None:
     chunks = [rowid for rowid, _, span in rows if span < 299]
     assert len(sealed) == 2 and chunks
     assert max(sealed) < CHUNK_ROWIDS <= min(chunks)
+
+
+def test_statuses_a_node_invents_are_not_remembered_forever(new_repo: NewRepo) -> None:
+    # A node that puts a counter in its status name makes a new status at every message. Their
+    # data is kept (within the disk budget) but the store's memory of each (keys, decimals, newest
+    # time) grew with every name ever seen: a slow leak driven by what a node publishes.
+    store, _ = _store(new_repo, max_remembered=100)
+    t = T0
+    for i in range(400):
+        t = T0 + i * 0.1
+        store.add(t, [_status({"x": "1.5"}, name=f"scan {i}")])
+        if i % 50 == 0:
+            store.flush(t)
+    store.flush(t + 2 * DAY)  # every one silent: blocks sealed, rollup points closed
+    assert store.remembered == 100
+    assert store.keys(("robot", "scan 0")) == ["x"]  # what was stored stays readable
+    assert store.query(("robot", "scan 0"), T0 - 1, T0 + 1, 10).avg["x"][5] == 1.5
+
+
+def test_a_status_back_from_silence_keeps_its_keys_and_their_bound(new_repo: NewRepo) -> None:
+    store, _ = _store(new_repo, max_keys=2)
+    store.add(T0, [_status({"a": "1", "b": "2"})])
+    store.flush(T0)
+    store.flush(T0 + 2 * DAY)  # forgotten from memory, kept in the repository
+    store.add(T0 + 2 * DAY, [_status({"c": "3", "a": "4"})])
+    store.flush(T0 + 2 * DAY)
+    assert store.keys(KEY) == ["a", "b"]  # still at most max_keys: "c" is not kept
