@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from chedweb_bridge import timebase
-from chedweb_bridge.codec import Status, numeric_value
+from chedweb_bridge.codec import Status, numeric_values
 
 DEFAULT_MAX_ENTRIES = 3600
 DEFAULT_MAX_STATUSES = 256
@@ -53,17 +53,18 @@ class SeriesHistory:
     def __len__(self) -> int:
         return len(self._t) - self._start
 
-    def append(self, t: float, status: Status, received: float) -> None:
+    def append(self, t: float, status: Status, received: float,
+               numbers: dict[str, float] | None = None) -> None:
+        """One sample; `numbers`: its numeric values (codec.numeric_values), when already parsed."""
         self.latest = status
         n = len(self._t)
         self._t.append(t)
         self._received.append(received)
         self._level.append(max(-128, min(127, int(status["level"]))))
         seen = set()
-        for key, text in status["values"].items():
-            value = numeric_value(text)
-            if value is None:
-                continue
+        if numbers is None:
+            numbers = numeric_values(status["values"])
+        for key, value in numbers.items():
             column = self._values.get(key)
             if column is None:
                 if len(self._values) >= self._max_keys:
@@ -212,20 +213,22 @@ class History:
     def __len__(self) -> int:
         return len(self._series)
 
-    def add(self, t: float, statuses: Sequence[Status], received: float | None = None) -> None:
+    def add(self, t: float, statuses: Sequence[Status], received: float | None = None,
+            numbers: Sequence[dict[str, float]] | None = None) -> None:
         """One array's statuses, stamped `t` (shown), received at `received` (the window's clock;
-        defaults to t)."""
+        defaults to t). `numbers`: each status's numeric values, parsed once for the bridge by the
+        ROS callback (codec.numeric_values); parsed here when not given."""
         if self.history_seconds <= 0 or self.max_entries <= 0:
             return
         received = t if received is None else received
         # The newest receive time, not the max ever: a wall-clock step back keeps history rather
         # than deleting it, and one bad input can never move the window.
         self._now = received
-        for status in statuses:
+        for i, status in enumerate(statuses):
             key = (status["hardware_id"], status["name"])
             series = self._series.pop(key, None) or SeriesHistory(key[1], key[0], self.max_keys)
             self._series[key] = series
-            series.append(t, status, received)
+            series.append(t, status, received, numbers[i] if numbers is not None else None)
         while len(self._series) > self.max_statuses:
             del self._series[next(iter(self._series))]
         self._trim()

@@ -310,7 +310,7 @@ class PeerRegistry:
                 session.held.append(payloads)
         # After the sends: parsing numbers for the history must not delay live data. No snapshot
         # can start in between (this callback runs to completion on the loop), so none misses it.
-        self.history.add(payloads.stamp, payloads.statuses, received)
+        self.history.add(payloads.stamp, payloads.statuses, received, payloads.numbers)
 
     def _send_live(self, session: Session, payloads: codec.LivePayloads) -> None:
         channel = session.channel

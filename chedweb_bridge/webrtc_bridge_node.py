@@ -226,12 +226,14 @@ class WebRtcBridge(Node):
             stamp, replaced = timebase.effective_stamp(sec, nanosec, received)
             codec.sanitize_levels(statuses)  # before anything reads them: live, history, /metrics
             self._latest.update(received, statuses)  # for /metrics: a lock and a dict, no loop
-            self._store.add(received, statuses)  # a queue put: the store's thread does the rest
+            # Each value parsed once for the two that keep numbers (history and store), not by each.
+            numbers = [codec.numeric_values(s["values"]) for s in statuses]
+            self._store.add(received, statuses, numbers)  # a queue put: the store's thread does the rest
             changed = alert_state.changed_acks(self._registry.alerts.acks, statuses)
             if changed:  # an acknowledged status changed level: its acknowledgement ends
                 self._loop.call_soon(self._registry.end_acks, changed)
             self._seq += 1
-            payloads = codec.LivePayloads(self._seq, topic, stamp, statuses)
+            payloads = codec.LivePayloads(self._seq, topic, stamp, statuses, numbers)
             payloads.texts()  # the common encoding, here rather than on the loop
             if self._registry.deflate_peers > 0:  # and its compression, once for all who asked
                 payloads.frames(deflate=True)

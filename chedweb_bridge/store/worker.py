@@ -66,10 +66,11 @@ class StoreWorker:
     def start(self) -> None:
         self._thread.start()
 
-    def add(self, t: float, statuses: Sequence[dict[str, Any]]) -> None:
-        """One array received at `t` (receive clock); never blocks."""
+    def add(self, t: float, statuses: Sequence[dict[str, Any]],
+            numbers: Sequence[dict[str, float]] | None = None) -> None:
+        """One array received at `t` (receive clock), with its numbers if parsed; never blocks."""
         try:
-            self._queue.put_nowait(("add", t, statuses))
+            self._queue.put_nowait(("add", t, statuses, numbers))
         except queue.Full:
             self.dropped += 1
 
@@ -180,7 +181,7 @@ class StoreWorker:
                     if paused:
                         self.dropped += 1
                     else:
-                        self.core.add(item[1], item[2])
+                        self.core.add(item[1], item[2], item[3])
                 elif item[0] == "job":
                     self._job(item[1], item[2])
             if flush:

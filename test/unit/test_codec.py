@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
+import random
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
@@ -98,6 +101,50 @@ def test_numeric_value() -> None:
     assert codec.numeric_value("12.50") == 12.5
     assert codec.numeric_value("nan") is None and codec.numeric_value("inf") is None
     assert codec.numeric_value("eth0") is None and codec.numeric_value("") is None
+
+
+def _by_pattern(text: str) -> float | None:
+    """The numeric-string rule as NUMBER_PATTERN says it (what numeric_value did before issue 12)."""
+    if codec.NUMBER_RE.fullmatch(text) is None:
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and a == b
+                                       and math.copysign(1, a) == math.copysign(1, b))
+
+
+def test_numeric_value_agrees_with_the_pattern_on_every_short_string() -> None:
+    # Every string of up to 4 of the characters a number is written with, plus those float()
+    # alone would take (underscores, letters of inf/nan, other whitespace, non-ASCII digits).
+    alphabet = "09+-.eE \t_ni\n\u0661"
+    checked = 0
+    for n in range(5):
+        for chars in itertools.product(alphabet, repeat=n):
+            text = "".join(chars)
+            assert _same(codec.numeric_value(text), _by_pattern(text)), repr(text)
+            checked += 1
+    assert checked > 40_000
+
+
+def test_numeric_value_agrees_with_the_pattern_on_longer_strings() -> None:
+    rnd = random.Random(5)
+    pieces = ["1", "23", "0", ".", "e", "E", "+", "-", " ", "\t", "_", "inf", "nan", "Infinity", "\n",
+              "\x0b", "\u00a0", "\uff11", "999", "e308", "e-400", "x", "0x1F"]
+    for _ in range(100_000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randrange(1, 8)))
+        assert _same(codec.numeric_value(text), _by_pattern(text)), repr(text)
+    for text in ("1e308", "1e309", "-1e309", "1.7976931348623157e308", "4.9e-324", "1e-400", "-0", "-0.0"):
+        assert _same(codec.numeric_value(text), _by_pattern(text)), text
+
+
+def test_numeric_values_keeps_the_numbers_in_order() -> None:
+    values = {"b": "2", "label": "text", "a": " 1.5 ", "n": "nan", "c": "-0.00"}
+    got = codec.numeric_values(values)
+    assert list(got.items()) == [("b", 2.0), ("a", 1.5), ("c", -0.0)]
+    assert math.copysign(1, got["c"]) == -1
 
 
 def test_empty_history_gives_one_empty_snapshot_part() -> None:

@@ -90,14 +90,15 @@ NON_NESTED = (Tier("raw", 0.0, 120.0, 3 * 86400.0), Tier("a", 45.0, 1800.0, 30 *
     (default_tiers(), 200, "c762abe59dc728aee413416363fbcc0df27d9a0cc7655627ef29867427c9e624"),
     (NON_NESTED, 1024, "4061da68dc5dd870d9dd3fff172598af5e59a4815b66198773e1a67788655a9d"),
 ])
+@pytest.mark.parametrize("parsed", [False, True], ids=["texts", "numbers given"])
 def test_stored_bytes_are_those_of_the_per_value_store(tiers: tuple[Tier, ...], max_block_samples: int,
-                                                        expected: str) -> None:
+                                                        expected: str, parsed: bool) -> None:
     repo = MemoryRepository()
     store = TieredStore(repo, tiers, max_block_samples=max_block_samples)
     last_flush = last_trim = T0
     t = T0
     for t, statuses in recorded_arrays():
-        store.add(t, statuses)
+        store.add(t, statuses, [codec.numeric_values(s["values"]) for s in statuses] if parsed else None)
         if t - last_flush >= 5:
             store.flush(t)
             last_flush = t
@@ -109,11 +110,13 @@ def test_stored_bytes_are_those_of_the_per_value_store(tiers: tuple[Tier, ...], 
     assert _digest(_stored(repo, len(tiers))) == expected
 
 
-def test_history_columns_are_those_of_the_per_value_history() -> None:
+@pytest.mark.parametrize("parsed", [False, True], ids=["texts", "numbers given"])
+def test_history_columns_are_those_of_the_per_value_history(parsed: bool) -> None:
     history = History(30.0)
     seen = []
     for i, (t, statuses) in enumerate(recorded_arrays()):
-        history.add(t - 0.05, statuses, t)
+        numbers = [codec.numeric_values(s["values"]) for s in statuses] if parsed else None
+        history.add(t - 0.05, statuses, t, numbers)
         if i % 500 == 499:
             seen.append([(c.name, c.hardware_id, c.latest, c.rows(0, len(c)))
                          for c in history.snapshot_copy()])
