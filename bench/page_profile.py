@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load", default="10hz-1000x20")
     parser.add_argument("--live", type=int, default=50, help="live messages")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--live-only", action="store_true",
+                        help="apply the setup (snapshot) before tracing: trace the live arrays only")
     parser.add_argument("--dist", type=Path, default=page_apply.DIST,
                         help="built page (an unminified build names functions)")
     args = parser.parse_args(argv)
@@ -97,6 +99,17 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(tmp) / "trace.json"
         page_apply.hand_over(page, "benchSetup", setup)
         page_apply.hand_over(page, "benchMsgs", msgs)
+        if args.live_only:
+            # The setup (hello, snapshot, its merge) before tracing: the trace is then the live
+            # arrays' alone.
+            page.evaluate("""async () => {
+              const hook = window.chedweb;
+              const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+              for (const m of window.benchSetup) (hook.receive ?? hook.feed)(m);
+              while ((hook.parsing?.() ?? 0) > 0) await frame();
+              for (let i = 0; i < 30; i++) await frame();
+              window.benchSetup = [];
+            }""")
         browser.start_tracing(page=page, path=str(path), categories=CATEGORIES)
         stats = page.evaluate(page_apply.FEED_JS, [interval])
         browser.stop_tracing()

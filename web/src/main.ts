@@ -8,8 +8,12 @@ import type { InboxCounts } from "./inflate";
 
 interface ChedwebHook {
   stats(): Stats;
-  /** Runs one message through the DataChannel handler (validation included). */
+  /** Validates and applies one message at once, on the page's thread. */
   feed(data: unknown): void;
+  /** Hands one message to the DataChannel's own handler (large ones parsed in the worker, applied when it answers). */
+  receive(data: unknown): void;
+  /** Messages handed to the parse worker and not applied yet. */
+  parsing(): number;
   /** Redraws now instead of on the next animation frame. */
   redraw(): void;
   resetTimings(): void;
@@ -37,15 +41,18 @@ const page = new Page({
   onLinkAction: (action) => (action === "disconnect" ? link.disconnect() : link.connect()),
   send: (text) => link.send(text),
   token: url.searchParams.get("token"),
+  parseWorker: () => new Worker(new URL("./parse-worker.ts", import.meta.url), { type: "module" }),
 });
 const link = new Link(url, {
   state: (state, detail) => page.state.setLink(state, detail),
-  message: (data) => page.handleMessage(data),
+  message: (data) => page.receive(data),
 });
 
 window.chedweb = {
   stats: () => page.stats(),
   feed: (data) => page.handleMessage(data),
+  receive: (data) => page.receive(data),
+  parsing: () => page.parsing(),
   redraw: () => page.frame.flush(),
   resetTimings: () => page.frame.resetTimings(),
   frameCount: () => page.frame.frameTimings.count,

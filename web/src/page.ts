@@ -7,7 +7,9 @@ import { followMachines } from "./machines";
 import { chartSpecs, newestTime } from "./metrics";
 import { historyCsvUrl } from "./range-data";
 import { PageState } from "./page-state";
-import { classify } from "./protocol";
+import { classify, type Classified } from "./protocol";
+import { ParseQueue, type WorkerLike } from "./parse-queue";
+import type { StatusNumbers } from "./prepare";
 import type { Store } from "./store";
 import type { Timings } from "./timings";
 import { bookFromMessage } from "./alert-book";
@@ -66,6 +68,8 @@ export interface PageEnv {
   /** The page's ?token= (alert requests carry it where the bridge has one). */
   token: string | null;
   now?: () => number;
+  /** The parse worker (parse-worker.ts); none: every message is parsed on the page's thread. */
+  parseWorker?: () => WorkerLike;
 }
 
 const OPERATOR_KEY = "chedweb.operator";
@@ -77,6 +81,7 @@ export class Page implements Disposable {
   private readonly levelParts = new LevelParts();
   private readonly scope = new Scope();
   private readonly charts: ChartsView;
+  private readonly parser: ParseQueue;
 
   constructor(private readonly env: PageEnv) {
     const now = env.now ?? (() => Date.now());
@@ -85,6 +90,8 @@ export class Page implements Disposable {
     const frame = this.frame;
     const s = this.scope;
     s.add(() => frame.dispose());
+    this.parser = new ParseQueue((c, numbers) => this.apply(c, numbers), env.parseWorker);
+    s.add(() => this.parser.dispose());
     s.add(followMachines(state));
     // A request in flight when the link drops gets no reply.
     s.watch(state.link, (l) => {
@@ -121,11 +128,28 @@ export class Page implements Disposable {
     s.interval(() => state.clock.set(Math.floor(now() / 1000)), 1000);
   }
 
-  /** The DataChannel's message handler: validate, apply, tell the views. Never throws. */
+  /** Validates and applies one message on this thread, at once (the hook's feed). Never throws. */
   handleMessage(data: unknown): void {
     const t0 = performance.now();
+    this.apply(classify(data), undefined, t0);
+  }
+
+  /**
+   * The DataChannel's message handler: large messages are parsed and validated in the parse
+   * worker (parse-queue.ts) and applied when it answers, every message in arrival order.
+   */
+  receive(data: unknown): void {
+    this.parser.push(data);
+  }
+
+  /** Messages handed to the parse worker and not applied yet. */
+  parsing(): number {
+    return this.parser.waiting;
+  }
+
+  /** Applies a classified message and tells the views. */
+  private apply(c: Classified, numbers: StatusNumbers | undefined, t0 = performance.now()): void {
     const { store } = this.state;
-    const c = classify(data);
     const now = this.state.now();
     if (c.kind === "unknown") store.countUnknown(c.type);
     else if (c.kind === "malformed") store.countMalformed(c.reason);
@@ -143,7 +167,7 @@ export class Page implements Disposable {
           this.state.data.bump();
           break;
         case "diagnostics":
-          store.applyDiagnostics(msg, now);
+          store.applyDiagnostics(msg, now, numbers);
           this.state.data.bump();
           break;
         case "alert_state":

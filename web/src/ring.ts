@@ -72,7 +72,33 @@ export class StatusHistory {
    * search rely on.
    */
   push(t: number, level: number, values: ReadonlyMap<string, number> | Record<string, number>): boolean {
-    if (!Number.isFinite(t) || t <= this.newestT) return false;
+    const slot = this.open(t, level);
+    if (slot < 0) return false;
+    const entries = values instanceof Map ? values.entries() : Object.entries(values);
+    for (const [key, v] of entries) this.column(key)[slot] = v;
+    this.close();
+    return true;
+  }
+
+  /**
+   * push() for numbers read elsewhere (prepare.ts, in the worker): the i-th key of `keys` (for..in
+   * order) has the value numbers[from + i], NaN for none. No Map per sample.
+   */
+  pushAligned(t: number, level: number, keys: Readonly<Record<string, unknown>>, numbers: Float64Array, from: number): boolean {
+    const slot = this.open(t, level);
+    if (slot < 0) return false;
+    let i = from;
+    for (const key in keys) {
+      const v = numbers[i++] as number;
+      if (v === v) this.column(key)[slot] = v; // not NaN: a number
+    }
+    this.close();
+    return true;
+  }
+
+  /** A new sample's slot with its time and level set and every column absent; -1 if refused. */
+  private open(t: number, level: number): number {
+    if (!Number.isFinite(t) || t <= this.newestT) return -1;
     if (this.len === this.cap) {
       if (this.cap < this.maxSamples) this.grow();
       else this.dropOldest(1);
@@ -81,11 +107,12 @@ export class StatusHistory {
     this.t[slot] = t;
     this.lvl[slot] = level;
     for (const col of this.cols.values()) col[slot] = ABSENT;
-    const entries = values instanceof Map ? values.entries() : Object.entries(values);
-    for (const [key, v] of entries) this.column(key)[slot] = v;
+    return slot;
+  }
+
+  private close(): void {
     this.len += 1;
     this.trim();
-    return true;
   }
 
   /** Index of the first sample with time >= t (length when none). Binary search. */

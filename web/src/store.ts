@@ -3,6 +3,7 @@
 import { parseNumber, type Diagnostics, type Hello, type Snapshot, type SnapshotStatus, type Status } from "./protocol";
 import { StatusHistory } from "./ring";
 import { taskOf, type Task } from "./metrics";
+import type { StatusNumbers } from "./prepare";
 
 /** The charts' window when the bridge keeps no history of its own (hello.history_seconds 0). */
 export const DEFAULT_WINDOW_S = 3600;
@@ -200,17 +201,20 @@ export class Store {
     }
   }
 
-  applyDiagnostics(msg: Diagnostics, nowMs: number): void {
+  /** `numbers`: the statuses' numeric values read already (prepare.ts, in the parse worker). */
+  applyDiagnostics(msg: Diagnostics, nowMs: number, numbers?: StatusNumbers): void {
     this.counters.messages += 1;
     this.counters.diagnostics += 1;
     this.seq.observe(msg.seq);
     this.counters.dropped = this.seq.dropped;
-    for (const status of msg.statuses) {
+    msg.statuses.forEach((status, i) => {
       const entry = this.entry(status.hardware_id, status.name, nowMs);
       entry.latest = status;
       entry.updatedMs = nowMs;
-      entry.history.push(msg.stamp, status.level, numericValues(status.values));
-    }
+      if (numbers !== undefined) {
+        entry.history.pushAligned(msg.stamp, status.level, status.values ?? {}, numbers.numbers, numbers.offsets[i] as number);
+      } else entry.history.push(msg.stamp, status.level, numericValues(status.values ?? {}));
+    });
   }
 
   /** Entries grouped by hardware_id (sorted), each group sorted by name. */
