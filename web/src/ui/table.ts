@@ -23,6 +23,14 @@ export type { LevelSource } from "./level-history";
 
 const FULL_UPDATE_ROWS = 200;
 /**
+ * Rows (group heads and statuses) per row group (tbody): a long list skips its row groups off
+ * screen, not each row (content-visibility: auto, style.css). The browser keeps an observer per
+ * skipped element, and over 1,000 rows that observer alone cost about 5 ms a frame
+ * (IntersectionObserverController::computeIntersections, docs/benchmarks.md); over 20 groups it
+ * costs next to nothing, and a group is still small next to a screen.
+ */
+export const ROWS_PER_GROUP = 50;
+/**
  * New rows built in one frame at most (about 0.14 ms a row on a loaded 2-vCPU VM, so 64 fit a
  * frame): hundreds of statuses appearing at once (a snapshot of
  * 1,000) are listed over several frames instead of one 20–50 ms frame (docs/benchmarks.md).
@@ -56,7 +64,11 @@ function td(content: string | Node = "", cls = ""): HTMLTableCellElement {
 export class StatusTable implements Part {
   readonly name = "table";
   private readonly scope = new Scope();
-  private readonly body = h("tbody");
+  /** The row groups, in order (one tbody per ROWS_PER_GROUP rows). */
+  private readonly sections: HTMLTableSectionElement[] = [];
+  /** Row groups the browser skips (off screen), from content-visibility's own event. */
+  private readonly skipped = new WeakSet<Element>();
+  private readonly head: HTMLTableSectionElement;
   private readonly table: HTMLTableElement;
   private readonly rows = new Map<string, Row>();
   private readonly byTr = new WeakMap<Element, Row>();
@@ -78,39 +90,39 @@ export class StatusTable implements Part {
     // Explicit roles: the list is laid out as a grid per row, not as a CSS table (class row-grid,
     // style.css), and a table whose display changed may lose its table semantics in the
     // accessibility tree; with the roles it stays a table, its rows rows and its cells cells.
-    setAttr(this.body, "role", "rowgroup");
-    const head = h(
+    const head = (this.head = h(
       "thead",
       { role: "rowgroup" },
       h("tr", { role: "row" }, ...["level", "name", "message", "age"].map((t) => h("th", { scope: "col", role: "columnheader" }, t))),
-    );
+    ));
     this.table = h(
       "table",
       { class: "statuses row-grid", role: "table", "data-testid": "status-table", "aria-label": "Diagnostics by machine" },
       head,
-      this.body,
     );
     s.mount(host, this.table);
-    // Which rows are on screen comes from content-visibility (a long list's rows are
-    // content-visibility: auto, style.css): a row off screen is skipped by the browser and says
+    // Which rows are on screen comes from content-visibility (a long list's row groups are
+    // content-visibility: auto, style.css): a group off screen is skipped by the browser and says
     // so. A second IntersectionObserver over the same 1,000 rows cost as much as all the list's
     // layout (docs/benchmarks.md). Rows start as on screen (never the reverse: at worst a row is
     // written that did not need it), and a browser without the event updates every row.
     s.on(
-      this.body,
+      this.table,
       "contentvisibilityautostatechange",
       (ev) => {
-        const row = this.byTr.get(ev.target as Element);
-        if (row === undefined) return;
-        row.onScreen = !(ev as Event & { skipped?: boolean }).skipped;
+        const section = ev.target as Element;
+        if (!this.sections.includes(section as HTMLTableSectionElement)) return;
+        if ((ev as Event & { skipped?: boolean }).skipped) this.skipped.add(section);
+        else this.skipped.delete(section);
+        this.markOnScreen(section);
         frame.invalidate(this);
       },
       true,
     );
-    s.on(this.body, "click", (ev) => {
+    s.on(this.table, "click", (ev) => {
       if (!this.chartKey(ev.target)) this.toggleFrom(ev.target);
     });
-    s.on(this.body, "keydown", (ev) => this.onKey(ev as KeyboardEvent));
+    s.on(this.table, "keydown", (ev) => this.onKey(ev as KeyboardEvent));
     s.add(frame.add(this));
     s.onAny([state.data, state.filter, state.staleMs, state.link], () => frame.invalidate(this));
     s.watch(state.clock, () => frame.refresh(this, 900));
@@ -202,14 +214,54 @@ export class StatusTable implements Part {
         order.push(row.tr, row.detail);
       }
     }
-    // In place: rows already where they belong stay attached. Re-inserting every row (as
-    // replaceChildren did) made the browser restyle and re-lay out the whole list whenever a
-    // status appeared, and took keyboard focus off the focused row.
-    placeChildren(this.body, order);
+    this.placeInGroups(order);
     // One row in the tab order (roving tabindex): Tab leaves the table in one step, arrows move.
-    const rows = this.body.querySelectorAll<HTMLElement>("tr.status");
+    const rows = this.table.querySelectorAll<HTMLElement>("tbody > tr.status");
     if (![...rows].some((r) => r.tabIndex === 0)) rows[0]?.setAttribute("tabindex", "0");
     return budget > 0 || ![...byMachine.values()].some((list) => list.some(({ entry }) => !this.rows.has(entry.key)));
+  }
+
+  /**
+   * Puts the rows into row groups of ROWS_PER_GROUP, in order. In place: rows already where they
+   * belong stay attached. Re-inserting every row (as replaceChildren did) made the browser restyle
+   * and re-lay out the whole list whenever a status appeared, and took keyboard focus off the
+   * focused row. A status's values row stays in its status's group.
+   */
+  private placeInGroups(order: HTMLTableRowElement[]): void {
+    const slices: HTMLTableRowElement[][] = [];
+    let slice: HTMLTableRowElement[] = [];
+    let count = 0;
+    for (const tr of order) {
+      const values = tr.classList.contains("detail");
+      if (!values && count === ROWS_PER_GROUP) {
+        slices.push(slice);
+        slice = [];
+        count = 0;
+      }
+      slice.push(tr);
+      if (!values) count += 1;
+    }
+    if (slice.length > 0 || slices.length === 0) slices.push(slice);
+    while (this.sections.length < slices.length) this.sections.push(h("tbody", { role: "rowgroup" }));
+    this.sections.length = slices.length;
+    placeChildren(this.table, [this.head, ...this.sections]);
+    slices.forEach((rows, i) => {
+      const section = this.sections[i] as HTMLTableSectionElement;
+      placeChildren(section, rows);
+      // Its height until the browser has laid it out once (then it remembers it): style.css.
+      const shown = String(rows.filter((tr) => !tr.classList.contains("detail")).length);
+      if (section.style.getPropertyValue("--rows") !== shown) section.style.setProperty("--rows", shown);
+      this.markOnScreen(section);
+    });
+  }
+
+  /** A group's rows are on screen unless the browser skips the group. */
+  private markOnScreen(section: Element): void {
+    const on = !this.skipped.has(section);
+    for (const tr of section.children) {
+      const row = this.byTr.get(tr);
+      if (row !== undefined) row.onScreen = on;
+    }
   }
 
   private group(hardwareId: string) {
@@ -369,7 +421,7 @@ export class StatusTable implements Part {
       this.toggleFrom(tr);
       return;
     }
-    const rows = [...this.body.querySelectorAll<HTMLElement>("tr.status")];
+    const rows = [...this.table.querySelectorAll<HTMLElement>("tbody > tr.status")];
     const i = rows.indexOf(tr);
     const next =
       ev.key === "ArrowDown" ? rows[i + 1] : ev.key === "ArrowUp" ? rows[i - 1] : ev.key === "Home" ? rows[0] : ev.key === "End" ? rows[rows.length - 1] : undefined;
