@@ -57,7 +57,7 @@ def test_the_page_keeps_at_most_1024_statuses_and_says_how_many_it_forgot(page: 
 
 def test_a_thousand_new_statuses_are_listed_over_several_frames(page: Any, dist_url: str) -> None:
     """Issue 11 item 9: the frame in which 1,000 statuses appear built all their rows at once
-    (20–140 ms); rows are now built at most 64 a frame, so the list fills in over 16 frames."""
+    (20–140 ms); rows are now built at most 32 a frame, so the list fills in over 32 frames."""
     page.goto(dist_url)
     page.wait_for_function("() => window.chedweb !== undefined")
     feed(page, [hello()])
@@ -67,7 +67,7 @@ def test_a_thousand_new_statuses_are_listed_over_several_frames(page: Any, dist_
         window.chedweb.redraw();
         return document.querySelectorAll('[data-testid="status-row"]').length;
     }""", texts)
-    assert first == 64
+    assert first == 32
     page.wait_for_function("() => document.querySelectorAll('[data-testid=\"status-row\"]').length === 1000",
                            timeout=10_000)
     names = page.eval_on_selector_all('[data-testid="status-row"]', "rs => rs.map(r => r.dataset.name)")

@@ -31,11 +31,12 @@ const FULL_UPDATE_ROWS = 200;
  */
 export const ROWS_PER_GROUP = 50;
 /**
- * New rows built in one frame at most (about 0.14 ms a row on a loaded 2-vCPU VM, so 64 fit a
- * frame): hundreds of statuses appearing at once (a snapshot of
- * 1,000) are listed over several frames instead of one 20–50 ms frame (docs/benchmarks.md).
+ * New rows built in one frame at most (about 0.14 ms a row on a loaded 2-vCPU VM): hundreds of
+ * statuses appearing at once (a snapshot of 1,000) are listed over several frames instead of one
+ * 20–50 ms frame (docs/benchmarks.md). 32 rather than 64: with the parsing moved to a worker, the
+ * frames that built 64 rows (about 10 ms of script) were the slowest of a 1,000-status page.
  */
-export const NEW_ROWS_PER_FRAME = 64;
+export const NEW_ROWS_PER_FRAME = 32;
 
 interface Row {
   entry: StatusEntry;
