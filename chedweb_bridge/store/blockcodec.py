@@ -16,9 +16,11 @@ Two layouts, both inside one zlib stream that starts with a u32 header length an
   value in fewer bits than a byte, bit-packing can. zlib still runs over the packed bytes and
   catches repeats (a value that sits still, a constant key). The first values, the mode, the
   width and the minimum are in the JSON header. Encoded and decoded with numpy.
-- version 1 (`encode_small`, the few samples of an open block's chunk rows, where numpy's
-  per-call cost would dominate): int32/int64 deltas, levels as int16, NaN bitmaps, plain
-  Python. Kept readable forever: a store written by an older bridge still decodes.
+- version 1 (`encode_small`, the few samples of an open block's chunk rows): int32/int64
+  deltas, levels as int16, NaN bitmaps. Plain Python below SMALL_NUMPY_SAMPLES samples, where
+  numpy's per-call cost would dominate; numpy from there (a 10 Hz status's chunk holds 50
+  samples a flush), writing the same bytes. Kept readable forever: a store written by an older
+  bridge still decodes.
 A column that no scale up to MAX_SCALE represents exactly is stored as float64.
 """
 
@@ -154,9 +156,19 @@ def encode_small(block: Block, scales: dict[str, int] | None = None, level: int 
     not represent every value exactly."""
     n = len(block.t)
     hints = scales or {}
-    t_ms = [round(t * 1000.0) for t in block.t]
-    sections: list[bytes] = [_int_deltas(t_ms), array("h", block.level).tobytes()]
+    vectorised = n >= SMALL_NUMPY_SAMPLES
+    if vectorised:
+        t_column = _int_deltas_np(np.rint(np.asarray(block.t, dtype=np.float64) * 1000.0).astype(np.int64))
+    else:
+        t_column = _int_deltas([round(t * 1000.0) for t in block.t])
+    sections: list[bytes] = [t_column, array("h", block.level).tobytes()]
     columns: list[list[object]] = []
+    if vectorised and not block.lo and block.avg:  # a raw chunk: every column at once
+        for key, column_sections, scale, has_nan in _small_columns_np(block.avg, hints):
+            sections += column_sections
+            columns.append([key, "a", scale, int(has_nan)])
+        header = json.dumps({"v": 1, "n": n, "cols": columns}, separators=(",", ":")).encode()
+        return zlib.compress(struct.pack("<I", len(header)) + header + b"".join(sections), level)
     for which, table in (("a", block.avg), ("l", block.lo), ("h", block.hi)):
         for key, values in table.items():
             scale = _scale(values, hints.get(key, -1))
@@ -186,6 +198,65 @@ def encode_small(block: Block, scales: dict[str, int] | None = None, level: int 
     header = json.dumps({"v": 1, "n": n, "cols": columns}, separators=(",", ":")).encode()
     body = struct.pack("<I", len(header)) + header + b"".join(sections)
     return zlib.compress(body, level)
+
+
+# From this many samples a chunk row's columns are encoded with numpy (the same bytes as the
+# per-value loop): an open block's chunk at 10 Hz holds 50 samples a flush, 1,000 values a status.
+SMALL_NUMPY_SAMPLES = 16
+
+
+def _small_columns_np(table: dict[str, Any],
+                      hints: dict[str, int]) -> list[tuple[str, list[bytes], int, bool]]:
+    """The columns of a raw chunk as `encode_small`'s loop writes them, byte for byte, computed as
+    one matrix: (key, sections, scale, has_nan) per column. np.rint is round()'s half to even,
+    and every scaled value is below 2**53, so exact as a float and as an int64."""
+    keys = list(table)
+    m = np.array([np.asarray(table[k], dtype=np.float64) for k in keys])
+    nan = np.isnan(m)
+    has_nan = nan.any(axis=1)
+    # The scale of each row: its hint where that represents every present value exactly (the
+    # common case, tested for all rows at once), else the search of _scale_np, row by row.
+    hint = np.array([hints.get(k, -1) for k in keys])
+    factor = 10.0 ** np.clip(hint, 0, MAX_SCALE)[:, None]
+    with np.errstate(invalid="ignore", over="ignore"):
+        exact = ((np.rint(m * factor) / factor == m) | nan).all(axis=1)
+        largest = np.where(nan, 0.0, np.abs(m)).max(axis=1)
+        small = (largest < _EXACT_LIMIT / 10.0 ** MAX_SCALE) | nan.all(axis=1)
+    scales = np.where(exact & small & (hint >= 0) & (hint <= MAX_SCALE) & ~nan.all(axis=1), hint, -2)
+    for i in np.flatnonzero(scales == -2):
+        scales[i] = _scale_np(m[i][~nan[i]], int(hint[i]))
+    # Scaled integers, a missing value repeating the last present one (0 before any): zero deltas.
+    index = np.where(nan, -1, np.arange(m.shape[1]))
+    np.maximum.accumulate(index, axis=1, out=index)
+    filled = np.where(index >= 0, np.take_along_axis(m, np.maximum(index, 0), axis=1), 0.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = np.rint(filled * 10.0 ** np.maximum(scales, 0)[:, None])
+    ints = np.where((scales >= 0)[:, None], scaled, 0.0).astype(np.int64)
+    deltas = np.diff(ints, axis=1, prepend=np.zeros((len(keys), 1), dtype=np.int64))
+    narrow = (deltas.min(axis=1, initial=0) >= -2**31) & (deltas.max(axis=1, initial=0) < 2**31)
+    as32 = deltas.astype(np.int32)
+    bitmaps = np.packbits(nan, axis=1, bitorder="little")
+    out = []
+    for i, key in enumerate(keys):
+        scale = int(scales[i])
+        if scale < 0:
+            sections = [m[i].tobytes()]
+        elif narrow[i]:
+            sections = [b"\x04" + as32[i].tobytes()]
+        else:
+            sections = [b"\x08" + deltas[i].tobytes()]
+        if has_nan[i]:
+            sections.append(bitmaps[i].tobytes())
+        out.append((key, sections, scale, bool(has_nan[i])))
+    return out
+
+
+def _int_deltas_np(ints: np.ndarray) -> bytes:
+    """_int_deltas of an int64 array."""
+    deltas = np.diff(ints, prepend=np.int64(0))
+    if not len(deltas) or (int(deltas.min()) >= -2**31 and int(deltas.max()) < 2**31):
+        return b"\x04" + deltas.astype(np.int32).tobytes()
+    return b"\x08" + deltas.astype(np.int64).tobytes()
 
 
 def decode(blob: bytes, keys: set[str] | None = None, arrays: bool = False) -> Block:

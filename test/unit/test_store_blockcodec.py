@@ -7,6 +7,7 @@ import random
 import zlib
 
 import numpy as np
+import pytest
 
 from chedweb_bridge.store.blockcodec import Block, concat, decode, encode, encode_small
 
@@ -146,3 +147,47 @@ def test_decoding_some_keys_skips_the_others_groups_and_keeps_theirs_exact() -> 
         assert set(part.avg) == {key} and list(part.avg[key]) == full.avg[key]
         assert list(part.lo[key]) == full.lo[key] and list(part.hi[key]) == full.hi[key]
         assert list(part.t) == full.t and part.level == full.level
+
+
+def _edge_block(rnd: random.Random, n: int, rollup: bool) -> Block:
+    """A chunk with what the vectorised encoder must get exactly right: missing values at the
+    start, the end and throughout, a column with none present, halves at the last kept digit
+    (round half to even), -0.0, values too large to scale, more decimals than MAX_SCALE."""
+    def column(kind: int) -> list[float]:
+        out = []
+        for i in range(n):
+            if kind == 0:
+                v = round(rnd.uniform(-1000, 1000), rnd.choice((0, 1, 2)))
+            elif kind == 1:
+                v = rnd.choice((0.125, 0.375, -0.125, 2.5, -0.0, 0.0, 1e15, 12.3456789012))
+            elif kind == 2:
+                v = float(rnd.randrange(10**6)) * 1000 + i
+            elif kind == 3:
+                v = math.nan
+            else:
+                v = rnd.choice((1.5, 2.25, 1e300))
+            if kind != 3 and (i < 3 or rnd.random() < 0.2):
+                v = math.nan
+            out.append(v)
+        return out
+    t = [1_800_000_000.0 + i * 0.1 + rnd.random() * 0.01 for i in range(n)]
+    avg = {f"k{kind}": column(kind) for kind in range(5)}
+    if not rollup:
+        return Block(t, [rnd.randrange(4) for _ in range(n)], avg)
+    # A rollup's average (which takes the per-value path, from its minimum's scale) stays ordinary.
+    return Block(t, [0] * n, {k: column(0) for k in avg}, avg,
+                 {k: column(kind) for kind, k in enumerate(avg)})
+
+
+def test_encode_small_vectorised_writes_the_per_value_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chedweb_bridge.store import blockcodec
+    rnd = random.Random(9)
+    for trial in range(60):
+        n = rnd.choice((blockcodec.SMALL_NUMPY_SAMPLES, 17, 50, 200))
+        block = _edge_block(rnd, n, rollup=trial % 3 == 0)
+        hints = {f"k{k}": rnd.choice((-1, 0, 2, 6)) for k in range(5)}
+        vectorised = encode_small(block, hints)
+        monkeypatch.setattr(blockcodec, "SMALL_NUMPY_SAMPLES", 10**9)
+        per_value = encode_small(block, hints)
+        monkeypatch.undo()
+        assert vectorised == per_value, trial
