@@ -91,8 +91,8 @@ def host_entry_ok(entry: str) -> bool:
 
 class HostAllowlist:
     """The Host names a request may carry: this machine's names and addresses (`local_names`,
-    read again on a miss at most every REFRESH_PERIOD_S), LOOPBACK_NAMES, and the `extra` entries
-    of the `allowed_hosts` parameter (a "*" entry allows any). Any port.
+    read on the first miss and again on a miss at most every REFRESH_PERIOD_S), LOOPBACK_NAMES,
+    and the `extra` entries of the `allowed_hosts` parameter (a "*" entry allows any). Any port.
 
     Why: with no token, the only thing that stops DNS rebinding (an attacker's name re-pointed at
     this machine, so the attacker's page is "same origin" with the bridge) is refusing Host
@@ -105,9 +105,10 @@ class HostAllowlist:
         self._clock = clock or time.monotonic
         self._lock = threading.Lock()
         self._local: frozenset[str] = frozenset()
+        # Read by the first request whose Host is not loopback or an extra entry, not here:
+        # local_names imports psutil, which a bridge nobody reaches never needs (issue 12).
         self._refreshed = float("-inf")
         self.set_extra(extra)
-        self._refresh(self._clock())
 
     def set_extra(self, extra: Sequence[str]) -> None:
         self._any = any(e.strip() == "*" for e in extra)

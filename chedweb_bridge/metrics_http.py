@@ -5,21 +5,25 @@ lock, never the loop's structures). The peer and history counters belong to the 
 thread, so they are copied there by a few attribute reads scheduled on the loop and waited for
 with a short timeout: the loop does no encoding for a scrape, and a busy loop costs the scrape
 its counters (chedweb_bridge_state_ok 0), never the loop its time.
+
+prometheus_client (~1.4 MiB of RSS here) is imported by the first scrape, in its HTTP thread,
+not at start-up: a bridge that nobody scrapes never loads it (issue 12, RSS idle).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
-
-from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import choose_encoder
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from chedweb_bridge.latest import Latest, LatestStatuses
 from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.peers import PeerRegistry
 from chedweb_bridge.prom_metrics import DEFAULT_MAX_SERIES, BridgeCollector, BridgeState, StoreState
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 STATE_TIMEOUT_S = 1.0
 
@@ -32,8 +36,18 @@ class MetricsSettings:
 
 @dataclass
 class MetricsEndpoint:
-    registry: CollectorRegistry
+    make_registry: Callable[[], CollectorRegistry]
     settings: MetricsSettings
+    _registry: CollectorRegistry | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        """Made by the first scrape (HTTP threads only: the import must never run on the loop)."""
+        with self._lock:
+            if self._registry is None:
+                self._registry = self.make_registry()
+            return self._registry
 
 
 async def _copy_state(peers: PeerRegistry) -> BridgeState:
@@ -63,15 +77,22 @@ def make_endpoint(loop: LoopThread, peers: PeerRegistry, latest: LatestStatuses,
             state = None
         return latest.snapshot(), state
 
-    # auto_describe=False: registering must not call collect() (the loop may not run yet).
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(BridgeCollector(read, lambda: settings.max_series,
-                                      lambda: store_state(store_health()) if store_health else None))
-    return MetricsEndpoint(registry, settings)
+    def make_registry() -> CollectorRegistry:
+        from prometheus_client import CollectorRegistry
+
+        # auto_describe=False: registering must not call collect() (the loop may not run yet).
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(BridgeCollector(read, lambda: settings.max_series,
+                                          lambda: store_state(store_health()) if store_health else None))
+        return registry
+
+    return MetricsEndpoint(make_registry, settings)
 
 
 def encode(registry: CollectorRegistry, accept: str) -> tuple[bytes, str]:
     """The body and its content type: OpenMetrics when the scraper asks for it (Prometheus does),
     else the classic text format."""
+    from prometheus_client.exposition import choose_encoder
+
     encoder, content_type = choose_encoder(accept)
     return encoder(registry), content_type

@@ -311,6 +311,7 @@ class PeerRegistry:
         # After the sends: parsing numbers for the history must not delay live data. No snapshot
         # can start in between (this callback runs to completion on the loop), so none misses it.
         self.history.add(payloads.stamp, payloads.statuses, received, payloads.numbers)
+        payloads.numbers = None  # parsed for the history: not kept while the ring holds the message
 
     def _send_live(self, session: Session, payloads: codec.LivePayloads) -> None:
         channel = session.channel

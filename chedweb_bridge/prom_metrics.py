@@ -13,12 +13,15 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, StateSetMetricFamily
-from prometheus_client.registry import Collector
+from typing import TYPE_CHECKING
 
 from chedweb_bridge.codec import numeric_value
 from chedweb_bridge.latest import Latest
+
+# prometheus_client is imported by the first scrape (in its HTTP thread), not at start-up: a
+# bridge nobody scrapes never loads it (issue 12, RSS idle; metrics_http.py).
+if TYPE_CHECKING:
+    from prometheus_client.core import Metric
 
 PREFIX = "chedweb_"
 MAX_LABEL_CHARS = 128
@@ -72,6 +75,7 @@ def families(latest: Sequence[Latest], state: BridgeState | None, max_series: in
     """The metric families of one scrape. `state` None: the loop did not answer in time, so the
     bridge's counters are left out (chedweb_bridge_state_ok 0) while the diagnostics still go out.
     """
+    from prometheus_client.core import GaugeMetricFamily
     value = GaugeMetricFamily(f"{PREFIX}diagnostic_value",
                               "A numeric DiagnosticStatus value (KeyValue parsed as a number)",
                               labels=["hardware_id", "status", "key"])
@@ -119,6 +123,7 @@ def families(latest: Sequence[Latest], state: BridgeState | None, max_series: in
 
 
 def _store_families(s: StoreState) -> list[Metric]:
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, StateSetMetricFamily
     states = dict.fromkeys((*STORE_STATES, sanitize_label(s.state)), False)
     states[sanitize_label(s.state)] = True
     return [
@@ -142,6 +147,7 @@ def _numbers(values: dict[str, str]) -> Iterable[tuple[str, float]]:
 
 
 def _state_families(s: BridgeState) -> list[Metric]:
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
     return [
         GaugeMetricFamily(f"{PREFIX}peers", "Browsers connected now", value=s.peers),
         GaugeMetricFamily(f"{PREFIX}max_peers", "The max_peers parameter", value=s.max_peers),
@@ -161,7 +167,7 @@ def _state_families(s: BridgeState) -> list[Metric]:
     ]
 
 
-class BridgeCollector(Collector):
+class BridgeCollector:  # a prometheus_client Collector (a Protocol: collect() is all it takes)
     """Reads the bridge at scrape time through `read` (thin, see metrics_http.py)."""
 
     def __init__(self, read: Callable[[], tuple[Sequence[Latest], BridgeState | None]],

@@ -223,8 +223,8 @@ def _small_columns_np(table: dict[str, Any],
         largest = np.where(nan, 0.0, np.abs(m)).max(axis=1)
         small = (largest < _EXACT_LIMIT / 10.0 ** MAX_SCALE) | nan.all(axis=1)
     scales = np.where(exact & small & (hint >= 0) & (hint <= MAX_SCALE) & ~nan.all(axis=1), hint, -2)
-    for i in np.flatnonzero(scales == -2):
-        scales[i] = _scale_np(m[i][~nan[i]], int(hint[i]))
+    for row in np.flatnonzero(scales == -2).tolist():
+        scales[row] = _scale_np(m[row][~nan[row]], int(hint[row]))
     # Scaled integers, a missing value repeating the last present one (0 before any): zero deltas.
     index = np.where(nan, -1, np.arange(m.shape[1]))
     np.maximum.accumulate(index, axis=1, out=index)

@@ -169,7 +169,7 @@ def _append_row(table: dict[str, list[float]], row: dict[str, float], n: int) ->
 
 
 # Rows a rollup point holds before folding them into its per-key figures: the fold's numpy calls
-# cost about as much as 2 rows of per-value Python, and the rows' floats ~32 bytes a value.
+# cost about as much as 2 rows of per-value Python; a row is an array('d'), 8 bytes a value.
 BUCKET_ROWS = 32
 
 
@@ -187,9 +187,9 @@ class _Bucket:
     level: int
     acc: dict[str, list[float]] = field(default_factory=dict)
     layout: tuple[str, ...] = ()
-    rows: list[list[float]] = field(default_factory=list)
+    rows: list[array[float]] = field(default_factory=list)
 
-    def add(self, level: int, layout: tuple[str, ...], row: list[float]) -> None:
+    def add(self, level: int, layout: tuple[str, ...], row: array[float]) -> None:
         """One sample: its level, its keys in order and their values in that order."""
         self.level = max(self.level, level)
         if layout != self.layout:
@@ -206,7 +206,7 @@ class _Bucket:
         self.rows = []
         if not keys:
             return
-        m = np.array(rows, dtype=np.float64)
+        m = np.frombuffer(b"".join(rows), dtype=np.float64).reshape(len(rows), len(keys))
         columns = np.arange(len(keys))
         lo = m[m.argmin(axis=0), columns].tolist()
         hi = m[m.argmax(axis=0), columns].tolist()
@@ -283,7 +283,7 @@ class TieredStore:
             values = self._numeric(key, texts, numeric_values(texts) if numbers is None else numbers[i])
             self._note_level(key, t, level, str(status.get("message", "")))
             self._add_raw(key, t, level, values)
-            layout, row = tuple(values), list(values.values())
+            layout, row = tuple(values), array("d", list(values.values()))
             for tier_index in range(1, len(self.tiers)):
                 self._add_rollup(key, tier_index, t, level, layout, row)
             previous = self._last.get(key)
@@ -338,7 +338,7 @@ class TieredStore:
         open_.append(t, level, values)
 
     def _add_rollup(self, key: StatusKey, tier_index: int, t: float, level: int,
-                    layout: tuple[str, ...], row: list[float]) -> None:
+                    layout: tuple[str, ...], row: array[float]) -> None:
         resolution = self.tiers[tier_index].resolution
         start = math.floor(t / resolution) * resolution
         bucket = self._buckets.get((key, tier_index))

@@ -79,6 +79,9 @@ def test_host_allowlist_rereads_addresses_on_a_miss_at_most_every_period() -> No
         return list(names)
 
     hosts = HostAllowlist(local, clock=clock)
+    assert reads == []  # not at construction: the first request that needs them reads them
+    assert hosts.allows("localhost:8080") and reads == []  # loopback needs no read
+    assert hosts.allows("robot:8080") and reads == [clock.now]
     names.append("10.0.0.7")  # an interface came up after start
     clock.now += 1
     assert not hosts.allows("10.0.0.7")  # read less than REFRESH_PERIOD_S ago
