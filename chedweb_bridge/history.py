@@ -61,9 +61,14 @@ class SeriesHistory:
         self._t.append(t)
         self._received.append(received)
         self._level.append(max(-128, min(127, int(status["level"]))))
-        seen = set()
         if numbers is None:
             numbers = numeric_values(status["values"])
+        columns = self._values
+        if numbers.keys() == columns.keys():  # the usual sample: the same keys as the last one
+            for key, value in numbers.items():
+                columns[key].append(value)
+            return
+        seen = set()
         for key, value in numbers.items():
             column = self._values.get(key)
             if column is None:

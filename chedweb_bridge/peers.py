@@ -293,9 +293,12 @@ class PeerRegistry:
         self.seq = payloads.seq
         self.stats.messages_received += 1
         now = time.monotonic()
-        self._recent.append((now, payloads))
-        while len(self._recent) > _RECENT_MAX or now - self._recent[0][0] > 2 * SNAPSHOT_REUSE_S:
-            self._recent.popleft()
+        if self._snapshots:  # replayed only after a reused snapshot: kept only while one can be
+            self._recent.append((now, payloads))
+            while len(self._recent) > _RECENT_MAX or now - self._recent[0][0] > 2 * SNAPSHOT_REUSE_S:
+                self._recent.popleft()
+        else:  # (2 s of arrays held for nobody: ~3.5 MiB at 50 statuses x 20 keys, 10 Hz)
+            self._recent.clear()
         self.stats.stamps_replaced += stamp_replaced
         for session in list(self._sessions.values()):
             if session.state == "live":

@@ -157,6 +157,10 @@ _NAN_COLUMN = array("d", [_NAN])
 
 
 def _append_row(table: dict[str, list[float]], row: dict[str, float], n: int) -> None:
+    if row.keys() == table.keys():  # the usual row: the same keys as the last one
+        for key, value in row.items():
+            table[key].append(value)
+        return
     for key, value in row.items():
         column = table.get(key)
         if column is None:
