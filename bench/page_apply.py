@@ -1,9 +1,10 @@
 """Page apply+redraw time in headless Chromium (issue 4: under 16 ms at p99).
 
 Two loads, each fed into the built page's real DataChannel message handler through its
-instrumentation hook (`window.chedweb.feed`, the same function the DataChannel calls, zod
-validation included), paced in real time by timers in the page, the range selector on the
-history's length (1 h, 5 min):
+instrumentation hook (`window.chedweb.receive`, the same function the DataChannel calls: large
+messages parsed and validated in the page's worker, applied when it answers; a page without it,
+`feed`), paced in real time by timers in the page, the range selector on the history's length
+(1 h, 5 min):
   1hz-1h:  hello + a snapshot holding one hour of 1 Hz history of the six system_metrics statuses
            (in parts below 64 KiB, as the bridge sends it), then live arrays one second apart;
   10hz-50: hello + a snapshot of 5 min of 10 Hz history, then live arrays of 50 statuses at 10 Hz.
@@ -350,6 +351,7 @@ def run(quick: bool, dist: Path = DIST, only: str = "", live: int = 0) -> list[d
                                 "floor": summary(floor["script"]),
                                 "floor_rendered": summary(floor["rendered"]),
                                 "redraw": stats["redraw"], "sections": stats["sections"],
+                                "slow_frames": stats.get("slowFrames", []),
                                 "message": summary(stats["perMessage"])})
         finally:
             browser.close()
@@ -381,6 +383,20 @@ def main(argv: list[str] | None = None) -> int:
         g, fl = r["rendered"], r["floor_rendered"]
         print(f"{r['label']:<38} {triple(g):>22} | {triple(fl):>22} | "
               f"{ratio(g['p50'], fl['p50']) + '/' + ratio(g['p99'], fl['p99']):>13}")
+    # What the frames over 16 ms (with rendering) spent their time on: the mean per part over them.
+    print("\nframes of 16 ms or more (with rendering): how many, and their mean ms per part (top 6)")
+    for r in results:
+        slow = r["slow_frames"]
+        if not slow:
+            print(f"{r['label']:<38} none")
+            continue
+        parts: dict[str, float] = {"apply": sum(f["applied"] for f in slow)}
+        for f in slow:
+            for name, ms in f["parts"].items():
+                parts[name] = parts.get(name, 0.0) + ms
+        top = sorted(parts.items(), key=lambda kv: -kv[1])[:6]
+        print(f"{r['label']:<38} {len(slow):>3} (last 64 kept): "
+              + ", ".join(f"{name} {ms / len(slow):.1f}" for name, ms in top))
     if args.json:
         print(json.dumps(results))
     return 0

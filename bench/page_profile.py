@@ -51,24 +51,30 @@ def self_times(events: list[dict[str, Any]]) -> collections.Counter[str]:
     return out
 
 
-def js_self_times(events: list[dict[str, Any]], pid: int) -> collections.Counter[str]:  # ms
-    """Self time (ms) per JS function from the trace's V8 CPU profile chunks of the renderer."""
-    nodes: dict[int, str] = {}
-    counts: collections.Counter[int] = collections.Counter()
+def js_self_times(events: list[dict[str, Any]], pid: int, tid: int | None = None) -> collections.Counter[str]:
+    """Self time (ms) per JS function from the trace's V8 CPU profile chunks of the renderer's
+    thread `tid` (all its threads when None). Each thread (the page's, its workers') has a profile
+    of its own whose node ids overlap the others': nodes are keyed by profile and id."""
+    threads = {e.get("id"): e.get("tid") for e in events if e.get("name") == "Profile" and e.get("pid") == pid}
+    nodes: dict[tuple[Any, int], str] = {}
+    counts: collections.Counter[tuple[Any, int]] = collections.Counter()
     for e in events:
         if e.get("name") != "ProfileChunk" or e.get("pid") != pid:
+            continue
+        profile = e.get("id")
+        if tid is not None and threads.get(profile, e.get("tid")) != tid:
             continue
         data = e.get("args", {}).get("data", {})
         for n in data.get("cpuProfile", {}).get("nodes", []):
             f = n["callFrame"]
             where = f"{Path(f.get('url', '')).name}:{f.get('lineNumber', -1) + 1}"
-            nodes[n["id"]] = f"{f.get('functionName') or '(anon)'} {where}"
+            nodes[(profile, n["id"])] = f"{f.get('functionName') or '(anon)'} {where}"
         for node_id, delta in zip(data.get("cpuProfile", {}).get("samples", []), data.get("timeDeltas", []),
                                   strict=False):
-            counts[node_id] += delta
+            counts[(profile, node_id)] += delta
     out: collections.Counter[str] = collections.Counter()
-    for node_id, us in counts.items():
-        out[nodes.get(node_id, str(node_id))] += us
+    for key, us in counts.items():
+        out[nodes.get(key, str(key))] += us
     return collections.Counter({name: us / 1000 for name, us in out.items()})
 
 
@@ -115,16 +121,19 @@ def main(argv: list[str] | None = None) -> int:
         browser.stop_tracing()
         browser.close()
         trace = json.loads(path.read_text())
-    events, pid, _ = main_thread_events(trace)
+    events, pid, tid = main_thread_events(trace)
     total = sum(e.get("dur", 0) for e in events if e.get("ph") == "X" and e.get("name") == "RunTask") / 1000
     print(f"{args.load}, {args.live} live messages: main thread busy {total:.0f} ms in tasks; "
           f"per frame (script) {stats['frame']}; rendered {stats['rendered']}")
     print("\nself time by trace event, ms")
     for name, ms in self_times(events).most_common(args.top):
         print(f"  {ms:9.1f}  {name}")
-    print("\nself time by JavaScript function (CPU profile), ms")
     all_events = trace["traceEvents"] if isinstance(trace, dict) else trace
-    for name, ms in js_self_times(all_events, pid).most_common(args.top):
+    print("\nself time by JavaScript function (CPU profile), page's thread, ms")
+    for name, ms in js_self_times(all_events, pid, tid).most_common(args.top):
+        print(f"  {ms:9.1f}  {name}")
+    print("\nself time by JavaScript function (CPU profile), every thread of the page (its workers too), ms")
+    for name, ms in js_self_times(all_events, pid).most_common(args.top // 2):
         print(f"  {ms:9.1f}  {name}")
     return 0
 

@@ -24,7 +24,7 @@ import { CustomChartsView } from "./ui/custom-charts";
 import { ControlsView } from "./ui/controls";
 import { CountersView } from "./ui/counters";
 import { EmptyState } from "./ui/empty-state";
-import { FrameScheduler } from "./ui/frame";
+import { FrameScheduler, type SlowFrame } from "./ui/frame";
 import { LinkNotice } from "./ui/link-notice";
 import { LinkView, type LinkAction } from "./ui/link-view";
 import { ProcessesView } from "./ui/processes";
@@ -52,6 +52,8 @@ export interface Stats {
   frameMs: number[];
   renderedMs: number[];
   sections: Record<string, ReturnType<Timings["summary"]>>;
+  /** The slowest recent frames, part by part (FrameScheduler.slowFrames). */
+  slowFrames: SlowFrame[];
 }
 
 function slot(id: string): HTMLElement {
@@ -212,6 +214,7 @@ export class Page implements Disposable {
       frameMs: frame.frameTimings.values(),
       renderedMs: frame.renderedTimings.values(),
       sections: Object.fromEntries([...frame.sections].map(([k, t]) => [k, t.summary()])),
+      slowFrames: frame.slowFrames,
     };
   }
 

@@ -113,3 +113,29 @@ describe("FrameScheduler", () => {
     expect(frame.renderedTimings.values()).toEqual([13]);
   });
 });
+
+describe("FrameScheduler.slowFrames", () => {
+  it("keeps a frame of SLOW_FRAME_MS or more part by part, with its apply and the browser's time", () => {
+    let clock = 0;
+    const env = { ...fakeEnv(), perf: () => clock };
+    let renderAfter: (() => void) | undefined;
+    env.afterRender = (cb) => (renderAfter = cb);
+    const frame = new FrameScheduler(env);
+    const slow: Part = { name: "slow", render: () => (clock += 12) };
+    const quick: Part = { name: "quick", render: () => (clock += 1) };
+    frame.add(slow);
+    frame.add(quick);
+    frame.noteApply(3);
+    const run = env.frames.shift();
+    run?.();
+    clock += 2; // the browser's style, layout and paint
+    renderAfter?.();
+    expect(frame.slowFrames).toEqual([{ rendered: 18, applied: 3, parts: { slow: 12, quick: 1, paint: 0, browser: 2 } }]);
+    frame.invalidate(quick);
+    env.frames.shift()?.();
+    renderAfter?.();
+    expect(frame.slowFrames.length).toBe(1); // 1 ms: not kept
+    frame.resetTimings();
+    expect(frame.slowFrames).toEqual([]);
+  });
+});

@@ -47,6 +47,20 @@ export const browserFrameEnv: FrameEnv = {
   afterRender: messageTask(),
 };
 
+/** A frame over budget, and what it spent its time on (ms): to see what makes the slow tail. */
+export interface SlowFrame {
+  /** With the browser's style, layout and paint (as renderedTimings). */
+  rendered: number;
+  /** The messages applied for it. */
+  applied: number;
+  /** Each part it rendered, and "paint" (uPlot's microtasks) and "browser" (after the script). */
+  parts: Record<string, number>;
+}
+
+/** Frames from this long (rendered) are kept in slowFrames. */
+export const SLOW_FRAME_MS = 16;
+const SLOW_FRAMES_KEPT = 64;
+
 export class FrameScheduler {
   readonly applyTimings = new Timings();
   readonly redrawTimings = new Timings();
@@ -60,6 +74,8 @@ export class FrameScheduler {
   readonly renderedTimings = new Timings();
   /** Time per part of the redraw, to find what a slow frame spent its time on. */
   readonly sections = new Map<string, Timings>();
+  /** The last SLOW_FRAMES_KEPT frames of SLOW_FRAME_MS or more, part by part. */
+  readonly slowFrames: SlowFrame[] = [];
   private readonly parts: Part[] = [];
   private readonly dirty = new Set<Part>();
   private readonly renderedAt = new Map<Part, number>();
@@ -116,6 +132,7 @@ export class FrameScheduler {
     this.appliedSinceFrame = 0;
     const now = this.env.now();
     let mark = t0;
+    const parts: Record<string, number> = {};
     this.flushing = true;
     try {
       for (const part of [...this.parts]) {
@@ -124,6 +141,7 @@ export class FrameScheduler {
         const end = perf();
         this.renderedAt.set(part, end);
         this.sectionTimings(part.name).add(end - mark);
+        parts[part.name] = end - mark;
         mark = end;
       }
     } finally {
@@ -131,8 +149,10 @@ export class FrameScheduler {
     }
     // Parts invalidated by a part after them in page order (or by themselves): next frame.
     if (this.dirty.size > 0) this.requestFrame();
+    let scriptEnd = mark;
     this.env.afterPaint(() => {
-      const end = perf();
+      const end = (scriptEnd = perf());
+      parts["paint"] = end - mark;
       this.sectionTimings("paint").add(end - mark);
       this.redrawTimings.add(end - t0);
       this.frameTimings.add(end - t0 + applied);
@@ -141,7 +161,15 @@ export class FrameScheduler {
     const appliedBefore = this.appliedTotal;
     this.env.afterRender(() => {
       if (this.disposed) return;
-      this.renderedTimings.add(perf() - t0 + applied - (this.appliedTotal - appliedBefore));
+      const late = this.appliedTotal - appliedBefore;
+      const end = perf();
+      const rendered = end - t0 + applied - late;
+      this.renderedTimings.add(rendered);
+      if (rendered >= SLOW_FRAME_MS) {
+        parts["browser"] = end - scriptEnd - late;
+        this.slowFrames.push({ rendered, applied, parts });
+        if (this.slowFrames.length > SLOW_FRAMES_KEPT) this.slowFrames.shift();
+      }
     });
   }
 
@@ -151,6 +179,7 @@ export class FrameScheduler {
     this.frameTimings.clear();
     this.renderedTimings.clear();
     for (const t of this.sections.values()) t.clear();
+    this.slowFrames.length = 0;
   }
 
   dispose(): void {
