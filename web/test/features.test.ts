@@ -4,7 +4,7 @@ import { activeAlerts, offlineAlertKey, statusAlertKey } from "../src/alerts";
 import { summarize } from "../src/chart-summary";
 import { ERROR, OK, STALE, WARN, levelSince, severity, shownLevel, worse } from "../src/levels";
 import { RequestClient } from "../src/requests";
-import { DEFAULT_FILTER, compare, filterFromParams, filterToParams, matches, type Filter } from "../src/status-filter";
+import { DEFAULT_FILTER, compare, filterFromParams, filterToParams, matches, nameRanks, type Filter } from "../src/status-filter";
 import { Store, type StatusEntry } from "../src/store";
 import { buildTree, rollUp, visibleRows } from "../src/tree";
 
@@ -88,6 +88,24 @@ describe("status filter", () => {
     expect(order("level")).toEqual(["b", "a", "c"]);
     expect(order("name")).toEqual(["a", "b", "c"]);
     expect(order("age")).toEqual(["b", "a", "c"]);
+  });
+
+  it("compares names by their nameRanks place exactly as by the names themselves", () => {
+    // Case, accents, digits, a path and a name that sorts before everything; two machines share a name.
+    const names = ["b: x", "B: x", "a: y", "á: y", "item 10", "item 9", "/Sensors/Lidar", " lead", "b: x"];
+    const store = new Store();
+    store.applyDiagnostics({ type: "diagnostics", seq: 1, topic: "/d", stamp: 1,
+      statuses: names.map((n, i) => ({ ...st(n, i % 3), hardware_id: i === 8 ? "robot-2" : "robot-1" })) }, 100);
+    const ranks = nameRanks(names);
+    const plain = [...store.entries.values()].map((e) => ({ entry: e, level: e.latest?.level }));
+    const ranked = plain.map((x) => ({ ...x, rank: ranks.get(x.entry.name) }));
+    for (const sort of ["name", "level", "age"] as const) {
+      for (const x of plain.keys()) {
+        for (const y of plain.keys()) {
+          expect(Math.sign(compare(sort, ranked[x]!, ranked[y]!))).toBe(Math.sign(compare(sort, plain[x]!, plain[y]!)));
+        }
+      }
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import { formatAge, formatClock } from "../format";
 import { isStale, levelSince, shownLevel } from "../levels";
 import type { PageState } from "../page-state";
 import { parseNumber, type Status } from "../protocol";
-import { compare, matches, type Sortable } from "../status-filter";
+import { compare, matches, nameRanks, type Sortable } from "../status-filter";
 import type { StatusEntry } from "../store";
 import { isPathName } from "../tree";
 import { chartKeyInto, closeChartMenu } from "./chart-key-menu";
@@ -76,6 +76,10 @@ export class StatusTable implements Part {
   private readonly groups = new Map<string, { tr: HTMLTableRowElement; badge: HTMLElement; count: HTMLElement }>();
   private shownOrder = "";
   private rowCount = 0;
+  /** store.structureVersion when ranks and onlyPaths were computed. */
+  private structure = -1;
+  private ranks = new Map<string, number>();
+  private onlyPaths = false;
 
   constructor(
     host: HTMLElement,
@@ -135,9 +139,15 @@ export class StatusTable implements Part {
     const f = filter.value;
     this.table.hidden = f.view !== "machine";
     if (this.table.hidden) return;
-    // Aggregator paths belong to the tree view; here only when nothing else is published, so a
-    // robot that forwards only /diagnostics_agg still lists its statuses.
-    const onlyPaths = [...store.entries.values()].every((e) => isPathName(e.name));
+    // What depends only on which statuses there are, once per new status, not once a frame.
+    if (store.structureVersion !== this.structure) {
+      this.structure = store.structureVersion;
+      this.ranks = nameRanks([...store.entries.values()].map((e) => e.name));
+      // Aggregator paths belong to the tree view; here only when nothing else is published, so a
+      // robot that forwards only /diagnostics_agg still lists its statuses.
+      this.onlyPaths = [...store.entries.values()].every((e) => isPathName(e.name));
+    }
+    const { onlyPaths, ranks } = this;
     const byMachine = new Map<string, Sortable[]>();
     for (const entry of store.entries.values()) {
       if (!onlyPaths && isPathName(entry.name)) continue;
@@ -145,7 +155,7 @@ export class StatusTable implements Part {
       if (!matches(entry, level, f)) continue;
       let g = byMachine.get(entry.hardwareId);
       if (g === undefined) byMachine.set(entry.hardwareId, (g = []));
-      g.push({ entry, level });
+      g.push({ entry, level, rank: ranks.get(entry.name) });
     }
     // Rows sorted within each machine; machines by their first row under the same sort (the worst
     // machine first when sorting by level, the one with the oldest status first by age).
