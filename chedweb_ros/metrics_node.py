@@ -23,6 +23,7 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from chedweb_ros.metrics_config import config_from
 from chedweb_ros.params import SYSTEM_METRICS
+from chedweb_ros.procfs import default_probes
 from chedweb_ros.ros_parameters import declare_table, refused
 from chedweb_ros.sampling import Counters, ProcessSource, default_process_source, sample_all
 from chedweb_ros.status import ERROR, TASKS, WARN, LevelChanges, LevelFilter, build_statuses
@@ -33,11 +34,13 @@ QOS = QoSProfile(depth=10, history=HistoryPolicy.KEEP_LAST, reliability=Reliabil
 
 
 class SystemMetricsNode(Node):
-    def __init__(self, *, ps: Any = psutil, processes: ProcessSource | None = None,
+    def __init__(self, *, ps: Any = None, processes: ProcessSource | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
+        """`ps`: psutil or an object with its API (tests); by default psutil's figures read the
+        cheaper way on Linux (chedweb_ros.procfs.LinuxProbes)."""
         super().__init__(NODE_NAME)
-        self._ps = ps
-        self._processes = processes or default_process_source(ps)
+        self._ps = ps if ps is not None else default_probes(psutil)
+        self._processes = processes or default_process_source(psutil)
         self._monotonic = monotonic
         self._values = declare_table(self, SYSTEM_METRICS)  # raises InvalidParameters
         self._config = config_from(self._values)
@@ -78,6 +81,12 @@ class SystemMetricsNode(Node):
             self._timer = self.create_timer(self._config.period, self._tick, clock=self._steady)
         self.get_logger().info("parameters changed: " + ", ".join(f"{p.name}={p.value!r}" for p in changes))
         return SetParametersResult(successful=True)
+
+    def close(self) -> None:
+        """node_main calls it before destroy_node(): LinuxProbes keeps a socket for its ioctls."""
+        close = getattr(self._ps, "close", None)
+        if callable(close):
+            close()
 
     # ------------------------------------------------------------ sampling
 

@@ -1,0 +1,475 @@
+"""Linux probes for system_metrics' 1 Hz tick: the part of psutil's API that chedweb_ros.sampling
+calls, giving the same numbers as psutil 7.2 for every field sampling reads, at a fraction of the
+cost (issue 12: the node at most 0.35 % of a core).
+
+Where the cost was (docs/benchmarks.md, "system_metrics"): on this VM a syscall costs several
+microseconds and psutil spends far more than that in Python around each file. Per tick, psutil
+read /proc/meminfo twice and /proc/vmstat once (swap in/out, which nothing reports), /proc/net/dev
+twice, made three ioctls per interface through three fresh sockets (MTU, duplex and speed,
+unreported), and globbed /sys five times for temperatures. Here each file is read once with one
+os.read where it fits, parsed for the fields sampling uses, and the link state is one
+SIOCGIFFLAGS ioctl per interface on one socket kept open.
+
+The numbers are psutil's own: the same parsing rules, the same arithmetic in the same order (so
+the floats are equal, not just close), and psutil's "nowrap" correction of counters that wrap
+(WrapCorrector). test/unit/test_procfs.py checks each probe against psutil reading the same files.
+Rare layouts whose psutil path is costly to mirror exactly (no MemAvailable, no /proc/diskstats,
+cpufreq in /sys, temperatures from thermal zones only) are passed to psutil itself.
+
+The parsers are pure functions of the file contents; LinuxProbes is the thin I/O around them.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import socket
+import struct
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+# ---------------------------------------------------------------- reading
+
+
+def read_file(path: str) -> bytes:
+    """A whole file: one open, reads until EOF (a large /proc file comes in pieces), one close."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def read_optional(path: str) -> bytes | None:
+    try:
+        return read_file(path)
+    except OSError:
+        return None
+
+
+# ---------------------------------------------------------------- CPU
+
+CPU_FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal", "guest", "guest_nice")
+
+
+def cpu_times_type(first_line_values: int) -> Any:
+    """psutil's scputimes for a /proc/stat whose first line has this many numbers: 7 fields,
+    then steal, guest and guest_nice as the kernel adds them."""
+    count = min(max(first_line_values, 7), len(CPU_FIELDS))
+    return _CPU_TYPES[count]
+
+
+_CPU_TYPES = {n: namedtuple("scputimes", CPU_FIELDS[:n]) for n in range(7, len(CPU_FIELDS) + 1)}
+
+
+def parse_per_cpu_times(data: bytes, clock_ticks: int) -> list[Any]:
+    """Each core's times from /proc/stat, in seconds, as psutil.cpu_times(percpu=True)."""
+    lines = data.split(b"\n")
+    kind = cpu_times_type(len(lines[0].split()) - 1)
+    n = len(kind._fields)
+    out = []
+    for line in lines[1:]:
+        if line.startswith(b"cpu"):
+            out.append(kind(*[float(x) / clock_ticks for x in line.split()[1:n + 1]]))
+    return out
+
+
+class Frequency(NamedTuple):
+    current: float
+    min: float
+    max: float
+
+
+def parse_cpuinfo_frequency(data: bytes) -> Frequency | None:
+    """psutil.cpu_freq() where /sys has no cpufreq: the mean of /proc/cpuinfo's 'cpu MHz' lines
+    (summed in order from 0.0, as psutil does, so the float is the same), min and max 0.0; None
+    when there is no such line."""
+    mhz = [float(line.split(b":", 1)[1]) for line in data.split(b"\n") if line.lower().startswith(b"cpu mhz")]
+    if not mhz:
+        return None
+    if len(mhz) == 1:
+        return Frequency(mhz[0], 0.0, 0.0)
+    total = 0.0
+    for value in mhz:
+        total += value
+    return Frequency(total / float(len(mhz)), 0.0, 0.0)
+
+
+# ---------------------------------------------------------------- memory
+
+
+def usage_percent(used: float, total: float) -> float:
+    """psutil._common.usage_percent(used, total, round_=1)."""
+    if total == 0:
+        return 0.0
+    return round((float(used) / total) * 100, 1)
+
+
+def parse_meminfo(data: bytes, wanted: Sequence[bytes]) -> dict[bytes, int]:
+    """The `wanted` /proc/meminfo keys (with their colon) in bytes; stops once all are found."""
+    out: dict[bytes, int] = {}
+    left = len(wanted)
+    for line in data.split(b"\n"):
+        fields = line.split()
+        if fields and fields[0] in wanted:
+            out[fields[0]] = int(fields[1]) * 1024
+            left -= 1
+            if not left:
+                break
+    return out
+
+
+class VirtualMemory(NamedTuple):
+    total: int
+    available: int
+    percent: float
+    used: int
+    free: int
+
+
+_MEMORY_KEYS = (b"MemTotal:", b"MemFree:", b"MemAvailable:")
+
+
+def virtual_memory_of(mems: Mapping[bytes, int]) -> VirtualMemory | None:
+    """psutil.virtual_memory()'s total, available, percent, used and free, from /proc/meminfo;
+    None where psutil would estimate MemAvailable itself (a kernel before 3.14, or one reporting
+    0: psutil issue 1915), which the caller then leaves to psutil."""
+    total, free, avail = mems.get(b"MemTotal:"), mems.get(b"MemFree:"), mems.get(b"MemAvailable:")
+    if total is None or free is None or not avail:
+        return None
+    if avail > total:  # psutil: an LXC container showing the host's figures
+        avail = free
+    return VirtualMemory(total, avail, usage_percent(total - avail, total), total - avail, free)
+
+
+class SwapMemory(NamedTuple):
+    """psutil.swap_memory() without sin/sout: nothing reports them, and they cost a read of
+    /proc/vmstat."""
+
+    total: int
+    used: int
+    free: int
+    percent: float
+
+
+_SWAP_KEYS = (b"SwapTotal:", b"SwapFree:")
+
+
+def swap_memory_of(mems: Mapping[bytes, int]) -> SwapMemory | None:
+    total, free = mems.get(b"SwapTotal:"), mems.get(b"SwapFree:")
+    if total is None or free is None:
+        return None  # psutil falls back to sysinfo(2): leave it to psutil
+    return SwapMemory(total, total - free, free, usage_percent(total - free, total))
+
+
+# ---------------------------------------------------------------- counters that wrap
+
+
+class WrapCorrector:
+    """psutil's nowrap for one counter table (_common._WrapNumbers, per function name): a value
+    lower than the last reading of its key and field is taken as a wrap, and the old value is
+    added to it from then on. The first table passes unchanged; a key seen for the first time
+    passes unchanged; a key that went away loses its corrections."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[int, ...]] | None = None
+        self._added: dict[tuple[str, int], int] = {}
+
+    def correct(self, table: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+        last, self._last = self._last, table
+        if last is None:
+            return table
+        added = self._added
+        if added:
+            for gone in set(last) - set(table):
+                for key in [k for k in added if k[0] == gone]:
+                    del added[key]
+        for name, values in table.items():
+            before = last.get(name)
+            if before is None:
+                continue
+            for i, (value, old) in enumerate(zip(values, before, strict=True)):
+                if value < old:
+                    added[(name, i)] = added.get((name, i), 0) + old
+        if not added:  # nothing ever wrapped (every tick on a 64-bit kernel): the table as read
+            return table
+        # A name absent from the last table has no corrections left (they went with it above).
+        return {name: tuple(v + added.get((name, i), 0) for i, v in enumerate(values))
+                for name, values in table.items()}
+
+
+# ---------------------------------------------------------------- disk
+
+DISK_SECTOR_SIZE = 512
+
+
+def parse_diskstats(data: bytes) -> list[tuple[str, int, int]]:
+    """(name, read bytes, write bytes) of every /proc/diskstats line, by psutil's three layouts."""
+    out = []
+    for line in data.split(b"\n"):
+        fields = line.split()
+        flen = len(fields)
+        if not flen:
+            continue
+        if flen == 15:  # Linux 2.4
+            name, rbytes, wbytes = fields[3], int(fields[5]), int(fields[9])
+        elif flen == 14 or flen >= 18:  # 2.6+, a disk
+            name, rbytes, wbytes = fields[2], int(fields[5]), int(fields[9])
+        elif flen == 7:  # 2.6+, a partition
+            name, rbytes, wbytes = fields[2], int(fields[4]), int(fields[6])
+        else:
+            raise ValueError(f"not sure how to interpret line {line!r}")
+        out.append((os.fsdecode(name), rbytes * DISK_SECTOR_SIZE, wbytes * DISK_SECTOR_SIZE))
+    return out
+
+
+class DiskIo(NamedTuple):
+    read_bytes: int
+    write_bytes: int
+
+
+def is_storage_device(name: str, sys_root: str = "/sys") -> bool:
+    """psutil's test: a whole disk (or a virtual one) has /sys/block/<name>; a partition not."""
+    return os.access(f"{sys_root}/block/{name.replace('/', '!')}", os.F_OK)
+
+
+# ---------------------------------------------------------------- network
+
+
+class NetIo(NamedTuple):
+    bytes_sent: int
+    bytes_recv: int
+    packets_sent: int
+    packets_recv: int
+    errin: int
+    errout: int
+    dropin: int
+    dropout: int
+
+
+def parse_net_dev(data: bytes) -> dict[str, tuple[int, ...]]:
+    """Each interface of /proc/net/dev, in psutil's net_io_counters field order."""
+    out: dict[str, tuple[int, ...]] = {}
+    for line in data.split(b"\n")[2:]:
+        colon = line.rfind(b":")
+        if colon <= 0:
+            continue
+        f = [int(x) for x in line[colon + 1:].split()]
+        if len(f) != 16:
+            raise ValueError(f"not sure how to interpret line {line!r}")
+        out[os.fsdecode(line[:colon].strip())] = (f[8], f[0], f[9], f[1], f[2], f[10], f[3], f[11])
+    return out
+
+
+SIOCGIFFLAGS = 0x8913
+# psutil's names for the interface flags, in the order it lists them (net_if_stats().flags).
+IFF_NAMES = (
+    (0x1, "up"), (0x2, "broadcast"), (0x4, "debug"), (0x8, "loopback"), (0x10, "pointopoint"),
+    (0x20, "notrailers"), (0x40, "running"), (0x80, "noarp"), (0x100, "promisc"),
+    (0x200, "allmulti"), (0x400, "master"), (0x800, "slave"), (0x1000, "multicast"),
+    (0x2000, "portsel"), (0x4000, "automedia"), (0x8000, "dynamic"),
+)
+IFF_RUNNING = 0x40
+
+
+class LinkState(NamedTuple):
+    """psutil.net_if_stats()'s isup (the interface is running) and flags, without the MTU,
+    duplex and speed that nothing reports (each another ioctl)."""
+
+    isup: bool
+    flags: str
+
+
+def link_state_of(flags: int) -> LinkState:
+    return LinkState(bool(flags & IFF_RUNNING), ",".join(n for bit, n in IFF_NAMES if flags & bit))
+
+
+# ---------------------------------------------------------------- temperatures
+
+
+class Temperature(NamedTuple):
+    label: str
+    current: float
+    high: float | None
+    critical: float | None
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def _glob_names(directory: str, matches: Callable[[str], bool]) -> list[str]:
+    """glob's one-level match (listing order, hidden names never match) without its overhead."""
+    return [f"{directory}/{n}" for n in _listdir(directory) if not n.startswith(".") and matches(n)]
+
+
+def _is_temp_entry(name: str) -> bool:  # glob 'temp*_*'
+    return name.startswith("temp") and "_" in name[4:]
+
+
+def _text(data: bytes) -> str:
+    return data.decode(errors="surrogateescape")
+
+
+def _milli(data: bytes | None) -> float | None:
+    if data is None:
+        return None
+    try:
+        return float(data) / 1000.0
+    except ValueError:
+        return None
+
+
+def hwmon_bases(sys_root: str = "/sys") -> tuple[list[str], bool]:
+    """psutil's hwmon entries: the sorted '<dir>/tempN' bases under /sys/class/hwmon/hwmon*
+    (and their device/ subdirectory), and whether any entry was found at all, coretemp's included
+    (psutil adds those under a name that never reads, but they still keep it from falling back
+    to thermal zones)."""
+    found: list[str] = []
+    for hwmon in _glob_names(f"{sys_root}/class/hwmon", lambda n: n.startswith("hwmon")):
+        found.extend(_glob_names(hwmon, _is_temp_entry))
+        found.extend(_glob_names(f"{hwmon}/device", _is_temp_entry))
+    bases = sorted({path.split("_")[0] for path in found})
+    coretemp = any(
+        _glob_names(hwmon, _is_temp_entry)
+        for platform in _glob_names(f"{sys_root}/devices/platform", lambda n: n.startswith("coretemp."))
+        for hwmon in _glob_names(f"{platform}/hwmon", lambda n: n.startswith("hwmon")))
+    return bases, bool(bases) or coretemp
+
+
+def read_hwmon(bases: Iterable[str]) -> dict[str, list[Temperature]]:
+    """psutil.sensors_temperatures() from hwmon bases: a base whose input or name cannot be read
+    is skipped; a missing high mark takes the critical one and the other way round."""
+    out: dict[str, list[Temperature]] = {}
+    for base in bases:
+        try:
+            current = float(read_file(base + "_input")) / 1000.0
+            unit = _text(read_file(os.path.join(os.path.dirname(base), "name"))).strip()
+        except (OSError, ValueError):
+            continue
+        high = _milli(read_optional(base + "_max"))
+        critical = _milli(read_optional(base + "_crit"))
+        label_data = read_optional(base + "_label")
+        label = _text(label_data).strip() if label_data is not None else ""
+        if high and not critical:
+            critical = high
+        elif critical and not high:
+            high = critical
+        out.setdefault(unit, []).append(Temperature(label, current, high, critical))
+    return out
+
+
+# ---------------------------------------------------------------- the probes
+
+
+class LinuxProbes:
+    """The psutil calls sampling makes, answered from /proc and /sys (see the module docstring).
+    `ps` is psutil, for the calls passed on to it."""
+
+    def __init__(self, ps: Any, proc_root: str = "/proc", sys_root: str = "/sys") -> None:
+        self._ps = ps
+        self._proc = proc_root
+        self._sys = sys_root
+        self._clock_ticks = os.sysconf("SC_CLK_TCK")
+        # psutil chooses between its two cpu_freq() once, at import, by the same test.
+        self._cpufreq_in_sys = (os.path.exists(f"{sys_root}/devices/system/cpu/cpufreq/policy0")
+                                or os.path.exists(f"{sys_root}/devices/system/cpu/cpu0/cpufreq"))
+        self._disk_wrap = WrapCorrector()
+        self._net_wrap = WrapCorrector()
+        self._interfaces: list[str] | None = None  # those of the last net_io_counters()
+        self._socket: socket.socket | None = None
+        self.getloadavg = os.getloadavg  # what psutil.getloadavg is on Linux
+        self.disk_usage = ps.disk_usage  # one statvfs already
+        self.cpu_count = ps.cpu_count  # asked only when the per-core times failed
+
+    def close(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+
+    # CPU
+    def cpu_times(self, percpu: bool = False) -> list[Any]:
+        if not percpu:
+            raise ValueError("LinuxProbes.cpu_times answers percpu=True only")
+        return parse_per_cpu_times(read_file(f"{self._proc}/stat"), self._clock_ticks)
+
+    def cpu_freq(self) -> Any:
+        if self._cpufreq_in_sys:
+            return self._ps.cpu_freq()
+        return parse_cpuinfo_frequency(read_file(f"{self._proc}/cpuinfo"))
+
+    # memory
+    def virtual_memory(self) -> Any:
+        vm = virtual_memory_of(parse_meminfo(read_file(f"{self._proc}/meminfo"), _MEMORY_KEYS))
+        return vm if vm is not None else self._ps.virtual_memory()
+
+    def swap_memory(self) -> Any:
+        swap = swap_memory_of(parse_meminfo(read_file(f"{self._proc}/meminfo"), _SWAP_KEYS))
+        return swap if swap is not None else self._ps.swap_memory()
+
+    # temperatures
+    def sensors_temperatures(self) -> Mapping[str, Sequence[Any]]:
+        bases, any_hwmon = hwmon_bases(self._sys)
+        if any_hwmon:
+            return read_hwmon(bases)
+        if _glob_names(f"{self._sys}/class/thermal", lambda n: n.startswith("thermal_zone")):
+            return self._ps.sensors_temperatures()  # thermal zones only: psutil's own reading
+        return {}
+
+    # disk
+    def disk_io_counters(self) -> DiskIo | None:
+        data = read_optional(f"{self._proc}/diskstats")
+        if data is None:
+            return self._ps.disk_io_counters()  # psutil reads /sys/block instead
+        table: dict[str, tuple[int, ...]] = {}
+        for name, rbytes, wbytes in parse_diskstats(data):
+            if is_storage_device(name, self._sys):  # partitions are inside their disk's figures
+                table[name] = (rbytes, wbytes)
+        if not table:
+            return None
+        table = self._disk_wrap.correct(table)
+        return DiskIo(sum(t[0] for t in table.values()), sum(t[1] for t in table.values()))
+
+    # network
+    def net_io_counters(self, pernic: bool = False) -> dict[str, NetIo]:
+        if not pernic:
+            raise ValueError("LinuxProbes.net_io_counters answers pernic=True only")
+        table = parse_net_dev(read_file(f"{self._proc}/net/dev"))
+        self._interfaces = list(table)
+        if not table:  # psutil returns before its nowrap sees an empty table
+            return {}
+        table = self._net_wrap.correct(table)
+        return {name: NetIo(*values) for name, values in table.items()}
+
+    def net_if_stats(self) -> dict[str, LinkState]:
+        """The link state of the interfaces the last net_io_counters() listed (sampling calls
+        it just before; psutil reads /proc/net/dev a second time for the same list)."""
+        names = self._interfaces if self._interfaces is not None else list(
+            parse_net_dev(read_file(f"{self._proc}/net/dev")))
+        if self._socket is None:
+            self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        out: dict[str, LinkState] = {}
+        for name in names:
+            try:
+                answer = fcntl.ioctl(self._socket, SIOCGIFFLAGS, struct.pack("16sH22x", name.encode(), 0))
+            except OSError as exc:
+                if exc.errno == errno.ENODEV:  # went away since the list was read: as psutil
+                    continue
+                raise
+            out[name] = link_state_of(struct.unpack_from("16xH", answer)[0])
+        return out
+
+
+def default_probes(ps: Any) -> Any:
+    """LinuxProbes where /proc/stat can be read (Linux), else psutil itself."""
+    if os.access("/proc/stat", os.R_OK) and os.path.isdir("/sys/block"):
+        return LinuxProbes(ps)
+    return ps

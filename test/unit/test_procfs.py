@@ -1,0 +1,271 @@
+"""LinuxProbes against psutil: every figure sampling reads must be psutil's own, to the bit.
+
+psutil reads /proc through psutil.PROCFS_PATH, so each test points it and LinuxProbes at the same
+files: a snapshot of this machine's /proc, or crafted contents for the layouts this machine does
+not have (old kernels' diskstats lines, counters that wrap, MemAvailable above MemTotal). /sys
+and the interface ioctls are this machine's own, read by both at once.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from chedweb_ros import sampling
+from chedweb_ros.procfs import (
+    LinuxProbes,
+    WrapCorrector,
+    hwmon_bases,
+    parse_cpuinfo_frequency,
+    read_hwmon,
+)
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and /sys")
+
+PROC_FILES = ("stat", "meminfo", "vmstat", "cpuinfo", "diskstats", "net/dev")
+
+
+@pytest.fixture
+def proc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of this machine's /proc files that both psutil and LinuxProbes read."""
+    root = tmp_path / "proc"
+    (root / "net").mkdir(parents=True)
+    for name in PROC_FILES:
+        if os.path.exists(f"/proc/{name}"):
+            (root / name).write_bytes(Path(f"/proc/{name}").read_bytes())
+    monkeypatch.setattr(psutil, "PROCFS_PATH", str(root))
+    psutil.disk_io_counters.cache_clear()  # type: ignore[attr-defined]  # psutil's nowrap memory
+    psutil.net_io_counters.cache_clear()  # type: ignore[attr-defined]
+    yield root
+    psutil.disk_io_counters.cache_clear()  # type: ignore[attr-defined]
+    psutil.net_io_counters.cache_clear()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def probes(proc: Path) -> Iterator[LinuxProbes]:
+    p = LinuxProbes(psutil, proc_root=str(proc))
+    yield p
+    p.close()
+
+
+def test_per_core_times_equal_psutils(probes: LinuxProbes) -> None:
+    ours, theirs = probes.cpu_times(percpu=True), psutil.cpu_times(percpu=True)
+    assert [tuple(t) for t in ours] == [tuple(t) for t in theirs]
+    assert [t._fields for t in ours] == [t._fields for t in theirs]
+    assert [sampling.cpu_times_of(t) for t in ours] == [sampling.cpu_times_of(t) for t in theirs]
+
+
+def test_frequency_equals_psutils(probes: LinuxProbes) -> None:
+    ours, theirs = probes.cpu_freq(), psutil.cpu_freq()
+    assert (ours is None) == (theirs is None)
+    if theirs is not None:
+        assert ours.current == theirs.current
+
+
+def test_frequency_is_the_mean_of_the_cpuinfo_lines_in_psutils_order() -> None:
+    lines = b"".join(b"processor\t: %d\ncpu MHz\t\t: %s\n\n" % (i, mhz)
+                     for i, mhz in enumerate((b"2596.136", b"1800.5", b"3000.001")))
+    freq = parse_cpuinfo_frequency(lines)
+    assert freq is not None and freq.current == ((0.0 + 2596.136) + 1800.5 + 3000.001) / 3.0
+    assert parse_cpuinfo_frequency(b"processor\t: 0\nBogoMIPS\t: 108.00\n") is None  # ARM: no MHz line
+
+
+def test_memory_and_swap_equal_psutils(probes: LinuxProbes) -> None:
+    vm, theirs = probes.virtual_memory(), psutil.virtual_memory()
+    assert (vm.total, vm.available, vm.percent, vm.used, vm.free) == (
+        theirs.total, theirs.available, theirs.percent, theirs.used, theirs.free)
+    swap, their_swap = probes.swap_memory(), psutil.swap_memory()
+    assert (swap.total, swap.used, swap.free, swap.percent) == (
+        their_swap.total, their_swap.used, their_swap.free, their_swap.percent)
+
+
+@pytest.mark.filterwarnings("ignore:shared, active, inactive memory stats:RuntimeWarning")
+def test_crafted_memory_figures_equal_psutils(proc: Path, probes: LinuxProbes) -> None:
+    # MemAvailable above MemTotal (an LXC container sees the host's): psutil takes MemFree.
+    (proc / "meminfo").write_text("MemTotal:  1000 kB\nMemFree:  300 kB\nMemAvailable:  5000 kB\n"
+                                  "Buffers:  1 kB\nCached:  2 kB\nSwapTotal:  3000 kB\nSwapFree:  1000 kB\n")
+    vm, theirs = probes.virtual_memory(), psutil.virtual_memory()
+    assert (vm.total, vm.available, vm.percent, vm.used) == (theirs.total, theirs.available,
+                                                              theirs.percent, theirs.used)
+    assert vm.available == 300 * 1024
+    swap = probes.swap_memory()
+    assert (swap.percent, swap.used) == (psutil.swap_memory().percent, 2000 * 1024)
+
+
+def test_memory_without_mem_available_is_psutils_estimate(proc: Path, probes: LinuxProbes) -> None:
+    (proc / "meminfo").write_text("MemTotal:  1000 kB\nMemFree:  300 kB\nBuffers:  10 kB\nCached:  200 kB\n"
+                                  "Active(file):  100 kB\nInactive(file):  100 kB\nSReclaimable:  20 kB\n"
+                                  "SwapTotal:  0 kB\nSwapFree:  0 kB\n")
+    (proc / "zoneinfo").write_text("Node 0, zone   Normal\n        low      10\n")
+    with pytest.warns(RuntimeWarning):  # psutil's own warning about the fields it misses
+        vm = probes.virtual_memory()
+    with pytest.warns(RuntimeWarning):
+        theirs = psutil.virtual_memory()
+    assert (vm.available, vm.percent) == (theirs.available, theirs.percent)
+
+
+def test_disk_io_equals_psutils(probes: LinuxProbes) -> None:
+    ours, theirs = probes.disk_io_counters(), psutil.disk_io_counters()
+    assert (ours is None) == (theirs is None)
+    if theirs is not None:
+        assert ours is not None
+        assert (ours.read_bytes, ours.write_bytes) == (theirs.read_bytes, theirs.write_bytes)
+
+
+def _a_block_device() -> str:
+    names = sorted(os.listdir("/sys/block"))
+    if not names:
+        pytest.skip("no block device on this machine")
+    return names[0]
+
+
+def test_every_diskstats_layout_and_partitions_equal_psutils(proc: Path, probes: LinuxProbes) -> None:
+    disk = _a_block_device()
+    (proc / "diskstats").write_text(
+        f"   8       0 {disk} 100 2 300 4 500 6 700 8 9 10 11 12 13 14 15 16 17\n"  # 5.5+: 20 fields
+        f"   8       1 {disk}9 1 2000 3 4000\n"  # a partition (7 fields): not in /sys/block
+        f"   8       2 chedweb-not-a-device 5 6 7 8 9 10 11 12 13 14 15\n"  # 14 fields, no /sys entry
+        f"   3       0   8 {disk} 8 9 10 11 12 13 14 15 16 17 18\n")  # Linux 2.4: 15 fields
+    ours, theirs = probes.disk_io_counters(), psutil.disk_io_counters()
+    assert theirs is not None and ours is not None
+    assert (ours.read_bytes, ours.write_bytes) == (theirs.read_bytes, theirs.write_bytes)
+    assert ours.read_bytes == 9 * 512  # the 2.4 line names the same disk: the last line wins, in both
+
+
+def test_no_block_device_is_none_as_psutil(proc: Path, probes: LinuxProbes) -> None:
+    (proc / "diskstats").write_text("   8       2 chedweb-not-a-device 5 6 7 8 9 10 11 12 13 14 15\n")
+    assert probes.disk_io_counters() is None and psutil.disk_io_counters() is None
+
+
+def test_counters_that_wrap_are_corrected_as_psutil_does(proc: Path, probes: LinuxProbes) -> None:
+    disk = _a_block_device()
+
+    def write(nic_rx: int, nic_tx: int, sectors: int, *, with_nic: bool = True) -> None:
+        head = "Inter-|   Receive\n face |bytes    packets\n"
+        nic = f"  eth9: {nic_rx} 1 0 0 0 0 0 0 {nic_tx} 2 0 0 0 0 0 0\n" if with_nic else ""
+        (proc / "net" / "dev").write_text(head + "    lo: 5 1 0 0 0 0 0 0 5 1 0 0 0 0 0 0\n" + nic)
+        (proc / "diskstats").write_text(f"   8 0 {disk} 1 0 {sectors} 0 1 0 {sectors} 0 0 0 0\n")
+
+    def both() -> None:
+        ours, theirs = probes.net_io_counters(pernic=True), psutil.net_io_counters(pernic=True)
+        assert {n: tuple(v) for n, v in ours.items()} == {n: tuple(v) for n, v in theirs.items()}
+        d, their_d = probes.disk_io_counters(), psutil.disk_io_counters()
+        assert d is not None and their_d is not None
+        assert (d.read_bytes, d.write_bytes) == (their_d.read_bytes, their_d.write_bytes)
+
+    for rx, tx, sectors in ((4_000_000_000, 10, 4_000_000_000), (4_100_000_000, 20, 4_100_000_000),
+                            (50, 30, 70), (60, 5, 80), (10, 6, 90)):  # two wraps of rx, one of tx
+        write(rx, tx, sectors)
+        both()
+    assert probes.net_io_counters(pernic=True)["eth9"].bytes_recv == 4_100_000_000 + 60 + 10
+    write(0, 0, 100, with_nic=False)  # the interface goes away: its corrections go with it
+    both()
+    write(7, 8, 110)
+    both()
+    assert probes.net_io_counters(pernic=True)["eth9"].bytes_recv == 7
+
+
+def test_wrap_corrector_passes_tables_through_until_a_value_goes_down() -> None:
+    w = WrapCorrector()
+    first: dict[str, tuple[int, ...]] = {"a": (1, 2)}
+    assert w.correct(first) is first
+    second: dict[str, tuple[int, ...]] = {"a": (3, 4), "b": (0, 0)}
+    assert w.correct(second) is second
+    assert w.correct({"a": (1, 5), "b": (0, 0)}) == {"a": (4, 5), "b": (0, 0)}
+
+
+def test_network_counters_and_link_state_equal_psutils(probes: LinuxProbes) -> None:
+    ours, theirs = probes.net_io_counters(pernic=True), psutil.net_io_counters(pernic=True)
+    assert {n: tuple(v) for n, v in ours.items()} == {n: tuple(v) for n, v in theirs.items()}
+    links, their_links = probes.net_if_stats(), psutil.net_if_stats()
+    assert {n: (s.isup, s.flags) for n, s in links.items()} == {
+        n: (s.isup, s.flags) for n, s in their_links.items()}
+    # The same sample both ways, loopback selection included.
+    assert sampling.sample_network(probes, (), {}, 0.0) == sampling.sample_network(psutil, (), {}, 0.0)
+
+
+def test_an_interface_that_went_away_has_no_link_state(proc: Path, probes: LinuxProbes) -> None:
+    (proc / "net" / "dev").write_text("Inter-|\n face |\n    lo: 5 1 0 0 0 0 0 0 5 1 0 0 0 0 0 0\n"
+                                      "cwgone9: 1 1 0 0 0 0 0 0 1 1 0 0 0 0 0 0\n")
+    probes.net_io_counters(pernic=True)
+    assert set(probes.net_if_stats()) == set(psutil.net_if_stats()) == {"lo"}
+
+
+def test_temperatures_equal_psutils_on_this_machine() -> None:
+    probes = LinuxProbes(psutil)
+    assert probes.sensors_temperatures() == psutil.sensors_temperatures()
+
+
+@pytest.fixture
+def sys_root() -> Iterator[Path]:
+    """A directory for a crafted /sys without '_' in its path (psutil, and so LinuxProbes, cut
+    each hwmon path at its first '_', which /sys itself never has before the file name)."""
+    root = Path("/tmp") / f"chedwebsys{uuid.uuid4().hex}"  # mkdtemp's names may hold a '_'
+    root.mkdir()
+    yield root
+    shutil.rmtree(root)
+
+
+def test_hwmon_readings_follow_psutils_rules(sys_root: Path) -> None:
+    """psutil hard-codes /sys, so its rules are spelled out here on a crafted tree: sorted bases,
+    label, marks in millidegrees, a missing high mark taking the critical one (and back), an
+    entry whose input cannot be read skipped, the device/ subdirectory included."""
+    tmp_path = sys_root
+    hw0 = tmp_path / "class" / "hwmon" / "hwmon0"
+    hw1 = tmp_path / "class" / "hwmon" / "hwmon1" / "device"
+    hw1.mkdir(parents=True)
+    hw0.mkdir(parents=True)
+    (hw0 / "name").write_text("coretemp\n")
+    (hw0 / "temp1_input").write_text("45000\n")
+    (hw0 / "temp1_label").write_text("Package id 0\n")
+    (hw0 / "temp1_crit").write_text("100000\n")
+    (hw0 / "temp2_input").write_text("bad\n")  # unreadable value: skipped
+    (hw0 / "temp3_input").write_text("50500\n")
+    (hw0 / "temp3_max").write_text("80000\n")
+    (hw0 / "temp3_crit").write_text("oops\n")
+    (hw1.parent / "name").write_text("nvme\n")  # a device/ entry's name is in its own directory
+    (hw1 / "name").write_text("nvme\n")
+    (hw1 / "temp1_input").write_text("38000\n")
+    bases, found = hwmon_bases(str(tmp_path))
+    assert found and bases == sorted(bases)
+    readings = read_hwmon(bases)
+    assert readings["coretemp"] == [("Package id 0", 45.0, 100.0, 100.0), ("", 50.5, 80.0, 80.0)]
+    assert readings["nvme"] == [("", 38.0, None, None)]
+
+
+def test_thermal_zones_alone_are_left_to_psutil(tmp_path: Path) -> None:
+    (tmp_path / "class" / "thermal" / "thermal_zone0").mkdir(parents=True)
+
+    class Ps:
+        calls = 0
+        disk_usage = cpu_count = staticmethod(lambda *a, **k: None)
+
+        def sensors_temperatures(self) -> dict[str, list[object]]:
+            self.calls += 1
+            return {"cpu-thermal": []}
+
+    ps = Ps()
+    assert LinuxProbes(ps, sys_root=str(tmp_path)).sensors_temperatures() == {"cpu-thermal": []}
+    assert ps.calls == 1
+    shutil.rmtree(tmp_path / "class" / "thermal" / "thermal_zone0")
+    assert LinuxProbes(ps, sys_root=str(tmp_path)).sensors_temperatures() == {}
+
+
+def test_a_whole_sample_equals_psutils(probes: LinuxProbes) -> None:
+    """Every task but the process table (read the same way both times), from the same files."""
+    prev = sampling.Counters()
+    ours, _ = sampling.sample_all(probes, list, prev, 1.0, disk_paths=("/",), interfaces=(), top_n=0)
+    psutil.disk_io_counters.cache_clear()  # type: ignore[attr-defined]
+    psutil.net_io_counters.cache_clear()  # type: ignore[attr-defined]
+    theirs, _ = sampling.sample_all(psutil, list, prev, 1.0, disk_paths=("/",), interfaces=(), top_n=0)
+    assert ours.cpu == theirs.cpu and ours.memory == theirs.memory and ours.network == theirs.network
+    assert ours.temperature == theirs.temperature
+    # disk_usage("/") is a live statvfs: compare what does not move between two calls.
+    assert [u.total_bytes for u in ours.disk.usages] == [u.total_bytes for u in theirs.disk.usages]
