@@ -83,10 +83,12 @@ class SystemMetricsNode(Node):
         return SetParametersResult(successful=True)
 
     def close(self) -> None:
-        """node_main calls it before destroy_node(): LinuxProbes keeps a socket for its ioctls."""
-        close = getattr(self._ps, "close", None)
-        if callable(close):
-            close()
+        """node_main calls it before destroy_node(): LinuxProbes keeps a socket for its ioctls,
+        ProcStatReader the /proc/<pid>/stat files it reads again."""
+        for resource in (self._ps, self._processes):
+            close = getattr(resource, "close", None)
+            if callable(close):
+                close()
 
     # ------------------------------------------------------------ sampling
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
 import socket
 import struct
 from collections import namedtuple
@@ -79,6 +80,10 @@ def parse_per_cpu_times(data: bytes, clock_ticks: int) -> list[Any]:
     return out
 
 
+# psutil: the lines whose lower case starts with 'cpu mhz', the text after their first ':'.
+_CPU_MHZ = re.compile(rb"^cpu mhz[^:\n]*:([^\n]*)", re.IGNORECASE | re.MULTILINE)
+
+
 class Frequency(NamedTuple):
     current: float
     min: float
@@ -89,7 +94,7 @@ def parse_cpuinfo_frequency(data: bytes) -> Frequency | None:
     """psutil.cpu_freq() where /sys has no cpufreq: the mean of /proc/cpuinfo's 'cpu MHz' lines
     (summed in order from 0.0, as psutil does, so the float is the same), min and max 0.0; None
     when there is no such line."""
-    mhz = [float(line.split(b":", 1)[1]) for line in data.split(b"\n") if line.lower().startswith(b"cpu mhz")]
+    mhz = [float(value) for value in _CPU_MHZ.findall(data)]
     if not mhz:
         return None
     if len(mhz) == 1:
@@ -328,21 +333,24 @@ def _milli(data: bytes | None) -> float | None:
         return None
 
 
-def hwmon_bases(sys_root: str = "/sys") -> tuple[list[str], bool]:
-    """psutil's hwmon entries: the sorted '<dir>/tempN' bases under /sys/class/hwmon/hwmon*
-    (and their device/ subdirectory), and whether any entry was found at all, coretemp's included
-    (psutil adds those under a name that never reads, but they still keep it from falling back
-    to thermal zones)."""
+def hwmon_bases(sys_root: str = "/sys") -> list[str]:
+    """psutil's hwmon entries: the sorted '<dir>/tempN' bases under /sys/class/hwmon/hwmon* and
+    their device/ subdirectory ('_' cuts the path as psutil cuts it)."""
     found: list[str] = []
     for hwmon in _glob_names(f"{sys_root}/class/hwmon", lambda n: n.startswith("hwmon")):
         found.extend(_glob_names(hwmon, _is_temp_entry))
         found.extend(_glob_names(f"{hwmon}/device", _is_temp_entry))
-    bases = sorted({path.split("_")[0] for path in found})
-    coretemp = any(
+    return sorted({path.split("_")[0] for path in found})
+
+
+def has_coretemp_entries(sys_root: str = "/sys") -> bool:
+    """Whether psutil finds coretemp entries under /sys/devices/platform. It adds them under a
+    name that never reads (the '_input' suffix twice), so they give no reading, but they keep it
+    from falling back to thermal zones."""
+    return any(
         _glob_names(hwmon, _is_temp_entry)
         for platform in _glob_names(f"{sys_root}/devices/platform", lambda n: n.startswith("coretemp."))
         for hwmon in _glob_names(f"{platform}/hwmon", lambda n: n.startswith("hwmon")))
-    return bases, bool(bases) or coretemp
 
 
 def read_hwmon(bases: Iterable[str]) -> dict[str, list[Temperature]]:
@@ -383,6 +391,7 @@ class LinuxProbes:
         self._cpufreq_in_sys = (os.path.exists(f"{sys_root}/devices/system/cpu/cpufreq/policy0")
                                 or os.path.exists(f"{sys_root}/devices/system/cpu/cpu0/cpufreq"))
         self._disk_wrap = WrapCorrector()
+        self._whole_disks: dict[str, bool] = {}  # is_storage_device of each diskstats name
         self._net_wrap = WrapCorrector()
         self._interfaces: list[str] | None = None  # those of the last net_io_counters()
         self._socket: socket.socket | None = None
@@ -417,12 +426,16 @@ class LinuxProbes:
 
     # temperatures
     def sensors_temperatures(self) -> Mapping[str, Sequence[Any]]:
-        bases, any_hwmon = hwmon_bases(self._sys)
-        if any_hwmon:
+        bases = hwmon_bases(self._sys)
+        if bases:
             return read_hwmon(bases)
-        if _glob_names(f"{self._sys}/class/thermal", lambda n: n.startswith("thermal_zone")):
-            return self._ps.sensors_temperatures()  # thermal zones only: psutil's own reading
-        return {}
+        # Nothing in hwmon: psutil reads thermal zones, unless coretemp entries exist (which
+        # read nothing). Zones are looked for first: without any, the answer is {} either way.
+        if not _glob_names(f"{self._sys}/class/thermal", lambda n: n.startswith("thermal_zone")):
+            return {}
+        if has_coretemp_entries(self._sys):
+            return {}
+        return self._ps.sensors_temperatures()  # thermal zones: psutil's own reading
 
     # disk
     def disk_io_counters(self) -> DiskIo | None:
@@ -430,8 +443,14 @@ class LinuxProbes:
         if data is None:
             return self._ps.disk_io_counters()  # psutil reads /sys/block instead
         table: dict[str, tuple[int, ...]] = {}
-        for name, rbytes, wbytes in parse_diskstats(data):
-            if is_storage_device(name, self._sys):  # partitions are inside their disk's figures
+        rows = parse_diskstats(data)
+        whole = self._whole_disks
+        if whole.keys() != {name for name, _, _ in rows}:
+            # A device came or went: ask /sys again. A name is a whole disk or a partition for as
+            # long as it exists (sda, sda1), so the answers hold until the list changes.
+            whole = self._whole_disks = {name: is_storage_device(name, self._sys) for name, _, _ in rows}
+        for name, rbytes, wbytes in rows:
+            if whole[name]:  # partitions are inside their disk's figures
                 table[name] = (rbytes, wbytes)
         if not table:
             return None

@@ -376,16 +376,23 @@ def top_processes(stats: Iterable[ProcessStat], prev: ProcessCounters | None, no
     """The `n` processes that used most CPU since `prev` (ties: larger RSS first). A process
     not seen before counts from zero only once it has a previous reading."""
     now: dict[ProcessKey, float] = {}
-    ranked: list[ProcessInfo] = []
+    previous: Mapping[ProcessKey, float] = prev.cpu_seconds if prev is not None else {}
+    before_of = previous.get
     dt = now_time - prev.time if prev is not None else 0.0
+    # (-CPU %, -RSS, pid, stat): sorting these is sorting by the order above (pids are unique in
+    # one read, so the stat itself is never compared); a ProcessInfo is made for the top n only,
+    # not for each of the hundreds of processes.
+    ranked: list[tuple[float, int, int, ProcessStat]] = []
     for s in stats:
         key = (s.pid, s.start)
         now[key] = s.cpu_seconds
-        before = prev.cpu_seconds.get(key) if prev is not None else None
+        before = before_of(key)
         pct = (s.cpu_seconds - before) / dt * 100.0 if before is not None and dt > 0 else 0.0
-        ranked.append(ProcessInfo(s.name, s.pid, max(0.0, pct), s.rss_bytes))
-    ranked.sort(key=lambda p: (-p.cpu_percent, -p.rss_bytes, p.pid))
-    return tuple(ranked[: max(0, n)]), ProcessCounters(now, now_time)
+        ranked.append((-max(0.0, pct), -s.rss_bytes, s.pid, s))
+    ranked.sort()
+    top = tuple(ProcessInfo(s.name, s.pid, -neg_pct, s.rss_bytes)
+                for neg_pct, _, _, s in ranked[: max(0, n)])
+    return top, ProcessCounters(now, now_time)
 
 
 def psutil_process_stats(ps: Any) -> list[ProcessStat]:
@@ -415,9 +422,9 @@ def parse_proc_stat(pid: int, data: bytes, clock_ticks: int, page_size: int) -> 
 
 
 def read_proc_stats(proc_root: str = "/proc") -> list[ProcessStat]:
-    """Every process from /proc/<pid>/stat: one read per process. On a robot with hundreds of
-    processes this is what keeps the node under half a percent of a core (psutil reads two or
-    three files per process and does far more work in Python: bench/tick.py shows both)."""
+    """Every process from /proc/<pid>/stat: one open, read and close per process (ProcStatReader
+    keeps the files open instead). psutil reads two or three files per process and does far more
+    work in Python: bench/tick.py shows both."""
     clock_ticks = os.sysconf("SC_CLK_TCK")
     page_size = os.sysconf("SC_PAGE_SIZE")
     open_, read, close, rdonly = os.open, os.read, os.close, os.O_RDONLY
@@ -435,6 +442,70 @@ def read_proc_stats(proc_root: str = "/proc") -> list[ProcessStat]:
         except (OSError, ValueError, IndexError):
             continue  # the process ended between listdir and open, or is not ours to read
     return out
+
+
+class ProcStatReader:
+    """read_proc_stats with each /proc/<pid>/stat kept open from one read of the table to the
+    next and read again with pread: the same bytes (the kernel writes the file anew at each read
+    from offset 0) for a third of the syscalls, and no path lookup in /proc. Opening and closing
+    were half the cost of a read of the table (issue 12; docs/benchmarks.md).
+
+    A kept file belongs to its process, not to its pid: once that process has ended, pread fails
+    (ESRCH), the file is closed, and a process that has since taken the pid is opened afresh. The
+    files of pids no longer listed are closed after each read. At most `max_open` files are kept
+    (a descriptor each; beyond that, processes are read the open-read-close way), so that a
+    machine with thousands of processes cannot take the node near its descriptor limit."""
+
+    def __init__(self, proc_root: str = "/proc", max_open: int = 512) -> None:
+        self._root = proc_root
+        self._max_open = max_open
+        self._open: dict[str, int] = {}
+        self._clock_ticks = os.sysconf("SC_CLK_TCK")
+        self._page_size = os.sysconf("SC_PAGE_SIZE")
+
+    def __call__(self) -> list[ProcessStat]:
+        root, kept, clock_ticks, page_size = self._root, self._open, self._clock_ticks, self._page_size
+        open_, pread, close, rdonly = os.open, os.pread, os.close, os.O_RDONLY
+        out: list[ProcessStat] = []
+        listed = [e for e in os.listdir(root) if e.isdigit()]
+        for entry in listed:
+            fd = kept.get(entry)
+            data = None
+            if fd is not None:
+                try:
+                    data = pread(fd, 4096, 0)
+                except OSError:  # that process ended: the pid may be another one's by now
+                    close(fd)
+                    del kept[entry]
+            if data is None:
+                try:
+                    fd = open_(f"{root}/{entry}/stat", rdonly)
+                except OSError:
+                    continue  # ended between listdir and open, or not ours to read
+                try:
+                    data = pread(fd, 4096, 0)
+                except OSError:
+                    close(fd)
+                    continue
+                if len(kept) < self._max_open:
+                    kept[entry] = fd
+                else:
+                    close(fd)
+            try:
+                out.append(parse_proc_stat(int(entry), data, clock_ticks, page_size))
+            except (ValueError, IndexError):
+                continue
+        for entry in kept.keys() - set(listed):  # processes that ended and were reaped
+            close(kept.pop(entry))
+        return out
+
+    def open_files(self) -> int:
+        return len(self._open)
+
+    def close(self) -> None:
+        for fd in self._open.values():
+            os.close(fd)
+        self._open.clear()
 
 
 ProcessSource = Callable[[], Iterable[ProcessStat]]
@@ -494,9 +565,9 @@ def named(top: Sequence[ProcessInfo], cmdline: CmdlineReader) -> tuple[ProcessIn
 
 
 def default_process_source(ps: Any) -> ProcessSource:
-    """read_proc_stats where /proc exists (Linux), else psutil."""
+    """A ProcStatReader where /proc exists (Linux), else psutil."""
     if os.path.exists("/proc/self/stat"):
-        return read_proc_stats
+        return ProcStatReader()
     return lambda: psutil_process_stats(ps)
 
 

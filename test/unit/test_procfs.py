@@ -233,29 +233,49 @@ def test_hwmon_readings_follow_psutils_rules(sys_root: Path) -> None:
     (hw1.parent / "name").write_text("nvme\n")  # a device/ entry's name is in its own directory
     (hw1 / "name").write_text("nvme\n")
     (hw1 / "temp1_input").write_text("38000\n")
-    bases, found = hwmon_bases(str(tmp_path))
-    assert found and bases == sorted(bases)
+    bases = hwmon_bases(str(tmp_path))
+    assert bases and bases == sorted(bases)
     readings = read_hwmon(bases)
     assert readings["coretemp"] == [("Package id 0", 45.0, 100.0, 100.0), ("", 50.5, 80.0, 80.0)]
     assert readings["nvme"] == [("", 38.0, None, None)]
 
 
-def test_thermal_zones_alone_are_left_to_psutil(tmp_path: Path) -> None:
-    (tmp_path / "class" / "thermal" / "thermal_zone0").mkdir(parents=True)
+class _ThermalPsutil:
+    calls = 0
+    disk_usage = cpu_count = staticmethod(lambda *a, **k: None)
 
-    class Ps:
-        calls = 0
-        disk_usage = cpu_count = staticmethod(lambda *a, **k: None)
+    def sensors_temperatures(self) -> dict[str, list[object]]:
+        self.calls += 1
+        return {"cpu-thermal": []}
 
-        def sensors_temperatures(self) -> dict[str, list[object]]:
-            self.calls += 1
-            return {"cpu-thermal": []}
 
-    ps = Ps()
-    assert LinuxProbes(ps, sys_root=str(tmp_path)).sensors_temperatures() == {"cpu-thermal": []}
+def test_thermal_zones_alone_are_left_to_psutil(sys_root: Path) -> None:
+    (sys_root / "class" / "thermal" / "thermal_zone0").mkdir(parents=True)
+    ps = _ThermalPsutil()
+    assert LinuxProbes(ps, sys_root=str(sys_root)).sensors_temperatures() == {"cpu-thermal": []}
     assert ps.calls == 1
-    shutil.rmtree(tmp_path / "class" / "thermal" / "thermal_zone0")
-    assert LinuxProbes(ps, sys_root=str(tmp_path)).sensors_temperatures() == {}
+    # psutil's coretemp entries read nothing but keep it from the thermal zones: {} as psutil.
+    coretemp = sys_root / "devices" / "platform" / "coretemp.0" / "hwmon" / "hwmon3"
+    coretemp.mkdir(parents=True)
+    (coretemp / "temp1_input").write_text("40000\n")
+    assert LinuxProbes(ps, sys_root=str(sys_root)).sensors_temperatures() == {}
+    shutil.rmtree(sys_root / "devices")
+    shutil.rmtree(sys_root / "class" / "thermal" / "thermal_zone0")
+    assert LinuxProbes(ps, sys_root=str(sys_root)).sensors_temperatures() == {}
+    assert ps.calls == 1
+
+
+def test_whole_disks_are_asked_again_when_the_device_list_changes(proc: Path, probes: LinuxProbes) -> None:
+    disk = _a_block_device()
+    (proc / "diskstats").write_text(f"   8 0 {disk} 1 0 10 0 1 0 20 0 0 0 0\n")
+    assert probes.disk_io_counters() == (10 * 512, 20 * 512)
+    (proc / "diskstats").write_text(f"   8 0 {disk} 1 0 11 0 1 0 21 0 0 0 0\n"
+                                    f"   8 1 {disk}p7 1 500 1 600\n")  # a partition appears: not counted
+    assert probes.disk_io_counters() == (11 * 512, 21 * 512)
+    assert psutil.disk_io_counters() is not None  # (psutil's nowrap starts here: compare the next)
+    (proc / "diskstats").write_text(f"   8 0 {disk} 1 0 12 0 1 0 22 0 0 0 0\n")
+    theirs = psutil.disk_io_counters()
+    assert theirs is not None and probes.disk_io_counters() == (theirs.read_bytes, theirs.write_bytes)
 
 
 def test_a_whole_sample_equals_psutils(probes: LinuxProbes) -> None:

@@ -3,6 +3,8 @@ turning into a reason in its own task while the other tasks carry on."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -302,6 +304,66 @@ def test_read_proc_stats_agrees_with_psutil_for_this_process() -> None:
     assert mine.name == proc.name()[:15]
     assert mine.cpu_seconds == pytest.approx(times.user + times.system, abs=0.05)
     assert mine.rss_bytes == pytest.approx(proc.memory_info().rss, rel=0.2)
+
+
+def _stat_line(pid: int, name: str, utime: int, start: int) -> bytes:
+    fields = f"R 1 {pid} {pid} 0 -1 0 0 0 0 0 {utime} 0 0 0 20 0 1 0 {start} 0 10 rest"
+    return f"{pid} ({name}) {fields}\n".encode()
+
+
+def test_proc_stat_reader_keeps_files_open_and_reads_them_afresh(tmp_path: Path) -> None:
+    for pid in (12, 13):
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "stat").write_bytes(_stat_line(pid, "worker", 300, 777))
+    (tmp_path / "14").mkdir()
+    (tmp_path / "14" / "stat").write_bytes(b"garbage")
+    reader = sampling.ProcStatReader(str(tmp_path))
+    try:
+        first = reader()
+        assert sorted(first) == sorted(sampling.read_proc_stats(str(tmp_path)))
+        assert reader.open_files() == 3
+        (tmp_path / "12" / "stat").write_bytes(_stat_line(12, "worker", 500, 777))  # CPU time went on
+        shutil.rmtree(tmp_path / "13")  # ended and reaped: its file is closed
+        second = {s.pid: s for s in reader()}
+        assert set(second) == {12} and second[12].cpu_seconds == 5.0
+        assert reader.open_files() == 2
+    finally:
+        reader.close()
+    assert reader.open_files() == 0
+
+
+def test_proc_stat_reader_keeps_at_most_max_open_files(tmp_path: Path) -> None:
+    for pid in range(20, 30):
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "stat").write_bytes(_stat_line(pid, f"p{pid}", pid, pid))
+    reader = sampling.ProcStatReader(str(tmp_path), max_open=4)
+    try:
+        assert len(reader()) == 10 and len(reader()) == 10
+        assert reader.open_files() == 4
+    finally:
+        reader.close()
+
+
+def test_proc_stat_reader_on_this_machine_equals_read_proc_stats() -> None:
+    """A process that ends while its file is kept open is dropped, and the rest read as the
+    open-read-close way reads them."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    reader = sampling.ProcStatReader()
+    try:
+        assert child.pid in {s.pid for s in reader()}
+        child.kill()
+        child.wait()
+        again = {s.pid: s for s in reader()}
+        fresh = {s.pid: s for s in sampling.read_proc_stats()}
+        assert child.pid not in again
+        me = os.getpid()
+        assert (again[me].name, again[me].start, again[me].pid) == (fresh[me].name, fresh[me].start, me)
+        assert again[me].cpu_seconds == pytest.approx(fresh[me].cpu_seconds, abs=0.05)
+        assert set(again).issuperset({me, os.getppid()})
+    finally:
+        child.kill()
+        child.wait()
+        reader.close()
 
 
 def test_psutil_process_stats_skips_denied_processes() -> None:
