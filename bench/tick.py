@@ -16,6 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import psutil
 import rclpy
@@ -26,6 +27,7 @@ from bench.procstat import percentile
 from chedweb_ros import sampling
 from chedweb_ros.metrics_node import SystemMetricsNode
 from chedweb_ros.params import SYSTEM_METRICS
+from chedweb_ros.procfs import LinuxProbes
 from chedweb_ros.status import build_statuses
 from test.helpers.procs import NodeProcess
 
@@ -65,6 +67,14 @@ def row(label: str, us: Sequence[float]) -> str:
     return f"  {label:<34} median {percentile(us, 50):>9.1f} us   p99 {percentile(us, 99):>9.1f} us"
 
 
+def print_parts(label: str, ps: Any, counters: sampling.Counters, paths: tuple[str, ...], n: int) -> None:
+    print(row(f"cpu{label}", timed(lambda: sampling.sample_cpu(ps, counters.cpu), n)))
+    print(row(f"memory{label}", timed(lambda: sampling.sample_memory(ps), n)))
+    print(row(f"temperature{label}", timed(lambda: sampling.sample_temperature(ps), n)))
+    print(row(f"disk (/){label}", timed(lambda: sampling.sample_disk(ps, paths, None, 0.0), n)))
+    print(row(f"network{label}", timed(lambda: sampling.sample_network(ps, (), {}, 0.0), n)))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -101,18 +111,19 @@ def main() -> int:
         print(f"  {'at 1 Hz, table read every 5 s':<34} median {amortised:>9.1f} us per tick "
               f"= {amortised / 1e4:.2f} % of one core")
 
-        ps = psutil
+        probes = LinuxProbes(psutil)  # what the node samples with on Linux
         paths, counters = ("/",), sampling.Counters()
         n = max(10, n // 3)
-        print(f"parts ({n} calls each):")
-        print(row("cpu", timed(lambda: sampling.sample_cpu(ps, counters.cpu), n)))
-        print(row("memory", timed(lambda: sampling.sample_memory(ps), n)))
-        print(row("temperature", timed(lambda: sampling.sample_temperature(ps), n)))
-        print(row("disk (/)", timed(lambda: sampling.sample_disk(ps, paths, None, 0.0), n)))
-        print(row("network", timed(lambda: sampling.sample_network(ps, (), {}, 0.0), n)))
-        print(row("processes via /proc (used)", timed(sampling.read_proc_stats, n)))
+        print(f"parts ({n} calls each; the node's LinuxProbes, then psutil's own calls):")
+        for label, source in (("", probes), (" psutil", psutil)):
+            print_parts(label, source, counters, paths, n)
+        reader = sampling.ProcStatReader()
+        print(row("processes, files kept open (used)", timed(reader, n)))
+        reader.close()
+        print(row("processes, open-read-close", timed(sampling.read_proc_stats, n)))
         print(row("processes via psutil (fallback)",
-                  timed(lambda: sampling.psutil_process_stats(ps), max(10, n // 3))))
+                  timed(lambda: sampling.psutil_process_stats(psutil), max(10, n // 3))))
+        ps = probes
         snap, _ = sampling.sample_all(ps, sampling.read_proc_stats, sampling.Counters(), time.monotonic(),
                                       disk_paths=paths, interfaces=(), top_n=5)
         limits = node._config.thresholds  # the defaults: no parameter was overridden
