@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import psutil
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.clock import Clock, ClockType
@@ -39,8 +38,8 @@ class SystemMetricsNode(Node):
         """`ps`: psutil or an object with its API (tests); by default psutil's figures read the
         cheaper way on Linux (chedweb_ros.procfs.LinuxProbes)."""
         super().__init__(NODE_NAME)
-        self._ps = ps if ps is not None else default_probes(psutil)
-        self._processes = processes or default_process_source(psutil)
+        self._ps = ps if ps is not None else default_probes()
+        self._processes = processes or default_process_source()
         self._monotonic = monotonic
         self._values = declare_table(self, SYSTEM_METRICS)  # raises InvalidParameters
         self._config = config_from(self._values)

@@ -564,11 +564,13 @@ def named(top: Sequence[ProcessInfo], cmdline: CmdlineReader) -> tuple[ProcessIn
     return tuple(out)
 
 
-def default_process_source(ps: Any) -> ProcessSource:
-    """A ProcStatReader where /proc exists (Linux), else psutil."""
+def default_process_source() -> ProcessSource:
+    """A ProcStatReader where /proc exists (Linux), else psutil (imported only then)."""
     if os.path.exists("/proc/self/stat"):
         return ProcStatReader()
-    return lambda: psutil_process_stats(ps)
+    import psutil
+
+    return lambda: psutil_process_stats(psutil)
 
 
 def sample_processes(source: ProcessSource, prev: ProcessCounters | None, now_time: float,

@@ -1,9 +1,10 @@
 """The `system_metrics` executable: runs SystemMetricsNode (chedweb_ros.metrics_node) through the
 one main() both nodes share (chedweb_ros.node_main: signals, exit codes, clean shutdown).
 
-This module stays light on purpose: main() installs the signal handlers before rclpy and psutil
-are imported (over a second on a small robot computer), so that SIGINT or SIGTERM at any moment of
-start-up still ends the process with exit code 0 and no traceback.
+This module stays light on purpose: main() installs the signal handlers before rclpy is imported
+(over a second on a small robot computer), so that SIGINT or SIGTERM at any moment of start-up
+still ends the process with exit code 0 and no traceback. (psutil is not imported at all on a
+common Linux machine: chedweb_ros.procfs.)
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -289,3 +290,35 @@ def test_a_whole_sample_equals_psutils(probes: LinuxProbes) -> None:
     assert ours.temperature == theirs.temperature
     # disk_usage("/") is a live statvfs: compare what does not move between two calls.
     assert [u.total_bytes for u in ours.disk.usages] == [u.total_bytes for u in theirs.disk.usages]
+
+
+def test_disk_usage_equals_psutils(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One statvfs for both (psutil calls os.statvfs too): a live one moves between two calls."""
+    st = os.statvfs("/")
+    monkeypatch.setattr(os, "statvfs", lambda path: st)
+    ours, theirs = LinuxProbes(psutil).disk_usage("/"), psutil.disk_usage("/")
+    assert (ours.total, ours.used, ours.free, ours.percent) == (
+        theirs.total, theirs.used, theirs.free, theirs.percent)
+    empty = os.statvfs_result((4096, 4096, 0, 0, 0, 0, 0, 0, 0, 255))
+    monkeypatch.setattr(os, "statvfs", lambda path: empty)
+    assert LinuxProbes(psutil).disk_usage("/").percent == psutil.disk_usage("/").percent == 0.0
+
+
+def test_a_whole_tick_on_linux_does_not_import_psutil() -> None:
+    """psutil is for the rare layouts and other systems: on this machine the node samples every
+    task, the process table included, without loading it (2.6 MiB of RSS)."""
+    code = ("import sys\n"
+            "from chedweb_ros import procfs, sampling\n"
+            "probes, processes = procfs.default_probes(), sampling.default_process_source()\n"
+            "prev = sampling.Counters()\n"
+            "for now in (0.0, 1.0):\n"
+            "    snap, prev = sampling.sample_all(probes, processes, prev, now, disk_paths=('/',),\n"
+            "                                     interfaces=(), top_n=5, period=1.0, process_period=1.0)\n"
+            "assert snap.cpu.usage_percent is not None and snap.processes.top, snap\n"
+            "assert not [e for e in (snap.cpu.errors + snap.memory.errors + snap.disk.errors\n"
+            "            + snap.network.errors + snap.temperature.errors)], snap\n"
+            "print('psutil' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
