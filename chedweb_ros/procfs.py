@@ -23,23 +23,31 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import operator
 import os
-import re
 import socket
 import struct
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 # ---------------------------------------------------------------- reading
 
 
+_READ_SIZE = 65536
+
+
 def read_file(path: str) -> bytes:
-    """A whole file: one open, reads until EOF (a large /proc file comes in pieces), one close."""
+    """A whole file: one open, one read, one close where it fits in one read. A /proc file is
+    written by seq_file, which fills a read up to its size unless the file ends first, so a
+    short read is the end of the file and asking again would only cost a syscall."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        chunks = []
-        while chunk := os.read(fd, 65536):
+        data = os.read(fd, _READ_SIZE)
+        if len(data) < _READ_SIZE:
+            return data
+        chunks = [data]
+        while chunk := os.read(fd, _READ_SIZE):
             chunks.append(chunk)
         return b"".join(chunks)
     finally:
@@ -80,10 +88,6 @@ def parse_per_cpu_times(data: bytes, clock_ticks: int) -> list[Any]:
     return out
 
 
-# psutil: the lines whose lower case starts with 'cpu mhz', the text after their first ':'.
-_CPU_MHZ = re.compile(rb"^cpu mhz[^:\n]*:([^\n]*)", re.IGNORECASE | re.MULTILINE)
-
-
 class Frequency(NamedTuple):
     current: float
     min: float
@@ -94,7 +98,7 @@ def parse_cpuinfo_frequency(data: bytes) -> Frequency | None:
     """psutil.cpu_freq() where /sys has no cpufreq: the mean of /proc/cpuinfo's 'cpu MHz' lines
     (summed in order from 0.0, as psutil does, so the float is the same), min and max 0.0; None
     when there is no such line."""
-    mhz = [float(value) for value in _CPU_MHZ.findall(data)]
+    mhz = [float(line.split(b":", 1)[1]) for line in data.lower().split(b"\n") if line.startswith(b"cpu mhz")]
     if not mhz:
         return None
     if len(mhz) == 1:
@@ -175,17 +179,20 @@ def swap_memory_of(mems: Mapping[bytes, int]) -> SwapMemory | None:
 # ---------------------------------------------------------------- counters that wrap
 
 
-class WrapCorrector:
+K = TypeVar("K", str, bytes)
+
+
+class WrapCorrector(Generic[K]):
     """psutil's nowrap for one counter table (_common._WrapNumbers, per function name): a value
     lower than the last reading of its key and field is taken as a wrap, and the old value is
     added to it from then on. The first table passes unchanged; a key seen for the first time
     passes unchanged; a key that went away loses its corrections."""
 
     def __init__(self) -> None:
-        self._last: dict[str, tuple[int, ...]] | None = None
-        self._added: dict[tuple[str, int], int] = {}
+        self._last: dict[K, tuple[int, ...]] | None = None
+        self._added: dict[tuple[K, int], int] = {}
 
-    def correct(self, table: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+    def correct(self, table: dict[K, tuple[int, ...]]) -> dict[K, tuple[int, ...]]:
         last, self._last = self._last, table
         if last is None:
             return table
@@ -196,7 +203,7 @@ class WrapCorrector:
                     del added[key]
         for name, values in table.items():
             before = last.get(name)
-            if before is None:
+            if before is None or all(map(operator.ge, values, before)):  # (the usual case: none went down)
                 continue
             for i, (value, old) in enumerate(zip(values, before, strict=True)):
                 if value < old:
@@ -213,8 +220,9 @@ class WrapCorrector:
 DISK_SECTOR_SIZE = 512
 
 
-def parse_diskstats(data: bytes) -> list[tuple[str, int, int]]:
-    """(name, read bytes, write bytes) of every /proc/diskstats line, by psutil's three layouts."""
+def parse_diskstats(data: bytes) -> list[tuple[bytes, int, int]]:
+    """(name, read bytes, write bytes) of every /proc/diskstats line, by psutil's three layouts.
+    Names stay bytes: they are only keys, decoded when /sys is asked about them."""
     out = []
     for line in data.split(b"\n"):
         fields = line.split()
@@ -229,7 +237,7 @@ def parse_diskstats(data: bytes) -> list[tuple[str, int, int]]:
             name, rbytes, wbytes = fields[2], int(fields[4]), int(fields[6])
         else:
             raise ValueError(f"not sure how to interpret line {line!r}")
-        out.append((os.fsdecode(name), rbytes * DISK_SECTOR_SIZE, wbytes * DISK_SECTOR_SIZE))
+        out.append((name, rbytes * DISK_SECTOR_SIZE, wbytes * DISK_SECTOR_SIZE))
     return out
 
 
@@ -415,9 +423,9 @@ class LinuxProbes:
         # psutil chooses between its two cpu_freq() once, at import, by the same test.
         self._cpufreq_in_sys = (os.path.exists(f"{sys_root}/devices/system/cpu/cpufreq/policy0")
                                 or os.path.exists(f"{sys_root}/devices/system/cpu/cpu0/cpufreq"))
-        self._disk_wrap = WrapCorrector()
-        self._whole_disks: dict[str, bool] = {}  # is_storage_device of each diskstats name
-        self._net_wrap = WrapCorrector()
+        self._disk_wrap: WrapCorrector[bytes] = WrapCorrector()
+        self._whole_disks: dict[bytes, bool] = {}  # is_storage_device of each diskstats name
+        self._net_wrap: WrapCorrector[str] = WrapCorrector()
         self._interfaces: list[str] | None = None  # those of the last net_io_counters()
         self._socket: socket.socket | None = None
         self.getloadavg = os.getloadavg  # what psutil.getloadavg is on Linux
@@ -477,13 +485,14 @@ class LinuxProbes:
         data = read_optional(f"{self._proc}/diskstats")
         if data is None:
             return self._ps.disk_io_counters()  # psutil reads /sys/block instead
-        table: dict[str, tuple[int, ...]] = {}
+        table: dict[bytes, tuple[int, ...]] = {}
         rows = parse_diskstats(data)
         whole = self._whole_disks
         if whole.keys() != {name for name, _, _ in rows}:
             # A device came or went: ask /sys again. A name is a whole disk or a partition for as
             # long as it exists (sda, sda1), so the answers hold until the list changes.
-            whole = self._whole_disks = {name: is_storage_device(name, self._sys) for name, _, _ in rows}
+            whole = self._whole_disks = {name: is_storage_device(os.fsdecode(name), self._sys)
+                                         for name, _, _ in rows}
         for name, rbytes, wbytes in rows:
             if whole[name]:  # partitions are inside their disk's figures
                 table[name] = (rbytes, wbytes)

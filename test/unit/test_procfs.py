@@ -174,7 +174,7 @@ def test_counters_that_wrap_are_corrected_as_psutil_does(proc: Path, probes: Lin
 
 
 def test_wrap_corrector_passes_tables_through_until_a_value_goes_down() -> None:
-    w = WrapCorrector()
+    w: WrapCorrector[str] = WrapCorrector()
     first: dict[str, tuple[int, ...]] = {"a": (1, 2)}
     assert w.correct(first) is first
     second: dict[str, tuple[int, ...]] = {"a": (3, 4), "b": (0, 0)}
