@@ -25,7 +25,15 @@ from chedweb_ros.params import SYSTEM_METRICS
 from chedweb_ros.procfs import default_probes
 from chedweb_ros.ros_parameters import declare_table, refused
 from chedweb_ros.sampling import Counters, ProcessSource, default_process_source, sample_all
-from chedweb_ros.status import ERROR, TASKS, WARN, LevelChanges, LevelFilter, build_statuses
+from chedweb_ros.status import (
+    ERROR,
+    TASKS,
+    WARN,
+    LevelChanges,
+    LevelFilter,
+    ProcessesStatusMemo,
+    build_statuses,
+)
 
 NODE_NAME = "system_metrics"
 TOPIC = "/diagnostics"
@@ -45,6 +53,7 @@ class SystemMetricsNode(Node):
         self._config = config_from(self._values)
         self._level_changes = LevelChanges()
         self._levels = LevelFilter(self._config.debounce)  # hold and clear margin, tick to tick
+        self._processes_memo = ProcessesStatusMemo()  # built once per read of the process table
         self._publisher = self.create_publisher(DiagnosticArray, TOPIC, QOS)
         # One sample now, unpublished, so that the first array already carries rates.
         _, self._counters = self._sample(Counters())
@@ -108,7 +117,8 @@ class SystemMetricsNode(Node):
             msg = DiagnosticArray()
             msg.header.stamp = self.get_clock().now().to_msg()
             msg.status = build_statuses(snapshot, self._config.thresholds, self.get_name(),
-                                        self._hardware_id(), self._levels, self._monotonic())
+                                        self._hardware_id(), self._levels, self._monotonic(),
+                                        self._processes_memo)
             self._publisher.publish(msg)
             self._log_level_changes(msg.status)
         except Exception as exc:  # a bug in one tick must not end the node; the next tick retries

@@ -427,6 +427,7 @@ class LinuxProbes:
         self._whole_disks: dict[bytes, bool] = {}  # is_storage_device of each diskstats name
         self._net_wrap: WrapCorrector[str] = WrapCorrector()
         self._interfaces: list[str] | None = None  # those of the last net_io_counters()
+        self._swap_from_last_read: SwapMemory | None = None  # virtual_memory()'s meminfo
         self._socket: socket.socket | None = None
         self.getloadavg = os.getloadavg  # what psutil.getloadavg is on Linux
 
@@ -460,11 +461,17 @@ class LinuxProbes:
 
     # memory
     def virtual_memory(self) -> Any:
-        vm = virtual_memory_of(parse_meminfo(read_file(f"{self._proc}/meminfo"), _MEMORY_KEYS))
+        """psutil's figures from one read of /proc/meminfo, which also serves the swap_memory()
+        call sampling makes right after (psutil reads and parses the whole file for each)."""
+        mems = parse_meminfo(read_file(f"{self._proc}/meminfo"), _MEMORY_KEYS + _SWAP_KEYS)
+        self._swap_from_last_read = swap_memory_of(mems)
+        vm = virtual_memory_of(mems)
         return vm if vm is not None else self._ps.virtual_memory()
 
     def swap_memory(self) -> Any:
-        swap = swap_memory_of(parse_meminfo(read_file(f"{self._proc}/meminfo"), _SWAP_KEYS))
+        swap, self._swap_from_last_read = self._swap_from_last_read, None  # used once
+        if swap is None:
+            swap = swap_memory_of(parse_meminfo(read_file(f"{self._proc}/meminfo"), _SWAP_KEYS))
         return swap if swap is not None else self._ps.swap_memory()
 
     # temperatures

@@ -265,11 +265,31 @@ def processes_status(s: ProcessSample, name: str, hardware_id: str) -> Diagnosti
     return st.build(name, hardware_id)
 
 
+class ProcessesStatusMemo:
+    """The last Processes status and what it was built from. The process table is read once per
+    `process_period` and sampling hands the same ProcessSample on between reads, so its status
+    (four KeyValues a row) is built once per read instead of every tick. The caller keeps it
+    from one tick to the next, like LevelFilter; the status is never changed once built."""
+
+    def __init__(self) -> None:
+        self._built: tuple[ProcessSample, str, str, DiagnosticStatus] | None = None
+
+    def status(self, sample: ProcessSample, name: str, hardware_id: str) -> DiagnosticStatus:
+        built = self._built
+        if built is not None and built[0] is sample and built[1] == name and built[2] == hardware_id:
+            return built[3]
+        status = processes_status(sample, name, hardware_id)
+        self._built = (sample, name, hardware_id, status)  # holding the sample: `is` stays sound
+        return status
+
+
 def build_statuses(snapshot: Snapshot, limits: Thresholds, node_name: str, hardware_id: str,
-                   levels: LevelFilter | None = None, now: float = 0.0) -> list[DiagnosticStatus]:
+                   levels: LevelFilter | None = None, now: float = 0.0,
+                   processes_memo: ProcessesStatusMemo | None = None) -> list[DiagnosticStatus]:
     """One status per task, in TASKS order. With `levels` (kept by the caller from one tick to
     the next, `now` a monotonic time in seconds), threshold levels are debounced: held before
-    they are raised, and cleared only past the margin."""
+    they are raised, and cleared only past the margin. With `processes_memo`, the Processes
+    status is reused while the process sample is the same."""
 
     def name(task: str) -> str:
         return f"{node_name}: {task}"
@@ -284,7 +304,8 @@ def build_statuses(snapshot: Snapshot, limits: Thresholds, node_name: str, hardw
                            checking("Temperature")),
         disk_status(snapshot.disk, limits, name("Disk"), hardware_id, checking("Disk")),
         network_status(snapshot.network, name("Network"), hardware_id),
-        processes_status(snapshot.processes, name("Processes"), hardware_id),
+        processes_memo.status(snapshot.processes, name("Processes"), hardware_id) if processes_memo
+        else processes_status(snapshot.processes, name("Processes"), hardware_id),
     ]
 
 

@@ -100,6 +100,18 @@ def test_crafted_memory_figures_equal_psutils(proc: Path, probes: LinuxProbes) -
     assert (swap.percent, swap.used) == (psutil.swap_memory().percent, 2000 * 1024)
 
 
+def test_swap_comes_from_the_meminfo_read_of_virtual_memory_once(proc: Path, probes: LinuxProbes) -> None:
+    def meminfo(swap_free_kb: int) -> None:
+        (proc / "meminfo").write_text("MemTotal:  1000 kB\nMemFree:  300 kB\nMemAvailable:  500 kB\n"
+                                      f"SwapTotal:  3000 kB\nSwapFree:  {swap_free_kb} kB\n")
+
+    meminfo(1000)
+    probes.virtual_memory()
+    meminfo(2000)  # after the read: the swap figures of that read are the ones sampling gets
+    assert probes.swap_memory().free == 1000 * 1024
+    assert probes.swap_memory().free == 2000 * 1024  # a second call reads the file again
+
+
 def test_memory_without_mem_available_is_psutils_estimate(proc: Path, probes: LinuxProbes) -> None:
     (proc / "meminfo").write_text("MemTotal:  1000 kB\nMemFree:  300 kB\nBuffers:  10 kB\nCached:  200 kB\n"
                                   "Active(file):  100 kB\nInactive(file):  100 kB\nSReclaimable:  20 kB\n"

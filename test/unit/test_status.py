@@ -308,3 +308,21 @@ def test_default_debounce_is_the_plain_thresholds() -> None:
         kept = status.build_statuses(snapshot(cpu=CpuSample(usage)), LIMITS, "m", "h",
                                      status.LevelFilter(), 1.0)[0]
         assert (plain.level, plain.message) == (kept.level, kept.message)
+
+
+def test_processes_status_is_built_once_per_process_sample() -> None:
+    memo = status.ProcessesStatusMemo()
+    snap = snapshot()
+    first = status.build_statuses(snap, LIMITS, "system_metrics", "robot-1", processes_memo=memo)
+    again = status.build_statuses(snapshot(processes=snap.processes), LIMITS, "system_metrics", "robot-1",
+                                  processes_memo=memo)
+    assert again[-1] is first[-1]  # the same sample handed on between reads of the table
+    plain = status.build_statuses(snap, LIMITS, "system_metrics", "robot-1")
+    assert first[-1] == plain[-1]
+    other = ProcessSample((ProcessInfo("ros2", 7, 1.0, 1024),))
+    fresh = status.build_statuses(snapshot(processes=other), LIMITS, "system_metrics", "robot-1",
+                                  processes_memo=memo)[-1]
+    assert values(fresh)["1 name"] == "ros2"
+    renamed = status.build_statuses(snapshot(processes=other), LIMITS, "system_metrics", "robot-2",
+                                    processes_memo=memo)[-1]
+    assert renamed.hardware_id == "robot-2" and renamed is not fresh
