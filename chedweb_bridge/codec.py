@@ -249,10 +249,15 @@ def numeric_values(values: dict[str, str]) -> dict[str, float]:
     """A status's values that are numbers, as floats, in their order: parsed once per message and
     shared by the history, the store and /metrics."""
     out: dict[str, float] = {}
-    for key, text in values.items():
-        value = numeric_value(text)
-        if value is not None:
-            out[key] = value
+    chars, isfinite = _NUMBER_CHARS.issuperset, math.isfinite
+    for key, text in values.items():  # numeric_value, inline: a call per value costs a third more
+        if isinstance(text, str) and chars(text):
+            try:
+                value = float(text)
+            except ValueError:
+                continue
+            if isfinite(value):
+                out[key] = value
     return out
 
 

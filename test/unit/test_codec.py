@@ -125,6 +125,7 @@ def test_numeric_value_agrees_with_the_pattern_on_every_short_string() -> None:
         for chars in itertools.product(alphabet, repeat=n):
             text = "".join(chars)
             assert _same(codec.numeric_value(text), _by_pattern(text)), repr(text)
+            assert _same(codec.numeric_values({"k": text}).get("k"), _by_pattern(text)), repr(text)
             checked += 1
     assert checked > 40_000
 
@@ -136,6 +137,7 @@ def test_numeric_value_agrees_with_the_pattern_on_longer_strings() -> None:
     for _ in range(100_000):
         text = "".join(rnd.choice(pieces) for _ in range(rnd.randrange(1, 8)))
         assert _same(codec.numeric_value(text), _by_pattern(text)), repr(text)
+        assert _same(codec.numeric_values({"k": text}).get("k"), _by_pattern(text)), repr(text)
     for text in ("1e308", "1e309", "-1e309", "1.7976931348623157e308", "4.9e-324", "1e-400", "-0", "-0.0"):
         assert _same(codec.numeric_value(text), _by_pattern(text)), text
 
