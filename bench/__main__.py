@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-ORDER = ["tick", "node_overhead", "latency", "fanout", "wire", "memory", "churn", "page_apply",
+ORDER = ["tick", "node_overhead", "latency", "fixed_cost", "fanout", "wire", "memory", "churn", "page_apply",
          "turn_connect", "history", "history_page", "alert_acks"]
 
 

@@ -15,7 +15,7 @@ own thread in the bridge), the live JSON text, its raw DEFLATE (only when a defl
 connected), the in-memory history. Floor, in the same run: rclpy's own deserialisation of the
 same bytes into message objects (what any rclpy subscriber that reads its messages pays).
 
-  .venv/bin/python -m bench.fixed_cost [--arrays 200] [--passes 3]
+  .venv/bin/python -m bench.fixed_cost [--quick] [--arrays 200] [--passes 3]
 """
 
 from __future__ import annotations
@@ -118,7 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arrays", type=int, default=200, help="recorded arrays, fed in order each pass")
     parser.add_argument("--passes", type=int, default=3, help="passes over them (the first not counted)")
+    parser.add_argument("--quick", action="store_true", help="100 arrays, 2 passes")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.arrays, args.passes = 100, 2
     with open("/proc/loadavg") as f:
         load = " ".join(f.read().split()[:3])
     print(f"# {time.strftime('%Y-%m-%d %H:%M %Z')}  {machine()}; load average {load}")
