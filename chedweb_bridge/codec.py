@@ -24,7 +24,7 @@ PROTOCOL_VERSION = 2
 CHANNEL_PROTOCOL = "chedweb.v2"
 # What a version-2 `hello` offers (docs/protocol.md, "Capabilities"); each feature adds its own.
 CAPABILITIES: tuple[str, ...] = ("raw_level", "truncated", "snapshot_decimated", "alerts", "stale", "query",
-                                   "levels")
+                                   "levels", "interest")
 # Capability "deflate-raw" (docs/protocol.md, "Compression"): a version-2 page that lists this name
 # in its offer's `compression` gets the large messages after `hello` as binary DataChannel messages,
 # each the raw DEFLATE (RFC 1951) of the JSON text, compressed once for every such peer. The page
@@ -61,6 +61,9 @@ TRUNCATED_TEXT_CHARS = 1024
 TRUNCATION_MARKER = "…[truncated]"
 
 Status = dict[str, Any]
+# A status's identity on the wire: (hardware_id, name). Capability "interest": the statuses whose
+# `values` a page shows (docs/protocol.md, "Interest").
+StatusKey = tuple[str, str]
 
 
 class _Time(Protocol):
@@ -194,7 +197,10 @@ def fit_status(status: Status, budget: int) -> Status:
     chars = max(16, min(TRUNCATED_TEXT_CHARS, budget // 24))
     out: Status = {**status, "name": _cut(status["name"], chars),
                    "hardware_id": _cut(status["hardware_id"], chars),
-                   "message": _cut(status["message"], chars), "values": {}, "truncated": True}
+                   "message": _cut(status["message"], chars), "truncated": True}
+    if "values" not in status:  # a lean status (capability "interest") stays without values
+        return out
+    out["values"] = {}
     size = utf8_len(dumps(out))
     values: dict[str, str] = out["values"]
     for key, value in status["values"].items():
@@ -205,6 +211,13 @@ def fit_status(status: Status, budget: int) -> Status:
         values[key] = value
         size += cost
     return out
+
+
+def lean_statuses(statuses: Sequence[Status], interest: frozenset[StatusKey]) -> list[Status]:
+    """The statuses of a lean live message (capability "interest"): every status, but `values`
+    only for those in `interest`, so a page still sees every level, message and age."""
+    return [s if (s["hardware_id"], s["name"]) in interest
+            else {k: v for k, v in s.items() if k != "values"} for s in statuses]
 
 
 def _for_version(status: Status, protocol: int) -> Status:
@@ -334,34 +347,47 @@ class LivePayloads:
     needs and shared by every such peer. Browsers all get the default; other limits and
     version-1 peers with version-2 fields in the message cost one more encoding each. The
     deflate-raw frames are likewise made once per (protocol, limit) and shared, as bytes (aiortc
-    sends bytes as they are; a text it encodes to UTF-8 again for every peer)."""
+    sends bytes as they are; a text it encodes to UTF-8 again for every peer).
+
+    `interest` (capability "interest"): the union of the statuses whose values the peers that
+    declared an interest show, as it was when this message arrived, or None when no peer has
+    declared one. Those peers share the `lean` encoding: every status, values only for these."""
 
     def __init__(self, seq: int, topic: str, stamp: float, statuses: Sequence[Status],
-                 numbers: Sequence[dict[str, float]] | None = None) -> None:
+                 numbers: Sequence[dict[str, float]] | None = None,
+                 interest: frozenset[StatusKey] | None = None) -> None:
         self.seq, self.topic, self.stamp, self.statuses = seq, topic, stamp, statuses
         # Each status's numeric values, parsed once by the ROS callback for the history and the
         # store (not sent: the wire carries the texts).
         self.numbers = numbers
-        self._texts: dict[tuple[int, int], list[str]] = {}
-        self._deflated: dict[tuple[int, int], list[Frame]] = {}
+        self.interest = interest
+        self._texts: dict[tuple[int, int, bool], list[str]] = {}
+        self._deflated: dict[tuple[int, int, bool], list[Frame]] = {}
+        self._lean: list[Status] | None = None
 
     def frames(self, protocol: int = PROTOCOL_VERSION, limit: int = MAX_MESSAGE_BYTES,
-               deflate: bool = False) -> Sequence[Frame]:
+               deflate: bool = False, lean: bool = False) -> Sequence[Frame]:
         """What a peer of (protocol, limit) gets: `texts`, or for a deflate-raw peer each text's
         `frame_for` (each no larger than its text, so below `limit`)."""
-        texts = self.texts(protocol, limit)
+        texts = self.texts(protocol, limit, lean)
         if not deflate:
             return texts
-        key = (min(protocol, PROTOCOL_VERSION), limit)
+        key = (min(protocol, PROTOCOL_VERSION), limit, self._is_lean(protocol, lean))
         frames = self._deflated.get(key)
         if frames is None:
             frames = [frame_for(t, True) for t in texts]
             self._deflated[key] = frames
         return frames
 
-    def texts(self, protocol: int = PROTOCOL_VERSION, limit: int = MAX_MESSAGE_BYTES) -> list[str]:
+    def _is_lean(self, protocol: int, lean: bool) -> bool:
+        # Only a version-2 peer can ask for less, and only once some peer has declared an interest.
+        return lean and protocol >= 2 and self.interest is not None
+
+    def texts(self, protocol: int = PROTOCOL_VERSION, limit: int = MAX_MESSAGE_BYTES,
+              lean: bool = False) -> list[str]:
         protocol = min(protocol, PROTOCOL_VERSION)
-        key = (protocol, limit)
+        lean = self._is_lean(protocol, lean)
+        key = (protocol, limit, lean)
         texts = self._texts.get(key)
         if texts is None:
             if protocol < PROTOCOL_VERSION:
@@ -372,7 +398,13 @@ class LivePayloads:
                 if not any(f'"{f}":' in t for t in newest for f in _V2_STATUS_FIELDS):
                     self._texts[key] = newest
                     return newest
-            texts = encode_diagnostics(self.seq, self.topic, self.stamp, self.statuses, limit, protocol)
+            statuses = self.statuses
+            if lean:
+                assert self.interest is not None  # _is_lean
+                if self._lean is None:
+                    self._lean = lean_statuses(self.statuses, self.interest)
+                statuses = self._lean
+            texts = encode_diagnostics(self.seq, self.topic, self.stamp, statuses, limit, protocol)
             self._texts[key] = texts
         return texts
 

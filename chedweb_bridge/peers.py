@@ -8,7 +8,9 @@ once it is answered. Per peer, delivery is:
   above BUFFERED_LIMIT, so a slow or frozen browser never delays the others or the ROS callback.
 Each peer has a protocol version (its channel's subprotocol) and a message limit (its SDP's
 max-message-size); live messages are encoded once per (version, limit) in use (codec.LivePayloads),
-and deflated once more for the peers that asked for capability deflate-raw (binary frames),
+and deflated once more for the peers that asked for capability deflate-raw (binary frames);
+peers that declared an interest (capability "interest") share one lean encoding instead, with
+values only for the union of their interests (kept here, read by the ROS callback);
 snapshots are copied on the loop and decimated and encoded in a worker thread, and nothing larger
 than a peer's limit is ever sent to it: a send that fails closes the peer with the reason.
 """
@@ -96,6 +98,9 @@ class Session:
     held: deque[codec.LivePayloads] = field(default_factory=deque)
     drops: int = 0
     limiter: requests.RequestLimiter = field(default_factory=requests.RequestLimiter)
+    # Capability "interest": the statuses whose values this page shows; None until it says (then
+    # it gets every value, as a page that does not know the capability).
+    interest: frozenset[codec.StatusKey] | None = None
     # Set (on the loop) when the peer is gone; then `on_closed` wakes the WebSocket handler thread
     # (signaling.py), which sleeps until a frame or this instead of polling.
     closed: threading.Event = field(default_factory=threading.Event)
@@ -123,6 +128,15 @@ class PeerRegistry:
         # Peers that get deflate-raw frames: the ROS callback reads it (an int, so a plain read
         # from that thread is safe) to compress each message there, off the loop, when any does.
         self.deflate_peers = 0
+        # Capability "interest", read by the ROS callback the same way (each a plain reference or
+        # int, replaced whole on the loop): the union of the interests declared by the peers that
+        # hold a place (None while none has declared one), and how many peers hold a place without
+        # one (they need the full encoding). `_interest_counts` counts the peers interested in each
+        # status, so a change costs the size of that peer's interest, not of every peer's.
+        self.interest_union: frozenset[codec.StatusKey] | None = None
+        self.full_peers = 0
+        self._interest_counts: dict[codec.StatusKey, int] = {}
+        self._interest_peers = 0
         self._log = logger or logging.getLogger("webrtc_bridge")
         self._sessions: dict[int, Session] = {}
         self._ids = itertools.count(1)
@@ -165,6 +179,7 @@ class PeerRegistry:
         if len(self._sessions) >= self.max_peers:
             raise ServerFull(f"server full (max_peers={self.max_peers})")
         self._sessions[session.id] = session
+        self.full_peers += session.interest is None
         self._info(session, "offer received")
 
     async def accept_offer(self, session: Session, sdp: str, compression: Sequence[str] = ()) -> str:
@@ -232,7 +247,7 @@ class PeerRegistry:
         self._spawn(pc.close())
         if session.state != "closed":
             session.remote_set.clear()
-            self._sessions.pop(session.id, None)
+            self._leave(session)
 
     def add_candidate(self, session: Session, candidate: Candidate) -> None:
         """Fire and forget: applied once the remote description is set; `.local` dropped."""
@@ -265,7 +280,7 @@ class PeerRegistry:
         session.state = "closed"
         self.deflate_peers -= session.deflate
         session.held.clear()
-        self._sessions.pop(session.id, None)
+        self._leave(session)
         session.closed.set()
         if session.on_closed is not None:
             session.on_closed()
@@ -275,6 +290,42 @@ class PeerRegistry:
         session.pc = None
         session.channel = None
         self._info(session, f"closed ({why})")
+
+    def _leave(self, session: Session) -> None:
+        """`session` gives its place back: its interest no longer counts in the union."""
+        if session.id not in self._sessions:
+            return
+        if session.interest is not None:
+            self.set_interest(session, None)  # counts it as a peer without one, until:
+        self.full_peers -= 1
+        del self._sessions[session.id]
+
+    def set_interest(self, session: Session, statuses: frozenset[codec.StatusKey] | None) -> None:
+        """A peer's new interest (None: it has none, and gets every value). The union the ROS
+        callback reads is replaced whole, never changed in place, and only when the set of
+        statuses in it changed."""
+        old = session.interest
+        session.interest = statuses
+        if session.id not in self._sessions:
+            return
+        changed = False
+        for key in old or ():
+            n = self._interest_counts[key] - 1
+            if n == 0:
+                del self._interest_counts[key]
+                changed = True
+            else:
+                self._interest_counts[key] = n
+        for key in statuses or ():
+            n = self._interest_counts.get(key, 0)
+            self._interest_counts[key] = n + 1
+            changed |= n == 0
+        self._interest_peers += (statuses is not None) - (old is not None)
+        self.full_peers += (statuses is None) - (old is None)
+        if self._interest_peers == 0:
+            self.interest_union = None
+        elif changed or self.interest_union is None:
+            self.interest_union = frozenset(self._interest_counts)
 
     async def close_all(self) -> None:
         if self._expiry is not None:
@@ -323,7 +374,10 @@ class PeerRegistry:
             return
         # Not through _send: LivePayloads texts are below the limit by construction (codec tests),
         # and measuring every text's UTF-8 size again per peer would cost what encoding once saves.
-        for frame in payloads.frames(session.protocol, session.max_message, session.deflate):
+        # A peer with an interest gets the lean encoding once there is one (a message that arrived
+        # before any peer declared one has only the full encoding, every value: still right).
+        lean = session.interest is not None
+        for frame in payloads.frames(session.protocol, session.max_message, session.deflate, lean):
             channel.send(frame)
         self.stats.messages_forwarded += 1
 
@@ -449,26 +503,21 @@ class PeerRegistry:
             req = requests.parse(text)
             if not session.limiter.allow(time.monotonic()):
                 raise requests.RequestError(req.id, "rate limit exceeded")
-            if isinstance(req, (RangeQuery, LevelsQuery)):
+            if isinstance(req, requests.InterestRequest):
+                # Applied to the messages that arrive from now on (the ROS callback reads the union).
+                self.set_interest(session, req.statuses)
+                reply = requests.interest_reply(req.id, len(req.statuses))
+            elif isinstance(req, (RangeQuery, LevelsQuery)):
                 if self.queries is None:
                     raise requests.RequestError(req.id, "no history store")
                 # Answered later, from the store's thread through call_soon: nothing waits here.
                 self.queries.ask(req, session.max_message,
                                  lambda answer: self._answer_query(session, channel, req.id, answer))
                 return
-            if not token_ok(self.alert_token(), req.token):
-                raise requests.RequestError(req.id, "unauthorized")
-            now = self.clock()
-            if req.type == "alert_ack":
-                self.alerts.ack(req.key, req.level, req.by, now)
-            elif req.type == "alert_mute":
-                self.alerts.mute(req.key, req.seconds, req.by, now)
-                self.schedule_expiry()
             else:
-                self.alerts.unmute(req.key)
-            changed = True
-            reply = requests.ok_reply(req.id)
-            self._info(session, f"{req.type} {req.key!r} by {req.by!r}")
+                changed = self._alert_request(req)
+                reply = requests.ok_reply(req.id)
+                self._info(session, f"{req.type} {req.key!r} by {req.by!r}")
         except requests.RequestError as exc:
             reply = requests.error_reply(exc.request_id, exc.message)
             self._warn(session, f"request refused: {exc.message}")
@@ -480,6 +529,20 @@ class PeerRegistry:
             if self.on_alerts_changed is not None:
                 self.on_alerts_changed(self.alerts)
             self._broadcast_alerts()
+
+    def _alert_request(self, req: requests.AlertRequest) -> bool:
+        """Applies an acknowledgement or mute (RequestError "unauthorized" without the token)."""
+        if not token_ok(self.alert_token(), req.token):
+            raise requests.RequestError(req.id, "unauthorized")
+        now = self.clock()
+        if req.type == "alert_ack":
+            self.alerts.ack(req.key, req.level, req.by, now)
+        elif req.type == "alert_mute":
+            self.alerts.mute(req.key, req.seconds, req.by, now)
+            self.schedule_expiry()
+        else:
+            self.alerts.unmute(req.key)
+        return True
 
     def _answer_query(self, session: Session, channel: RTCDataChannel, request_id: int,
                       answer: list[str] | str) -> None:

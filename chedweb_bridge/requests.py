@@ -18,6 +18,12 @@ from chedweb_bridge.store.level_messages import LevelsQuery, parse_levels
 from chedweb_bridge.store.range_messages import RangeQuery, parse_query
 
 MAX_REQUEST_BYTES = 4096
+# Capability "interest": a page declares at most this many statuses, in one request of at most this
+# many bytes (1,024 statuses of long names do not fit the 4 KiB every other request gets).
+MAX_INTEREST_STATUSES = 1024
+MAX_INTEREST_BYTES = 64 * 1024
+# A hardware_id or name longer than this is no status the bridge forwards uncut (codec.fit_status).
+MAX_INTEREST_NAME = 1024
 MAX_KEY = 512
 MAX_BY = 64
 MAX_MUTE_SECONDS = 86400
@@ -45,13 +51,24 @@ class AlertRequest:
     seconds: int = 0  # alert_mute
 
 
-def parse(text: str | bytes) -> AlertRequest | RangeQuery | LevelsQuery:
+@dataclass(frozen=True)
+class InterestRequest:
+    """Capability "interest": the statuses whose `values` the page shows (hardware_id, name)."""
+    id: int
+    statuses: frozenset[codec.StatusKey]
+    type: str = "interest"
+
+
+def parse(text: str | bytes) -> AlertRequest | RangeQuery | LevelsQuery | InterestRequest:
     """One DataChannel text from a page as a request, or RequestError with the reason."""
-    if isinstance(text, bytes) or codec.utf8_len(text) > MAX_REQUEST_BYTES:
-        raise RequestError(None, f"request not text or above {MAX_REQUEST_BYTES} bytes")
+    if isinstance(text, bytes):
+        raise RequestError(None, "request not text")
+    size = codec.utf8_len(text)
+    if size > MAX_INTEREST_BYTES:
+        raise RequestError(None, f"request above {MAX_INTEREST_BYTES} bytes")
     try:
         msg = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested too deeply to parse
         raise RequestError(None, "request is not JSON") from None
     if not isinstance(msg, dict):
         raise RequestError(None, "request is not a JSON object")
@@ -60,6 +77,10 @@ def parse(text: str | bytes) -> AlertRequest | RangeQuery | LevelsQuery:
         raise RequestError(None, "request needs a non-negative integer 'id'")
     rid = int(raw_id)
     kind = msg.get("type")
+    if kind == "interest":
+        return _parse_interest(msg, rid)
+    if size > MAX_REQUEST_BYTES:  # only an interest may be larger
+        raise RequestError(rid, f"request above {MAX_REQUEST_BYTES} bytes")
     if kind == "query":  # capability "query": a range of the durable history (store/range_messages.py)
         query = parse_query(msg, rid)
         if isinstance(query, str):
@@ -91,6 +112,27 @@ def parse(text: str | bytes) -> AlertRequest | RangeQuery | LevelsQuery:
             raise RequestError(rid, f"'seconds' must be an integer 1..{MAX_MUTE_SECONDS}")
         seconds = int(raw)
     return AlertRequest(str(kind), rid, key, by.strip(), token, level, seconds)
+
+
+def _parse_interest(msg: dict[str, Any], rid: int) -> InterestRequest:
+    statuses = msg.get("statuses")
+    if not isinstance(statuses, list) or len(statuses) > MAX_INTEREST_STATUSES:
+        raise RequestError(rid, f"'statuses' must be a list of at most {MAX_INTEREST_STATUSES} statuses")
+    keys: set[codec.StatusKey] = set()
+    for i, entry in enumerate(statuses):
+        hardware_id = entry.get("hardware_id") if isinstance(entry, dict) else None
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(hardware_id, str) or not isinstance(name, str) \
+                or len(hardware_id) > MAX_INTEREST_NAME or len(name) > MAX_INTEREST_NAME:
+            raise RequestError(rid, f"statuses[{i}] must be {{\"hardware_id\": string, \"name\": string}} "
+                                    f"of at most {MAX_INTEREST_NAME} characters each")
+        keys.add((hardware_id, name))
+    return InterestRequest(rid, frozenset(keys))
+
+
+def interest_reply(request_id: int, statuses: int) -> str:
+    """Capability "interest": the request was taken; `statuses` is how many distinct ones."""
+    return codec.dumps({"type": "interest_ok", "id": request_id, "statuses": statuses})
 
 
 def _is_int(value: Any) -> TypeGuard[int]:

@@ -233,10 +233,17 @@ class WebRtcBridge(Node):
             if changed:  # an acknowledged status changed level: its acknowledgement ends
                 self._loop.call_soon(self._registry.end_acks, changed)
             self._seq += 1
-            payloads = codec.LivePayloads(self._seq, topic, stamp, statuses, numbers)
-            payloads.texts()  # the common encoding, here rather than on the loop
-            if self._registry.deflate_peers > 0:  # and its compression, once for all who asked
-                payloads.frames(deflate=True)
+            # The encodings here rather than on the loop, each once for all: the full one while a
+            # peer has declared no interest, the lean one (capability "interest") once some have;
+            # and their compression, once for all who asked.
+            registry = self._registry
+            union = registry.interest_union  # a reference, replaced whole on the loop
+            payloads = codec.LivePayloads(self._seq, topic, stamp, statuses, numbers, interest=union)
+            deflate = registry.deflate_peers > 0
+            if registry.full_peers > 0 or union is None:
+                payloads.frames(deflate=deflate)
+            if union is not None:
+                payloads.frames(deflate=deflate, lean=True)
             self._loop.call_soon(self._registry.on_diagnostics, payloads, received, replaced)
         return callback
 

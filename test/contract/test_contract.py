@@ -211,6 +211,49 @@ def test_deflated_live_frames(specs: Specs, limit: int) -> None:
         assert all(isinstance(f, bytes) for f in frames)
 
 
+@pytest.mark.parametrize("specs", [NORMAL, ODD_LEVELS, HUGE], ids=["normal", "odd-levels", "huge"])
+@pytest.mark.parametrize("limit", [codec.MAX_MESSAGE_BYTES, codec.MIN_PEER_MESSAGE_BYTES])
+@pytest.mark.parametrize("interest", [frozenset(), frozenset({("robot-1", "system_metrics: CPU")}),
+                                      frozenset({("robot-1", "big: status"), ("robot-1", "a: raw 200")})],
+                         ids=["none", "cpu", "big"])
+def test_lean_live_frames(specs: Specs, limit: int, interest: frozenset[codec.StatusKey]) -> None:
+    """Capability "interest": the lean frame has every status, values only for the interest, and
+    validates (deflated too); a version-1 peer never gets it."""
+    payloads = codec.LivePayloads(42, "/diagnostics", 1764200002.0, statuses(*specs), interest=interest)
+    texts = payloads.texts(2, limit, lean=True)
+    names = []
+    for text in texts:
+        assert errors(text) == [] and codec.utf8_len(text) <= limit
+        for status in json.loads(text)["statuses"]:
+            names.append(status["name"])
+            assert ("values" in status) == ((status["hardware_id"], status["name"]) in interest)
+    assert names == [name for name, _, _ in specs]  # every status, in order
+    frames = payloads.frames(2, limit, deflate=True, lean=True)
+    assert [inflated(f) for f in frames] == texts
+    assert payloads.texts(1, limit, lean=True) == payloads.texts(1, limit)  # version 1: every value
+    assert all(errors(t, 1) == [] for t in payloads.texts(1, limit, lean=True))
+    # Encoded once: every lean peer shares the same texts and frames.
+    assert payloads.texts(2, limit, lean=True) is texts and payloads.frames(2, limit, True, True) is frames
+    # No interest declared by any peer yet: a lean peer gets the full frame.
+    assert codec.LivePayloads(42, "/d", 1.0, statuses(*specs)).texts(2, limit, lean=True) == \
+        codec.LivePayloads(42, "/d", 1.0, statuses(*specs)).texts(2, limit)
+
+
+def test_interest_reply_and_values_only_optional_in_live_statuses() -> None:
+    assert errors(requests.interest_reply(7, 3)) == []
+    assert errors(json.dumps({"type": "interest_ok", "id": 7})) != []
+    lean = json.loads(codec.LivePayloads(1, "/d", 1.0, statuses(*NORMAL), interest=frozenset()).texts(lean=True)[0])
+    assert errors(json.dumps(lean)) == []
+    # A snapshot's `latest` always has its values: there a status without them is refused.
+    latest = lean["statuses"][0]
+    snapshot = {"type": "snapshot", "part": 0, "parts": 1, "statuses": [
+        {"name": latest["name"], "hardware_id": latest["hardware_id"], "latest": latest,
+         "t": [], "level": [], "values": {}}]}
+    assert errors(json.dumps(snapshot)) != []
+    assert errors(json.dumps({**snapshot, "statuses": [{**snapshot["statuses"][0],
+                                                         "latest": {**latest, "values": {}}}]})) == []
+
+
 def test_deflated_snapshot_and_hello() -> None:
     copies = filled_history().snapshot_copy()
     texts = codec.encode_snapshot([c.decimated() for c in copies], codec.MIN_PEER_MESSAGE_BYTES, 2)

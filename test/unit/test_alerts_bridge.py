@@ -45,7 +45,10 @@ def test_a_valid_ack_and_mute_parse() -> None:
     (req(type="alert_mute", seconds=0), 7, "'seconds'"),
     (req(type="alert_mute", seconds=86401), 7, "'seconds'"),
     (req(token=5), 7, "'token'"),
-    ("x" * 5000, None, "4096 bytes"),
+    (req(key="k" * 5000), 7, "above 4096 bytes"),  # only an `interest` may be larger
+    ("x" * 70000, None, "above 65536 bytes"),
+    ("[" * 4000, None, "not JSON"),  # nested too deeply for json.loads: RecursionError before
+    (json.dumps({"type": "interest", "id": 3, "statuses": [{"hardware_id": "h"}]}), 3, "statuses[0]"),
 ])
 def test_bad_requests_are_refused_with_a_reason(text: str, rid: int | None, reason: str) -> None:
     with pytest.raises(requests.RequestError) as info:
@@ -54,6 +57,16 @@ def test_bad_requests_are_refused_with_a_reason(text: str, rid: int | None, reas
     assert reason in info.value.message
     reply = json.loads(requests.error_reply(info.value.request_id, info.value.message))
     assert reply["type"] == "error" and reply["id"] == (-1 if rid is None else rid)
+
+
+def test_an_interest_parses_to_distinct_statuses_and_may_be_larger_than_other_requests() -> None:
+    many = [{"hardware_id": "robot-1", "name": f"node {i}: a status name of some length"} for i in range(200)]
+    text = json.dumps({"type": "interest", "id": 9, "statuses": many + many[:5]})
+    assert requests.MAX_REQUEST_BYTES < len(text) < requests.MAX_INTEREST_BYTES
+    parsed = requests.parse(text)
+    assert isinstance(parsed, requests.InterestRequest) and parsed.id == 9
+    assert parsed.statuses == frozenset(("robot-1", s["name"]) for s in many)
+    assert json.loads(requests.interest_reply(9, 200)) == {"type": "interest_ok", "id": 9, "statuses": 200}
 
 
 def test_limiter_allows_a_burst_then_the_rate() -> None:
