@@ -13,6 +13,7 @@ import json
 import math
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -246,7 +247,7 @@ def test_interest_reply_and_values_only_optional_in_live_statuses() -> None:
     assert errors(json.dumps(lean)) == []
     # A snapshot's `latest` always has its values: there a status without them is refused.
     latest = lean["statuses"][0]
-    snapshot = {"type": "snapshot", "part": 0, "parts": 1, "statuses": [
+    snapshot: dict[str, Any] = {"type": "snapshot", "part": 0, "parts": 1, "statuses": [
         {"name": latest["name"], "hardware_id": latest["hardware_id"], "latest": latest,
          "t": [], "level": [], "values": {}}]}
     assert errors(json.dumps(snapshot)) != []

@@ -46,6 +46,8 @@ export class PageState {
   readonly actionResult = new Signal("");
   /** What the bridge offers (hello.capabilities of a version-2 bridge; none from version 1). */
   readonly capabilities = new Signal<readonly string[]>([]);
+  /** Store keys of the statuses whose row is open, their values shown (capability "interest"). */
+  readonly openStatuses = new Signal<ReadonlySet<string>>(new Set());
   /** The status list's search, level filter, sort and view (kept in the URL). */
   readonly filter = new Signal<Filter>(DEFAULT_FILTER);
 

@@ -16,6 +16,7 @@ import { bookFromMessage } from "./alert-book";
 import type { Alert } from "./alerts";
 import { DEFAULT_STALE_MS } from "./levels";
 import { RequestClient } from "./requests";
+import { InterestSender, interestOf, type InterestKey } from "./interest";
 import { LevelParts, type LevelLog } from "./level-log";
 import { BannerView, type AlertActions } from "./ui/banner";
 import { CardsView } from "./ui/cards";
@@ -54,6 +55,8 @@ export interface Stats {
   sections: Record<string, ReturnType<Timings["summary"]>>;
   /** The slowest recent frames, part by part (FrameScheduler.slowFrames). */
   slowFrames: SlowFrame[];
+  /** Capability "interest": the statuses whose values the bridge last agreed to send (undefined: every value). */
+  interest: InterestKey[] | undefined;
 }
 
 function slot(id: string): HTMLElement {
@@ -84,6 +87,7 @@ export class Page implements Disposable {
   private readonly scope = new Scope();
   private readonly charts: ChartsView;
   private readonly parser: ParseQueue;
+  private readonly interest: InterestSender;
 
   constructor(private readonly env: PageEnv) {
     const now = env.now ?? (() => Date.now());
@@ -99,6 +103,21 @@ export class Page implements Disposable {
     s.watch(state.link, (l) => {
       if (l.state !== "live") this.requests.failAll(`link ${l.state}`);
     });
+    // Capability "interest": the bridge sends this page values only for what it shows.
+    this.interest = new InterestSender({
+      send: async (statuses) => (await this.requests.request({ type: "interest", statuses })).ok,
+      now,
+      later: (fn, ms) => s.timeout(fn, ms),
+    });
+    let structure = -1;
+    const declare = (force = false) => {
+      const { store } = state;
+      if (!force && store.structureVersion === structure) return;
+      structure = store.structureVersion;
+      this.interest.update(interestOf(store, state.machine.value, state.openStatuses.value, state.customCharts.value));
+    };
+    s.onAny([state.machine, state.openStatuses, state.customCharts], () => declare(true));
+    s.watch(state.data, () => declare());
     const topbar = slot("topbar");
     const notifier = new NotifySettings(slot("controls"));
     // Views in page order (the frame renders them in this order).
@@ -160,12 +179,15 @@ export class Page implements Disposable {
       const msg = c.msg;
       switch (msg.type) {
         case "hello":
+          this.interest.reset();
           store.applyHello(msg);
           this.state.capabilities.set(msg.capabilities ?? []);
           this.state.staleMs.set(msg.stale_seconds !== undefined ? msg.stale_seconds * 1000 : DEFAULT_STALE_MS);
           break;
         case "snapshot":
-          store.applySnapshotPart(msg, now);
+          // Once the page holds the snapshot it knows what it shows: then its interest is declared
+          // (until then the bridge sends every value, as to a page without the capability).
+          if (store.applySnapshotPart(msg, now) && this.state.capabilities.value.includes("interest")) this.interest.enable();
           this.state.data.bump();
           break;
         case "diagnostics":
@@ -176,6 +198,7 @@ export class Page implements Disposable {
           this.state.alertBook.set(bookFromMessage(msg, now));
           break;
         case "alert_ok":
+        case "interest_ok":
           this.requests.reply(msg.id, { ok: true, message: "" });
           break;
         case "error":
@@ -215,6 +238,7 @@ export class Page implements Disposable {
       renderedMs: frame.renderedTimings.values(),
       sections: Object.fromEntries([...frame.sections].map(([k, t]) => [k, t.summary()])),
       slowFrames: frame.slowFrames,
+      interest: this.interest.takenStatuses,
     };
   }
 

@@ -7,7 +7,7 @@
 // message as JSON text plus the numbers as one Float64Array: structured-cloning 1,000 status
 // objects costs the receiving thread more (about 4 ms) than JSON.parse of the same text (3 ms),
 // and the numbers' array is transferred, not copied.
-import { classify, parseNumber, type Classified, type Diagnostics, type Status } from "./protocol";
+import { classify, parseNumber, type Classified, type Diagnostics, type LiveStatus } from "./protocol";
 
 /**
  * A status's numeric values in its own key order (for..in over its `values`), NaN where a value is
@@ -28,7 +28,7 @@ export type Prepared =
 export const WORKER_READY = "ready";
 
 /** Reads every status's values under the numeric-string rule, in their key order. */
-export function statusNumbers(statuses: readonly Status[]): StatusNumbers {
+export function statusNumbers(statuses: readonly LiveStatus[]): StatusNumbers {
   let total = 0;
   for (const s of statuses) for (const _ in s.values ?? {}) total += 1;
   const numbers = new Float64Array(total);

@@ -26,6 +26,14 @@ export const statusSchema = z.object({
 export type Status = z.infer<typeof statusSchema>;
 
 /**
+ * A status in a live `diagnostics` message. v2, capability "interest": a page that declared its
+ * interest gets `values` only for the statuses some page asked for; the others come without
+ * (docs/protocol.md, "Interest"). Nowhere else may a status lack its values.
+ */
+export const liveStatusSchema = statusSchema.extend({ values: statusSchema.shape.values.optional() });
+export type LiveStatus = z.infer<typeof liveStatusSchema>;
+
+/**
  * The numeric-string rule (docs/protocol.md, "Numbers"), identical to the bridge's
  * codec.NUMBER_PATTERN: plain decimal with optional sign, fraction and exponent, optional spaces
  * or tabs around it; no hex, binary or octal, no underscores, no Infinity/NaN. Number() alone
@@ -94,7 +102,7 @@ const diagnosticsFields = {
   topic: z.string(),
   stamp: z.number(),
 };
-export const diagnosticsSchema = z.object({ ...diagnosticsFields, statuses: z.array(statusSchema) });
+export const diagnosticsSchema = z.object({ ...diagnosticsFields, statuses: z.array(liveStatusSchema) });
 export type Diagnostics = z.infer<typeof diagnosticsSchema>;
 
 // Version 2, capability "alerts": the bridge's acknowledgements and mutes (docs/protocol.md).
@@ -110,6 +118,16 @@ export type AlertState = z.infer<typeof alertStateSchema>;
 export const alertOkSchema = z.object({ type: z.literal("alert_ok"), id: z.number().int() });
 /** The reply to a bad request: its `id`, and why. */
 export const requestErrorSchema = z.object({ type: z.literal("error"), id: z.number().int(), message: z.string() });
+
+// Version 2, capability "interest": the statuses whose values the page shows, and the reply.
+export const MAX_INTEREST_STATUSES = 1024;
+export const interestRequestSchema = z.object({
+  type: z.literal("interest"),
+  id: z.number().int().min(0),
+  statuses: z.array(z.object({ hardware_id: z.string().max(1024), name: z.string().max(1024) })).max(MAX_INTEREST_STATUSES),
+});
+export type InterestRequest = z.infer<typeof interestRequestSchema>;
+export const interestOkSchema = z.object({ type: z.literal("interest_ok"), id: z.number().int(), statuses: z.number().int().min(0) });
 
 // Page -> bridge requests (capability "alerts"); `token` is the page's ?token= where the bridge has one.
 const requestBase = { id: z.number().int().min(0), key: z.string().min(1).max(512), by: z.string().min(1).max(64), token: z.string().optional() };
@@ -191,6 +209,7 @@ export type DataMessage =
   | Diagnostics
   | AlertState
   | z.infer<typeof alertOkSchema>
+  | z.infer<typeof interestOkSchema>
   | z.infer<typeof requestErrorSchema>
   | Range
   | Levels;
@@ -202,6 +221,7 @@ export const wireSchemas = {
   diagnostics: diagnosticsSchema,
   alert_state: alertStateSchema,
   alert_ok: alertOkSchema,
+  interest_ok: interestOkSchema,
   error: requestErrorSchema,
   range: rangeSchema,
   levels: levelsSchema,
@@ -212,6 +232,7 @@ const parseSchemas = {
   hello: helloSchema,
   alert_state: alertStateSchema,
   alert_ok: alertOkSchema,
+  interest_ok: interestOkSchema,
   error: requestErrorSchema,
   range: rangeSchema,
   levels: levelsSchema,
@@ -260,7 +281,7 @@ export function classify(raw: unknown): Classified {
     const kept = eachValid(snapshotStatusSchema, msg.statuses, type);
     return { kind: "ok", msg: { ...msg, statuses: kept.valid }, rejected: kept.rejected, reason: kept.reason };
   }
-  const kept = eachValid(statusSchema, msg.statuses, type);
+  const kept = eachValid(liveStatusSchema, msg.statuses, type);
   return { kind: "ok", msg: { ...msg, statuses: kept.valid }, rejected: kept.rejected, reason: kept.reason };
 }
 

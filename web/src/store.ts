@@ -26,6 +26,12 @@ export interface StatusEntry {
   /** Its system_metrics task, if any: read from the name once, since the name never changes. */
   readonly task: Task | undefined;
   latest: Status | undefined;
+  /**
+   * Whether `latest.values` came with the last update. Capability "interest": a status the page
+   * did not ask values for arrives without them, and keeps the values it had (not live: the
+   * detail says so until a message carries them again).
+   */
+  valuesLive: boolean;
   /** Page clock (ms) when this status was last updated. */
   updatedMs: number;
   readonly history: StatusHistory;
@@ -196,6 +202,7 @@ export class Store {
         if (entry.latest === undefined || updated >= entry.updatedMs) {
           entry.latest = s.latest;
           entry.updatedMs = updated;
+          entry.valuesLive = true;
         }
       }
     }
@@ -209,11 +216,20 @@ export class Store {
     this.counters.dropped = this.seq.dropped;
     msg.statuses.forEach((status, i) => {
       const entry = this.entry(status.hardware_id, status.name, nowMs);
-      entry.latest = status;
       entry.updatedMs = nowMs;
+      if (status.values === undefined) {
+        // Capability "interest": no page asked for its values. Its level, message and age are
+        // news; its values are not, so they are kept (and nothing is charted from it).
+        status.values = entry.latest?.values ?? {};
+        entry.latest = status as Status;
+        entry.valuesLive = false;
+        return;
+      }
+      entry.latest = status as Status;
+      entry.valuesLive = true;
       if (numbers !== undefined) {
-        entry.history.pushAligned(msg.stamp, status.level, status.values ?? {}, numbers.numbers, numbers.offsets[i] as number);
-      } else entry.history.push(msg.stamp, status.level, numericValues(status.values ?? {}));
+        entry.history.pushAligned(msg.stamp, status.level, status.values, numbers.numbers, numbers.offsets[i] as number);
+      } else entry.history.push(msg.stamp, status.level, numericValues(status.values));
     });
   }
 
@@ -255,6 +271,7 @@ export class Store {
         hardwareId,
         task: taskOf(name),
         latest: undefined,
+        valuesLive: false,
         updatedMs: nowMs,
         history: new StatusHistory(this.windowSeconds),
       };

@@ -32,7 +32,7 @@ describe("numeric-string rule (test/contract/numbers.json)", () => {
 describe("JSON Schema export", () => {
   it("exports every wire message type", () => {
     const schemas = exportSchemas();
-    expect(Object.keys(schemas).sort()).toEqual(["alert_ok", "alert_state", "diagnostics", "error", "hello", "levels", "range", "snapshot"]);
+    expect(Object.keys(schemas).sort()).toEqual(["alert_ok", "alert_state", "diagnostics", "error", "hello", "interest_ok", "levels", "range", "snapshot"]);
     const out = process.env["CHEDWEB_SCHEMA_OUT"];
     if (out) writeFileSync(out, JSON.stringify(schemas, null, 1));
   });

@@ -29,7 +29,7 @@ describe("prepare and restore (the parse worker's round trip)", () => {
         if (!Number.isNaN(v)) mine.set(key, v);
       }
       expect(at).toBe(numbers.offsets[i + 1]);
-      expect(mine).toEqual(numericValues(s.values));
+      expect(mine).toEqual(numericValues(s.values ?? {}));
     });
   });
 

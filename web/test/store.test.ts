@@ -89,6 +89,39 @@ describe("Store", () => {
 });
 
 // Issue 8 item 6: the page kept every status it had ever seen (12,000 rows, 37 MB after 2,000 names).
+describe("a live status without values (capability interest)", () => {
+  it("updates level, message and age, keeps the values it had, charts nothing, and says they are not live", () => {
+    const store = new Store();
+    store.applyHello(hello(0));
+    store.applyDiagnostics(diag(1, 100, [status("a", 0, { "usage %": "10" })]), 1000);
+    const e = store.find("robot-1", "a")!;
+    expect(e.valuesLive).toBe(true);
+    const lean = { name: "a", level: 2, message: "bad", hardware_id: "robot-1" };
+    store.applyDiagnostics({ ...diag(2, 101, []), statuses: [lean] }, 2000);
+    expect(e.latest?.level).toBe(2);
+    expect(e.latest?.message).toBe("bad");
+    expect(e.updatedMs).toBe(2000);
+    expect(e.latest?.values).toEqual({ "usage %": "10" }); // not wiped
+    expect(e.valuesLive).toBe(false);
+    expect(e.history.length).toBe(1); // nothing charted from it
+    expect(e.history.valuesFrom("usage %", 0)[0]).toBe(10);
+    // Values again (the page asked for them): live, and charted.
+    store.applyDiagnostics(diag(3, 102, [status("a", 0, { "usage %": "30" })]), 3000);
+    expect(e.valuesLive).toBe(true);
+    expect(e.latest?.values).toEqual({ "usage %": "30" });
+    expect(e.history.length).toBe(2);
+  });
+  it("a status first seen without values has none, and is listed", () => {
+    const store = new Store();
+    store.applyDiagnostics({ ...diag(1, 100, []), statuses: [{ name: "b", level: 1, message: "warn", hardware_id: "h" }] }, 1000);
+    const e = store.find("h", "b")!;
+    expect(e.latest).toMatchObject({ level: 1, message: "warn", values: {} });
+    expect(e.valuesLive).toBe(false);
+    expect(e.history.length).toBe(0);
+    expect(store.alerts().map((x) => x.name)).toEqual(["b"]);
+  });
+});
+
 describe("status bound", () => {
   it("keeps at most MAX_STATUSES, forgets the least recently updated and counts them", () => {
     const store = new Store();

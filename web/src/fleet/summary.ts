@@ -3,7 +3,7 @@
 // online or offline.
 import { EMPTY_BOOK, bookFromMessage, unhandled, type AlertBook } from "../alert-book";
 import { statusAlertKey, type Alert } from "../alerts";
-import type { DataMessage, Status } from "../protocol";
+import type { DataMessage, LiveStatus } from "../protocol";
 import type { LinkState } from "../connection";
 import { formatAge, levelName } from "../format";
 
@@ -17,7 +17,7 @@ const SEVERITY = [0, 1, 3, 2] as const;
 export class RobotSummary {
   hostname: string | undefined;
   lastMessageAt: number | undefined;
-  private readonly latest = new Map<string, Status>();
+  private readonly latest = new Map<string, LiveStatus>();
   // The bridge's acknowledgements and mutes (alert_state), as the robot's own page counts them.
   private book: AlertBook = EMPTY_BOOK;
 
@@ -42,7 +42,7 @@ export class RobotSummary {
     if (msg.type === "diagnostics") for (const s of msg.statuses) this.put(s);
   }
 
-  private put(s: Status): void {
+  private put(s: LiveStatus): void {
     this.latest.set(`${s.hardware_id}\u0000${s.name}`, s);
   }
 

@@ -48,6 +48,8 @@ interface Row {
   detailCell: HTMLTableCellElement;
   /** The values part of the detail cell (updated in place when the status changes). */
   values: ValueList;
+  /** Shown while the values are not live (capability "interest": not sent since the row opened). */
+  waiting: HTMLElement;
   /** The level history under the values, while the row is open (capability "levels"). */
   history: LevelHistory | undefined;
   shownLatest: Status | undefined;
@@ -201,6 +203,7 @@ export class StatusTable implements Part {
     const { entries } = this.state.store;
     for (const [key, row] of this.rows) {
       if (entries.has(key)) continue;
+      if (row.expanded) this.setOpen(key, false);
       row.history?.dispose();
       row.tr.remove();
       row.detail.remove();
@@ -319,7 +322,8 @@ export class StatusTable implements Part {
     const detailCell = td();
     detailCell.colSpan = 4;
     const values = new ValueList();
-    detailCell.append(values.el);
+    const waiting = h("p", { class: "values-waiting", "data-testid": "values-waiting", hidden: true }, "Values not live yet: shown as last received, live ones are on their way.");
+    detailCell.append(waiting, values.el);
     const detail = h("tr", { class: "detail", role: "row", "data-testid": "status-values", hidden: true }, detailCell);
     const row: Row = {
       entry,
@@ -330,6 +334,7 @@ export class StatusTable implements Part {
       detail,
       detailCell,
       values,
+      waiting,
       history: undefined,
       shownLatest: undefined,
       shownDetail: undefined,
@@ -380,6 +385,18 @@ export class StatusTable implements Part {
       lines.push({ id: key, label: key, value, ...(parseNumber(value) !== undefined ? { chartKey: key } : {}) });
     }
     row.values.update(lines);
+    // Capability "interest": values that did not come with the last update are the last ones
+    // received, not live; the page has asked for them, and the bridge's reply or the next message
+    // brings them.
+    row.waiting.hidden = row.entry.valuesLive;
+  }
+
+  /** Tells the page which rows are open: their statuses' values are asked from the bridge. */
+  private setOpen(key: string, open: boolean): void {
+    const set = new Set(this.state.openStatuses.value);
+    if (open) set.add(key);
+    else set.delete(key);
+    this.state.openStatuses.set(set);
   }
 
   /** A detail pane's "chart" button: the key goes into a new chart panel or one added before. */
@@ -403,6 +420,7 @@ export class StatusTable implements Part {
     closeChartMenu(row.detailCell);
     removeStatusCsv(row.detailCell);
     setAttr(row.tr, "aria-expanded", String(row.expanded));
+    this.setOpen(row.entry.key, row.expanded);
     row.shownDetail = undefined;
     this.updateDetail(row, this.state.now());
     row.history?.dispose();
