@@ -17,6 +17,11 @@ does (web/src/inflate.ts), and take the receive time once it is inflated.
 
 Both peer kinds offer `compression: ["deflate-raw"]` as the page does (docs/protocol.md,
 "Compression") unless told "none"; a bridge that does not know the field ignores it.
+
+Both declare the interest a page that nobody touched declares (capability "interest", where the
+bridge offers it) once their snapshot is in, as the page does: `default_interest`, the page's
+rule (web/src/interest.ts) applied to the hello's hostname and the snapshot's statuses, checked
+against the page by the cases both test suites read (test/contract/interest_cases.json).
 """
 
 from __future__ import annotations
@@ -44,6 +49,33 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 CONNECT_BATCH = 4  # peers signalling at once, per process (the bridge limits pending sockets)
 DEFLATE_RAW = "deflate-raw"
 PREFIX_BYTES = 512  # enough for type, seq, topic and stamp
+# The system_metrics tasks whose statuses a page's cards and charts read (web/src/metrics.ts).
+_TASK = re.compile(r"^(.*): (CPU|Memory|Temperature|Disk|Network|Processes)$")
+INTEREST = "interest"
+
+
+def default_interest(hostname: str, statuses: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    """The interest of a page with no row open and no chart panel of its own (web/src/interest.ts
+    interestOf with metrics.ts's chooseMachine): the system_metrics statuses of the machine the
+    page picks (the bridge's host if it publishes them, else the first in order), the first status
+    of each task. `statuses`: (hardware_id, name) in the order the page first saw them."""
+    machines = sorted({hw for hw, name in statuses if _TASK.match(name)})
+    machine = hostname if hostname in machines else (machines[0] if machines else "")
+    first: dict[str, tuple[str, str]] = {}
+    for hw, name in statuses:
+        match = _TASK.match(name)
+        if hw == machine and match is not None:
+            first.setdefault(match.group(2), (hw, name))
+    return [{"hardware_id": hw, "name": name} for hw, name in first.values()]
+
+
+def interest_request(hello: dict[str, Any], statuses: Sequence[tuple[str, str]]) -> str | None:
+    """The `interest` request a page sends after this hello and snapshot; None where the bridge
+    does not offer the capability (the page then sends none)."""
+    if INTEREST not in hello.get("capabilities", ()):
+        return None
+    return json.dumps({"type": INTEREST, "id": 1,
+                       "statuses": default_interest(str(hello.get("hostname", "")), statuses)})
 
 
 def head_text(data: str | bytes) -> tuple[str, bool]:
@@ -110,16 +142,30 @@ async def aiortc_main(url: str, compression: list[str]) -> None:
     options: dict[str, Any] = {"compression": compression} if compression and offers else {}
 
     class LiveClient(BridgeClient):
-        """A BridgeClient that keeps nothing after `hello`: its live messages go to the tally."""
+        """A BridgeClient that keeps nothing after `hello` and its snapshot (read for the interest
+        it then declares, as the page does): its live messages go to the tally."""
 
         def __init__(self, index: int) -> None:
             super().__init__(url, **options)
             self.index = index
+            self.seen: list[tuple[str, str]] = []
+            self.snapshot_in = False
 
         def _on_message(self, data: str | bytes) -> None:
             if not self._hello.is_set():
                 super()._on_message(data)
                 return
+            if not self.snapshot_in:
+                text = zlib.decompress(data, -15).decode() if isinstance(data, bytes) else data
+                msg = json.loads(text)
+                if msg.get("type") == "snapshot":
+                    self.seen += [(s["hardware_id"], s["name"]) for s in msg["statuses"]]
+                    if msg["part"] == msg["parts"] - 1:
+                        self.snapshot_in = True
+                        request = interest_request(self.messages[0].msg, list(dict.fromkeys(self.seen)))
+                        if request is not None and self.channel is not None:
+                            self.channel.send(request)
+                    return
             tally.record(self.index, data, time.time())
 
     clients: list[LiveClient] = []
@@ -177,7 +223,17 @@ async ([n, batch, prefix, compression]) => {
     const dc = pc.createDataChannel("chedweb", { protocol: "chedweb.v2" });
     dc.binaryType = "arraybuffer";
     // In arrival order, binary ones inflated first (the page's OrderedInbox).
-    const peer = { pc, seqs: new Set(), inbox: Promise.resolve() };
+    // The snapshot's statuses ([hardware_id, name], in order) and the hello, for the interest
+    // the Python side computes (default_interest) and the peer then sends (_INTEREST_JS).
+    const peer = { pc, dc, seqs: new Set(), inbox: Promise.resolve(),
+                   hello: null, seen: [], snapshotIn: false };
+    const snapshot = (text) => {
+      const m = JSON.parse(text);
+      if (m.type !== "snapshot") return false;
+      for (const s of m.statuses) peer.seen.push([s.hardware_id, s.name]);
+      if (m.part === m.parts - 1) peer.snapshotIn = true;
+      return true;
+    };
     const ws = new WebSocket(wsUrl);
     const queued = []; let offered = false; let hello = false;
     const send = (m) => { if (offered) ws.send(m); else queued.push(m); };
@@ -189,15 +245,16 @@ async ([n, batch, prefix, compression]) => {
     dc.onmessage = (e) => {
       if (!hello) {
         if (typeof e.data === "string" && e.data.startsWith('{"type":"hello"')) {
-          hello = true; clearTimeout(timer); B.peers.push(peer); resolve();
+          hello = true; peer.hello = JSON.parse(e.data); clearTimeout(timer); B.peers.push(peer); resolve();
         }
         return;
       }
       const data = e.data;
       if (typeof data === "string") {
-        peer.inbox = peer.inbox.then(() => record(peer, data, 0));
+        peer.inbox = peer.inbox.then(() => peer.snapshotIn || !snapshot(data) ? record(peer, data, 0) : null);
       } else {
-        peer.inbox = peer.inbox.then(() => inflate(data)).then((text) => record(peer, text, 1));
+        peer.inbox = peer.inbox.then(() => inflate(data))
+          .then((text) => peer.snapshotIn || !snapshot(text) ? record(peer, text, 1) : null);
       }
     };
     ws.onmessage = async (e) => {
@@ -219,6 +276,16 @@ async ([n, batch, prefix, compression]) => {
   return errors;
 }
 """
+# Waits (up to 60 s) until the peers from index `from` on hold their snapshot; returns each one's
+# hello and snapshot statuses.
+_SEEN_JS = """async (from) => {
+  const B = window.bench; const until = Date.now() + 60000;
+  while (B.peers.slice(from).some(p => !p.snapshotIn) && Date.now() < until)
+    await new Promise(r => setTimeout(r, 50));
+  return B.peers.slice(from).map(p => ({ hello: p.hello, seen: p.seen }));
+}"""
+_INTEREST_JS = ("([from, bodies]) => bodies.forEach((b, i) => {"
+                " if (b) window.bench.peers[from + i].dc.send(b); })")
 _START_JS = ("() => { const B = window.bench; B.lat = []; B.binary = 0; "
              "B.peers.forEach(p => p.seqs.clear()); B.recording = true; }")
 _STOP_JS = """() => {
@@ -243,6 +310,11 @@ def browser_main(url: str, compression: list[str]) -> None:
                 page.goto(url + "healthz")  # any same-origin page: the Origin check passes
                 errors = page.evaluate(_ADD_JS, [int(cmd["n"]), CONNECT_BATCH, LIVE_PREFIX.pattern,
                                                 compression])
+                # Each declares a default page's interest once its snapshot is in, as the page does.
+                seen = page.evaluate(_SEEN_JS, 0)
+                bodies = [interest_request(p["hello"], list(dict.fromkeys(map(tuple, p["seen"]))))
+                          for p in seen]
+                page.evaluate(_INTEREST_JS, [0, bodies])
                 pages.append(page)
                 peers += int(cmd["n"]) - len(errors)
                 reply({"peers": peers, "failed": len(errors), "errors": errors[:3]})

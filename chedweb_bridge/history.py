@@ -246,6 +246,11 @@ class History:
             if not len(series):
                 del self._series[key]
 
+    def latest(self, key: tuple[str, str]) -> Status | None:
+        """The last status received of (hardware_id, name), while the history holds it."""
+        series = self._series.get(key)
+        return series.latest if series is not None else None
+
     def series(self) -> Iterator[SeriesHistory]:
         """Every status, sorted by (name, hardware_id) so the snapshot's order is stable."""
         for key in sorted(self._series, key=lambda k: (k[1], k[0])):

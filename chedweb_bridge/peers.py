@@ -504,9 +504,13 @@ class PeerRegistry:
             if not session.limiter.allow(time.monotonic()):
                 raise requests.RequestError(req.id, "rate limit exceeded")
             if isinstance(req, requests.InterestRequest):
-                # Applied to the messages that arrive from now on (the ROS callback reads the union).
+                # Applied to the messages that arrive from now on (the ROS callback reads the union);
+                # the statuses new to this peer's interest come with the reply as they are now (a
+                # peer without one so far has had every value).
+                added = frozenset() if session.interest is None else req.statuses - session.interest
                 self.set_interest(session, req.statuses)
-                reply = requests.interest_reply(req.id, len(req.statuses))
+                latest = [s for s in map(self.history.latest, sorted(added)) if s is not None]
+                reply = requests.interest_reply(req.id, len(req.statuses), latest, session.max_message)
             elif isinstance(req, (RangeQuery, LevelsQuery)):
                 if self.queries is None:
                     raise requests.RequestError(req.id, "no history store")

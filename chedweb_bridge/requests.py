@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
@@ -130,9 +131,24 @@ def _parse_interest(msg: dict[str, Any], rid: int) -> InterestRequest:
     return InterestRequest(rid, frozenset(keys))
 
 
-def interest_reply(request_id: int, statuses: int) -> str:
-    """Capability "interest": the request was taken; `statuses` is how many distinct ones."""
-    return codec.dumps({"type": "interest_ok", "id": request_id, "statuses": statuses})
+def interest_reply(request_id: int, statuses: int, latest: Sequence[codec.Status] = (),
+                   limit: int = codec.MAX_MESSAGE_BYTES) -> str:
+    """Capability "interest": the request was taken; `statuses` is how many distinct ones, and
+    `latest` the last full status the bridge holds of those the page did not ask for before, so
+    a row just opened shows its values at once rather than at the status's next message. As many
+    as fit in the peer's limit (each cut as the live path cuts it); the rest come with their next
+    message."""
+    budget = codec.status_budget(limit)
+    room = limit - 512
+    kept: list[str] = []
+    for status in latest:
+        text = codec.dumps(codec.fit_status(status, budget))
+        room -= codec.utf8_len(text) + 1
+        if room < 0:
+            break
+        kept.append(text)
+    head = f'{{"type":"interest_ok","id":{int(request_id)},"statuses":{int(statuses)}'
+    return f'{head},"latest":[{",".join(kept)}]}}'
 
 
 def _is_int(value: Any) -> TypeGuard[int]:

@@ -242,7 +242,14 @@ def test_lean_live_frames(specs: Specs, limit: int, interest: frozenset[codec.St
 
 def test_interest_reply_and_values_only_optional_in_live_statuses() -> None:
     assert errors(requests.interest_reply(7, 3)) == []
-    assert errors(json.dumps({"type": "interest_ok", "id": 7})) != []
+    assert errors(json.dumps({"type": "interest_ok", "id": 7, "latest": []})) != []
+    # `latest`: full statuses, each cut as the live path cuts it, as many as fit in the peer's limit.
+    for limit in (codec.MAX_MESSAGE_BYTES, codec.MIN_PEER_MESSAGE_BYTES):
+        reply = requests.interest_reply(7, 3, statuses(*NORMAL, *ODD_LEVELS, *HUGE, *HUGE), limit)
+        assert errors(reply) == [] and codec.utf8_len(reply) <= limit
+        kept = json.loads(reply)["latest"]
+        assert [s["name"] for s in kept[:5]] == [n for n, _, _ in NORMAL + ODD_LEVELS]
+        assert len(kept) < 7 and all("values" in s for s in kept)
     lean = json.loads(codec.LivePayloads(1, "/d", 1.0, statuses(*NORMAL), interest=frozenset()).texts(lean=True)[0])
     assert errors(json.dumps(lean)) == []
     # A snapshot's `latest` always has its values: there a status without them is refused.

@@ -1,6 +1,7 @@
 """Capability "interest" in real headless Chromium against the real bridge and publisher: the page
 declares what it shows once its snapshot is in, so the statuses it does not show come without
-values; opening a row declares it, and the row then shows live values that change."""
+values; opening a row declares it, the reply brings its current values, and the row then shows
+live values that change."""
 
 from __future__ import annotations
 
@@ -71,17 +72,19 @@ def test_an_opened_row_shows_live_values_that_change(page: Any, bridge: Bridge,
     page.wait_for_function("([sel, want]) => document.querySelector(sel)?.textContent.includes(want)",
                            arg=[row(2), f"message {last}"], timeout=10_000)
 
-    # Opened after lean messages: its values are the snapshot's, marked as not live, until the
-    # page's new interest reaches the bridge and a message brings them.
+    # Opened after lean messages (it had its snapshot's values): the page declares it, and the
+    # bridge's reply brings its values as they are now, before any new message.
     page.click(row(2))
-    page.wait_for_selector(f'{detail(2)} [data-testid="values-waiting"]', timeout=5_000)
     wait_interest(page, [f"{PREFIX}: status 2"])
-    first = publisher.burst(3, 10)
     page.wait_for_function(
         "([sel, want]) => { const d = document.querySelector(sel);"
         " return d !== null && !d.querySelector('[data-testid=values-waiting]')"
         " && d.textContent.includes(want); }",
-        arg=[detail(2), str(first)], timeout=10_000)
+        arg=[detail(2), str(last)], timeout=10_000)
+    assert shown_index(page, 2) == last
+    first = publisher.burst(3, 10)
+    page.wait_for_function("([sel, want]) => document.querySelector(sel).textContent.includes(want)",
+                           arg=[detail(2), str(first)], timeout=10_000)
     assert shown_index(page, 2) == first
     # Live: they change with every message.
     second = publisher.burst(3, 10)

@@ -5,8 +5,15 @@ than leaving the fan-out bench counting no messages."""
 
 from __future__ import annotations
 
-from bench.fanout_peers import Tally, live_seq_stamp, seq_gaps
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.fanout_peers import Tally, default_interest, interest_request, live_seq_stamp, seq_gaps
 from chedweb_bridge import codec
+
+CASES = json.loads((Path(__file__).parents[1] / "contract" / "interest_cases.json").read_text())["cases"]
 
 
 def _status(i: int) -> codec.Status:
@@ -45,3 +52,21 @@ def test_tally_records_only_while_recording() -> None:
     assert got["gaps"] == 0
     tally.record(0, text, 101.0)  # stopped: not recorded
     assert tally.stop()["lat"] == [10.0, 20.0]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_peers_declare_the_interest_a_default_page_declares(case: dict[str, object]) -> None:
+    """The same cases web/test/interest.test.ts checks against the page's own rule."""
+    got = default_interest(str(case["hostname"]), [tuple(s) for s in case["statuses"]])  # type: ignore[attr-defined]
+    assert sorted((s["hardware_id"], s["name"]) for s in got) == sorted(map(tuple, case["want"]))  # type: ignore[call-overload]
+
+
+def test_an_interest_request_only_where_the_bridge_offers_it() -> None:
+    hello = json.loads(codec.hello("robot-1", "1.0", ["/diagnostics"], 5.0, 7))
+    statuses = [("robot-1", "system_metrics: CPU"), ("test-host", "bench: status 0")]
+    request = interest_request(hello, statuses)
+    assert request is not None
+    assert json.loads(request) == {"type": "interest", "id": 1,
+                                   "statuses": [{"hardware_id": "robot-1", "name": "system_metrics: CPU"}]}
+    assert interest_request({**hello, "capabilities": ["raw_level"]}, statuses) is None
+    assert interest_request(json.loads(codec.hello("r", "1.0", [], 5.0, 7, protocol=1)), statuses) is None

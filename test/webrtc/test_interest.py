@@ -73,8 +73,9 @@ def test_interest_limits_values_to_the_union_and_others_are_untouched(bridge: Br
             await asyncio.gather(*(c.connect() for c in clients))
             assert "interest" in a.of_type("hello")[0].msg["capabilities"]
             assert "capabilities" not in v1.of_type("hello")[0].msg
+            # The first interest: this peer has had every value so far, so no `latest` comes with it.
             assert await request(a, {"type": "interest", "id": 1, "statuses": [key(1)]}, 1) == \
-                {"type": "interest_ok", "id": 1, "statuses": 1}
+                {"type": "interest_ok", "id": 1, "statuses": 1, "latest": []}
             # A repeated status counts once.
             repeated = await request(b, {"type": "interest", "id": 2, "statuses": [key(2), key(2)]}, 2)
             assert repeated["statuses"] == 1
@@ -102,7 +103,12 @@ def test_interest_limits_values_to_the_union_and_others_are_untouched(bridge: Br
             before = await burst(pub, [a])
             assert all(with_values(m) == set() and len(m["statuses"]) == STATUSES
                        for m in live_after(a, before))
-            await request(a, {"type": "interest", "id": 4, "statuses": [key(0), key(3)]}, 4)
+            # Statuses new to an interest come with the reply as the bridge last received them.
+            grown = await request(a, {"type": "interest", "id": 4, "statuses": [key(0), key(3)]}, 4)
+            assert [s["name"] for s in grown["latest"]] == [name(0), name(3)]
+            newest = live_after(a, 0)[-1]["statuses"][0]["message"]  # "message <pub index>"
+            assert all(s["message"] == newest and s["values"]["pub index"] == newest.split()[-1]
+                       for s in grown["latest"])
             before = await burst(pub, [a])
             assert all(with_values(m) == {name(0), name(3)} for m in live_after(a, before))
             await asyncio.gather(*(c.close() for c in (a, full, v1)))

@@ -88,6 +88,8 @@ export class Page implements Disposable {
   private readonly charts: ChartsView;
   private readonly parser: ParseQueue;
   private readonly interest: InterestSender;
+  /** The snapshot is in: the interest is declared from now on. */
+  private readonly declareInterest: () => void;
 
   constructor(private readonly env: PageEnv) {
     const now = env.now ?? (() => Date.now());
@@ -115,6 +117,10 @@ export class Page implements Disposable {
       if (!force && store.structureVersion === structure) return;
       structure = store.structureVersion;
       this.interest.update(interestOf(store, state.machine.value, state.openStatuses.value, state.customCharts.value));
+    };
+    this.declareInterest = () => {
+      declare(true);
+      this.interest.enable();
     };
     s.onAny([state.machine, state.openStatuses, state.customCharts], () => declare(true));
     s.watch(state.data, () => declare());
@@ -172,6 +178,7 @@ export class Page implements Disposable {
   private apply(c: Classified, numbers: StatusNumbers | undefined, t0 = performance.now()): void {
     const { store } = this.state;
     const now = this.state.now();
+    let interestReady = false;
     if (c.kind === "unknown") store.countUnknown(c.type);
     else if (c.kind === "malformed") store.countMalformed(c.reason);
     else {
@@ -187,7 +194,7 @@ export class Page implements Disposable {
         case "snapshot":
           // Once the page holds the snapshot it knows what it shows: then its interest is declared
           // (until then the bridge sends every value, as to a page without the capability).
-          if (store.applySnapshotPart(msg, now) && this.state.capabilities.value.includes("interest")) this.interest.enable();
+          if (store.applySnapshotPart(msg, now) && this.state.capabilities.value.includes("interest")) interestReady = true;
           this.state.data.bump();
           break;
         case "diagnostics":
@@ -197,8 +204,12 @@ export class Page implements Disposable {
         case "alert_state":
           this.state.alertBook.set(bookFromMessage(msg, now));
           break;
-        case "alert_ok":
         case "interest_ok":
+          store.applyLatest(msg.latest);
+          this.state.data.bump();
+          this.requests.reply(msg.id, { ok: true, message: "" });
+          break;
+        case "alert_ok":
           this.requests.reply(msg.id, { ok: true, message: "" });
           break;
         case "error":
@@ -215,6 +226,9 @@ export class Page implements Disposable {
       }
     }
     this.state.messages.bump();
+    // After `messages`: the machine to show is chosen from the snapshot then (followMachines), and
+    // the first interest must name its statuses.
+    if (interestReady) this.declareInterest();
     this.frame.noteApply(performance.now() - t0);
   }
 

@@ -127,7 +127,13 @@ export const interestRequestSchema = z.object({
   statuses: z.array(z.object({ hardware_id: z.string().max(1024), name: z.string().max(1024) })).max(MAX_INTEREST_STATUSES),
 });
 export type InterestRequest = z.infer<typeof interestRequestSchema>;
-export const interestOkSchema = z.object({ type: z.literal("interest_ok"), id: z.number().int(), statuses: z.number().int().min(0) });
+/** The reply: how many statuses were taken, and the last full status the bridge holds of those new to the interest. */
+export const interestOkSchema = z.object({
+  type: z.literal("interest_ok"),
+  id: z.number().int(),
+  statuses: z.number().int().min(0),
+  latest: z.array(statusSchema),
+});
 
 // Page -> bridge requests (capability "alerts"); `token` is the page's ?token= where the bridge has one.
 const requestBase = { id: z.number().int().min(0), key: z.string().min(1).max(512), by: z.string().min(1).max(64), token: z.string().optional() };
@@ -232,7 +238,7 @@ const parseSchemas = {
   hello: helloSchema,
   alert_state: alertStateSchema,
   alert_ok: alertOkSchema,
-  interest_ok: interestOkSchema,
+  interest_ok: interestOkSchema.extend({ latest: z.array(z.unknown()) }),
   error: requestErrorSchema,
   range: rangeSchema,
   levels: levelsSchema,
@@ -276,6 +282,10 @@ export function classify(raw: unknown): Classified {
   const parsed = parseSchemas[type as keyof typeof parseSchemas].safeParse(data);
   if (!parsed.success) return { kind: "malformed", reason: `${type}: ${describe(parsed.error)}` };
   const msg = parsed.data;
+  if (msg.type === "interest_ok") {
+    const kept = eachValid(statusSchema, msg.latest, type);
+    return { kind: "ok", msg: { ...msg, latest: kept.valid }, rejected: kept.rejected, reason: kept.reason };
+  }
   if (msg.type !== "snapshot" && msg.type !== "diagnostics") return { kind: "ok", msg, rejected: 0, reason: "" };
   if (msg.type === "snapshot") {
     const kept = eachValid(snapshotStatusSchema, msg.statuses, type);

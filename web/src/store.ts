@@ -233,6 +233,20 @@ export class Store {
     });
   }
 
+  /**
+   * Capability "interest": the bridge's last full status of statuses the page just asked values
+   * for (the `interest_ok` reply). Their values are current from now on; their age and history
+   * stay what the live messages made them.
+   */
+  applyLatest(statuses: readonly Status[]): void {
+    for (const status of statuses) {
+      const entry = this.find(status.hardware_id, status.name);
+      if (entry === undefined) continue;
+      entry.latest = status;
+      entry.valuesLive = true;
+    }
+  }
+
   /** Entries grouped by hardware_id (sorted), each group sorted by name. */
   grouped(): Map<string, StatusEntry[]> {
     const groups = new Map<string, StatusEntry[]>();

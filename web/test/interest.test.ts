@@ -2,6 +2,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { INTEREST_INTERVAL_MS, InterestSender, interestOf, type InterestKey } from "../src/interest";
 import { MAX_INTEREST_STATUSES, interestRequestSchema, type Status } from "../src/protocol";
 import { Store, statusKey } from "../src/store";
+import { chooseMachine, machines } from "../src/metrics";
+import { readFileSync } from "node:fs";
+
+// Shared with bench/fanout_peers.py (default_interest): the bench's peers declare what a page would.
+const shared = JSON.parse(readFileSync(new URL("../../test/contract/interest_cases.json", import.meta.url), "utf8")) as {
+  cases: { hostname: string; statuses: [string, string][]; want: [string, string][] }[];
+};
 
 const st = (hw: string, name: string): Status => ({ name, level: 0, message: "OK", hardware_id: hw, values: { v: "1" } });
 
@@ -48,6 +55,16 @@ describe("interestOf", () => {
     const keys = interestOf(many, "", open, []);
     expect(keys.length).toBe(MAX_INTEREST_STATUSES);
     expect(interestRequestSchema.safeParse({ type: "interest", id: 1, statuses: keys }).success).toBe(true);
+  });
+});
+
+describe("a default page's interest (test/contract/interest_cases.json)", () => {
+  it.each(shared.cases.map((c, i) => [i, c] as const))("case %i", (_, c) => {
+    const store = storeOf(...c.statuses.map(([hw, name]) => st(hw, name)));
+    const machine = chooseMachine(machines(store), "", c.hostname);
+    const got = interestOf(store, machine, [], []).map((k) => [k.hardware_id, k.name]);
+    const sorted = (x: string[][]) => x.map((p) => p.join("\u0000")).sort();
+    expect(sorted(got)).toEqual(sorted(c.want));
   });
 });
 

@@ -93,3 +93,22 @@ describe("signaling and config", () => {
     expect(configSchema.safeParse({ protocol: 1 }).success).toBe(false);
   });
 });
+
+describe("interest_ok (capability interest)", () => {
+  it("keeps the valid statuses of `latest` and counts the bad one", () => {
+    const good = { name: "a", level: 0, message: "OK", hardware_id: "h", values: { v: "1" } };
+    const c = classify(JSON.stringify({ type: "interest_ok", id: 3, statuses: 2, latest: [good, { ...good, values: undefined, level: 9 }] }));
+    expect(c.kind).toBe("ok");
+    if (c.kind !== "ok" || c.msg.type !== "interest_ok") throw new Error("not ok");
+    expect(c.msg.latest).toEqual([good]);
+    expect(c.rejected).toBe(1);
+    expect(classify(JSON.stringify({ type: "interest_ok", id: 3, statuses: 2 })).kind).toBe("malformed");
+  });
+  it("a live status may come without values; nowhere else", () => {
+    const lean = { name: "a", level: 1, message: "m", hardware_id: "h" };
+    const live = classify(JSON.stringify({ type: "diagnostics", seq: 1, topic: "/d", stamp: 1, statuses: [lean] }));
+    expect(live.kind === "ok" && live.rejected === 0).toBe(true);
+    const snap = classify(JSON.stringify({ type: "snapshot", part: 0, parts: 1, statuses: [{ name: "a", hardware_id: "h", latest: lean, t: [], level: [], values: {} }] }));
+    expect(snap.kind === "ok" && snap.rejected === 1).toBe(true);
+  });
+});

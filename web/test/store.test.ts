@@ -111,6 +111,17 @@ describe("a live status without values (capability interest)", () => {
     expect(e.latest?.values).toEqual({ "usage %": "30" });
     expect(e.history.length).toBe(2);
   });
+  it("the interest reply's latest makes a status's values current without charting or ageing it", () => {
+    const store = new Store();
+    store.applyDiagnostics({ ...diag(1, 100, []), statuses: [{ name: "a", level: 0, message: "OK", hardware_id: "robot-1" }] }, 1000);
+    const e = store.find("robot-1", "a")!;
+    store.applyLatest([status("a", 0, { rpm: "1200" }), status("unknown", 0, { x: "1" })]);
+    expect(e.latest?.values).toEqual({ rpm: "1200" });
+    expect(e.valuesLive).toBe(true);
+    expect(e.updatedMs).toBe(1000);
+    expect(e.history.length).toBe(0);
+    expect(store.find("robot-1", "unknown")).toBeUndefined();
+  });
   it("a status first seen without values has none, and is listed", () => {
     const store = new Store();
     store.applyDiagnostics({ ...diag(1, 100, []), statuses: [{ name: "b", level: 1, message: "warn", hardware_id: "h" }] }, 1000);
