@@ -66,7 +66,8 @@ def test_an_interest_parses_to_distinct_statuses_and_may_be_larger_than_other_re
     parsed = requests.parse(text)
     assert isinstance(parsed, requests.InterestRequest) and parsed.id == 9
     assert parsed.statuses == frozenset(("robot-1", s["name"]) for s in many)
-    assert json.loads(requests.interest_reply(9, 200)) == {"type": "interest_ok", "id": 9, "statuses": 200}
+    assert json.loads(requests.interest_reply(9, 200)) == {"type": "interest_ok", "id": 9, "statuses": 200,
+                                                           "latest": []}
 
 
 def test_limiter_allows_a_burst_then_the_rate() -> None:
