@@ -250,7 +250,8 @@ def test_interest_reply_and_values_only_optional_in_live_statuses() -> None:
         kept = json.loads(reply)["latest"]
         assert [s["name"] for s in kept[:5]] == [n for n, _, _ in NORMAL + ODD_LEVELS]
         assert len(kept) < 7 and all("values" in s for s in kept)
-    lean = json.loads(codec.LivePayloads(1, "/d", 1.0, statuses(*NORMAL), interest=frozenset()).texts(lean=True)[0])
+    payloads = codec.LivePayloads(1, "/d", 1.0, statuses(*NORMAL), interest=frozenset())
+    lean = json.loads(payloads.texts(lean=True)[0])
     assert errors(json.dumps(lean)) == []
     # A snapshot's `latest` always has its values: there a status without them is refused.
     latest = lean["statuses"][0]
