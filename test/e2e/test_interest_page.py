@@ -78,7 +78,7 @@ def test_an_opened_row_shows_live_values_that_change(page: Any, bridge: Bridge,
     wait_interest(page, [f"{PREFIX}: status 2"])
     page.wait_for_function(
         "([sel, want]) => { const d = document.querySelector(sel);"
-        " return d !== null && !d.querySelector('[data-testid=values-waiting]')"
+        " return d !== null && !d.querySelector('[data-testid=values-waiting]:not([hidden])')"
         " && d.textContent.includes(want); }",
         arg=[detail(2), str(last)], timeout=10_000)
     assert shown_index(page, 2) == last
