@@ -10,7 +10,7 @@ import {
   saveStored,
   selfRobot,
 } from "../src/fleet/robots";
-import { RobotSummary, SILENT_AFTER_MS, tileModel } from "../src/fleet/summary";
+import { RobotSummary, SILENT_AFTER_MS, fleetInterest, tileModel } from "../src/fleet/summary";
 import type { DataMessage, Status } from "../src/protocol";
 
 const st = (name: string, level: number, hw = "r"): Status => ({ name, level, message: "", hardware_id: hw, values: {} });
@@ -123,5 +123,19 @@ describe("robot summary", () => {
     expect(silent).toMatchObject({ online: false, lastSeen: "12 s ago", detail: "no data" });
     expect(tileModel("http://a:1/", "a:1", s, "reconnecting", "bridge went away", 4000)).toMatchObject({
       online: false, lastSeen: "3 s ago", detail: "bridge went away", level: "ERROR" });
+  });
+});
+
+describe("fleet interest (capability interest)", () => {
+  const part = (part: number, parts: number): DataMessage => ({ type: "snapshot", part, parts, statuses: [] });
+  it("asks for no values once the snapshot is in, only from a bridge that offers it", () => {
+    expect(fleetInterest(part(0, 2), ["interest"])).toBeUndefined();
+    expect(JSON.parse(fleetInterest(part(1, 2), ["interest"]) ?? "null")).toEqual({ type: "interest", id: 1, statuses: [] });
+    expect(fleetInterest(part(0, 1), ["alerts"])).toBeUndefined();
+    const summary = new RobotSummary();
+    summary.apply({ type: "hello", protocol: 2, hostname: "r", version: "1", topics: [], history_seconds: 1, seq: 0, capabilities: ["interest"] }, 0);
+    expect(fleetInterest(part(0, 1), summary.capabilities)).toBeDefined();
+    summary.apply({ type: "hello", protocol: 1, hostname: "r", version: "1", topics: [], history_seconds: 1, seq: 0 }, 0);
+    expect(fleetInterest(part(0, 1), summary.capabilities)).toBeUndefined();
   });
 });

@@ -14,7 +14,7 @@ import {
   saveStored,
   selfRobot,
 } from "./robots";
-import { RobotSummary, tileModel, type TileModel } from "./summary";
+import { RobotSummary, fleetInterest, tileModel, type TileModel } from "./summary";
 import { FleetView } from "./tiles";
 
 interface Robot {
@@ -68,6 +68,8 @@ function start(url: string): Robot {
         const c = classify(data);
         if (c.kind === "ok") {
           robot.summary.apply(c.msg, Date.now());
+          const interest = fleetInterest(c.msg, robot.summary.capabilities);
+          if (interest !== undefined) robot.link.send(interest);
           scheduleRender();
         }
       },

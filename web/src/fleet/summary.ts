@@ -14,8 +14,20 @@ export const SILENT_AFTER_MS = 10_000;
 // less certain news than one reporting an error), STALE above WARN.
 const SEVERITY = [0, 1, 3, 2] as const;
 
+/**
+ * A tile shows levels, messages and ages, never a status's values: once its snapshot is in, it
+ * tells a bridge that offers capability "interest" so, and the bridge leaves every value out of
+ * its live messages (docs/protocol.md, "Interest"). The request to send after `msg`, if any.
+ */
+export function fleetInterest(msg: DataMessage, capabilities: readonly string[]): string | undefined {
+  if (msg.type !== "snapshot" || msg.part !== msg.parts - 1 || !capabilities.includes("interest")) return undefined;
+  return JSON.stringify({ type: "interest", id: 1, statuses: [] });
+}
+
 export class RobotSummary {
   hostname: string | undefined;
+  /** What the robot's bridge offers (its hello). */
+  capabilities: readonly string[] = [];
   lastMessageAt: number | undefined;
   private readonly latest = new Map<string, LiveStatus>();
   // The bridge's acknowledgements and mutes (alert_state), as the robot's own page counts them.
@@ -26,6 +38,7 @@ export class RobotSummary {
     if (msg.type === "hello") {
       // A new session: what the last one showed may be gone; the snapshot refills it.
       this.hostname = msg.hostname;
+      this.capabilities = msg.capabilities ?? [];
       this.latest.clear();
       this.book = EMPTY_BOOK;
       return;
