@@ -61,6 +61,15 @@ export function levelSince(history: StatusHistory): number | undefined {
   return history.timeAt(i);
 }
 
+/**
+ * When a status's current level began: the last change a live message showed, else its history
+ * (capability "interest": a status whose values nobody asked for gets no history points while it
+ * is so, and its level may change meanwhile; every live message still has its level).
+ */
+export function entryLevelSince(entry: StatusEntry): number | undefined {
+  return entry.levelChangedT ?? levelSince(entry.history);
+}
+
 /** A level's mark, so that no level is told by colour alone (issue 11 item 8). */
 export function levelIcon(level: number | undefined): string {
   switch (level) {

@@ -32,6 +32,11 @@ export interface StatusEntry {
    * detail says so until a message carries them again).
    */
   valuesLive: boolean;
+  /**
+   * Stamp of the last live message whose level differed from the one before, since the last
+   * snapshot (whose history has every change up to it): levels.ts entryLevelSince.
+   */
+  levelChangedT: number | undefined;
   /** Page clock (ms) when this status was last updated. */
   updatedMs: number;
   readonly history: StatusHistory;
@@ -184,6 +189,7 @@ export class Store {
     }
     for (const s of statuses) {
       const entry = this.entry(s.hardware_id, s.name, nowMs);
+      entry.levelChangedT = undefined;
       const keys = Object.entries(s.values);
       const sample = new Map<string, number>();
       for (let i = 0; i < s.t.length; i++) {
@@ -217,6 +223,7 @@ export class Store {
     msg.statuses.forEach((status, i) => {
       const entry = this.entry(status.hardware_id, status.name, nowMs);
       entry.updatedMs = nowMs;
+      if (entry.latest !== undefined && entry.latest.level !== status.level) entry.levelChangedT = msg.stamp;
       if (status.values === undefined) {
         // Capability "interest": no page asked for its values. Its level, message and age are
         // news; its values are not, so they are kept (and nothing is charted from it).
@@ -286,6 +293,7 @@ export class Store {
         task: taskOf(name),
         latest: undefined,
         valuesLive: false,
+        levelChangedT: undefined,
         updatedMs: nowMs,
         history: new StatusHistory(this.windowSeconds),
       };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MAX_STATUSES, SeqTracker, STALE_AFTER_MS, Store, isStale, numericValues } from "../src/store";
+import { entryLevelSince } from "../src/levels";
 import type { Diagnostics, Snapshot, SnapshotStatus, Status } from "../src/protocol";
 
 const status = (name: string, level = 0, values: Record<string, string> = {}, hw = "robot-1"): Status => ({
@@ -121,6 +122,22 @@ describe("a live status without values (capability interest)", () => {
     expect(e.updatedMs).toBe(1000);
     expect(e.history.length).toBe(0);
     expect(store.find("robot-1", "unknown")).toBeUndefined();
+  });
+  it("a level change while its values were not sent still dates 'at this level since'", () => {
+    const store = new Store();
+    store.applyHello(hello(0));
+    store.applyDiagnostics(diag(1, 100, [status("a", 0, { v: "1" })]), 1000);
+    store.applyDiagnostics(diag(2, 101, [status("a", 0, { v: "1" })]), 1100);
+    const e = store.find("robot-1", "a")!;
+    expect(entryLevelSince(e)).toBe(100);
+    const lean = (level: number) => ({ name: "a", level, message: "m", hardware_id: "robot-1" });
+    store.applyDiagnostics({ ...diag(3, 102, []), statuses: [lean(2)] }, 1200); // ERROR, no values
+    store.applyDiagnostics({ ...diag(4, 103, []), statuses: [lean(2)] }, 1300);
+    expect(entryLevelSince(e)).toBe(102); // not 100: the history holds no point at ERROR
+    store.applyDiagnostics(diag(5, 104, [status("a", 2, { v: "1" })]), 1400); // the row opened
+    expect(entryLevelSince(e)).toBe(102);
+    store.applyDiagnostics(diag(6, 105, [status("a", 0, { v: "1" })]), 1500);
+    expect(entryLevelSince(e)).toBe(105);
   });
   it("a status first seen without values has none, and is listed", () => {
     const store = new Store();

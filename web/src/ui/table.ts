@@ -4,7 +4,7 @@
 // screen are updated each frame, and the others when they scroll into view: at 1,000 statuses
 // updating every row every frame cost far more than the 16 ms a frame has (docs/benchmarks.md).
 import { formatAge, formatClock } from "../format";
-import { isStale, levelSince, shownLevel } from "../levels";
+import { entryLevelSince, isStale, shownLevel } from "../levels";
 import type { PageState } from "../page-state";
 import { parseNumber, type Status } from "../protocol";
 import { compare, matches, nameRanks, type Sortable } from "../status-filter";
@@ -375,7 +375,7 @@ export class StatusTable implements Part {
     if (!row.expanded || latest === row.shownDetail) return;
     row.shownDetail = latest;
     const lines: ValueLine[] = [];
-    const since = levelSince(row.entry.history);
+    const since = entryLevelSince(row.entry);
     if (since !== undefined) {
       lines.push({ id: "\0since", label: "at this level since", value: `${formatClock(since * 1000)} (${formatAge(nowMs - since * 1000)})`, testid: "level-since" });
     }
