@@ -137,8 +137,10 @@ class HostAllowlist:
         with self._lock:
             if now - self._refreshed < REFRESH_PERIOD_S:
                 return  # another thread just did it
-            self._refreshed = now
+            # The time is set once the names are there: a request that arrives meanwhile finds
+            # the read not yet done, waits on the lock, then checks the names read.
             self._local = frozenset(normalize_host(n) for n in self._local_names() if n)
+            self._refreshed = now
 
 
 @dataclass(frozen=True)

@@ -259,8 +259,8 @@ def numeric_value(text: str) -> float | None:
 
 
 def numeric_values(values: dict[str, str]) -> dict[str, float]:
-    """A status's values that are numbers, as floats, in their order: parsed once per message and
-    shared by the history, the store and /metrics."""
+    """A status's values that are numbers, as floats, in their order: parsed once per message by
+    the ROS callback and shared by the history and the store."""
     out: dict[str, float] = {}
     chars, isfinite = _NUMBER_CHARS.issuperset, math.isfinite
     for key, text in values.items():  # numeric_value, inline: a call per value costs a third more

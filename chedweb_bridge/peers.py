@@ -362,7 +362,7 @@ class PeerRegistry:
                     session.held.popleft()
                     self._drop(session)
                 session.held.append(payloads)
-        # After the sends: parsing numbers for the history must not delay live data. No snapshot
+        # After the sends: the history's appends must not delay live data. No snapshot
         # can start in between (this callback runs to completion on the loop), so none misses it.
         self.history.add(payloads.stamp, payloads.statuses, received, payloads.numbers)
         payloads.numbers = None  # parsed for the history: not kept while the ring holds the message

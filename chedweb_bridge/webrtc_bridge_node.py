@@ -13,6 +13,7 @@ Three threads, one rule each (docs/architecture.md):
 from __future__ import annotations
 
 import errno
+import importlib.util
 import logging
 import socket
 import threading
@@ -91,6 +92,11 @@ class WebRtcBridge(Node):
         if absent:
             raise StartupError(f"not installed: {', '.join(absent)} (needed by aiortc, imported when "
                                f"the first browser connects)")
+        # Likewise psutil and prometheus_client, imported by the first request that needs them.
+        late = [name for name in ("psutil", "prometheus_client") if importlib.util.find_spec(name) is None]
+        if late:
+            raise StartupError(f"not installed: {', '.join(late)} (imported by the first request that "
+                               f"needs it)")
         self._values = values
         self._settings = Settings(auth_token=str(values["auth_token"]),
                                   allowed_origins=list(values["allowed_origins"]),  # type: ignore[call-overload]

@@ -3,6 +3,9 @@ slot limiter (limits.py): pure, driven directly."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from chedweb_bridge import access
@@ -157,3 +160,24 @@ def test_log_throttle_logs_one_line_a_period_with_the_count_left_out() -> None:
     clock.now += 10.0
     assert throttle.text("refused") == "refused (and 5 more like it before this one)"
     assert throttle.text("refused") is None
+
+
+def test_requests_arriving_while_the_addresses_are_read_wait_for_them() -> None:
+    # The first requests come together (a page's parallel fetches, four clients at once): the
+    # ones that arrive while the first reads the addresses (psutil's import, ~20 ms) must be
+    # answered with what it reads, not refused as if the names had been read without theirs.
+    reading = threading.Event()
+
+    def slow_local() -> list[str]:
+        reading.set()
+        time.sleep(0.3)
+        return ["198.18.0.1"]
+
+    hosts = HostAllowlist(slow_local)
+    answers: list[bool] = []
+    first = threading.Thread(target=lambda: answers.append(hosts.allows("198.18.0.1:8080")))
+    first.start()
+    assert reading.wait(5)
+    assert hosts.allows("198.18.0.1:8080")  # arrived during the read
+    first.join()
+    assert answers == [True]
