@@ -10,6 +10,7 @@ import { parseNumber, type Status } from "../protocol";
 import { compare, matches, nameRanks, type Sortable } from "../status-filter";
 import type { StatusEntry } from "../store";
 import { isPathName } from "../tree";
+import { groupRows } from "../row-groups";
 import { chartKeyInto, closeChartMenu } from "./chart-key-menu";
 import { h, placeChildren, setAttr, setData, setText } from "./dom";
 import type { FrameScheduler, Part } from "./frame";
@@ -23,11 +24,12 @@ export type { LevelSource } from "./level-history";
 
 const FULL_UPDATE_ROWS = 200;
 /**
- * Rows (group heads and statuses) per row group (tbody): a long list skips its row groups off
- * screen, not each row (content-visibility: auto, style.css). The browser keeps an observer per
- * skipped element, and over 1,000 rows that observer alone cost about 5 ms a frame
+ * Rows (group heads and statuses) per row group (tbody) at most: a long list skips its row groups
+ * off screen, not each row (content-visibility: auto, style.css). The browser keeps an observer
+ * per skipped element, and over 1,000 rows that observer alone cost about 5 ms a frame
  * (IntersectionObserverController::computeIntersections, docs/benchmarks.md); over 20 groups it
- * costs next to nothing, and a group is still small next to a screen.
+ * costs next to nothing, and a group is still small next to a screen. Groups keep their rows as
+ * rows come and go (row-groups.ts).
  */
 export const ROWS_PER_GROUP = 50;
 /**
@@ -67,8 +69,8 @@ function td(content: string | Node = "", cls = ""): HTMLTableCellElement {
 export class StatusTable implements Part {
   readonly name = "table";
   private readonly scope = new Scope();
-  /** The row groups, in order (one tbody per ROWS_PER_GROUP rows). */
-  private readonly sections: HTMLTableSectionElement[] = [];
+  /** The row groups, in order, by the row each starts with (row-groups.ts). */
+  private sections = new Map<HTMLTableRowElement, HTMLTableSectionElement>();
   /** Row groups the browser skips (off screen), from content-visibility's own event. */
   private readonly skipped = new WeakSet<Element>();
   private readonly head: HTMLTableSectionElement;
@@ -118,7 +120,7 @@ export class StatusTable implements Part {
       "contentvisibilityautostatechange",
       (ev) => {
         const section = ev.target as Element;
-        if (!this.sections.includes(section as HTMLTableSectionElement)) return;
+        if (section.parentElement !== this.table || section === this.head) return;
         if ((ev as Event & { skipped?: boolean }).skipped) this.skipped.add(section);
         else this.skipped.delete(section);
         this.markOnScreen(section);
@@ -236,37 +238,29 @@ export class StatusTable implements Part {
   }
 
   /**
-   * Puts the rows into row groups of ROWS_PER_GROUP, in order. In place: rows already where they
+   * Puts the rows into row groups (row-groups.ts), in order. In place: rows already where they
    * belong stay attached. Re-inserting every row (as replaceChildren did) made the browser restyle
    * and re-lay out the whole list whenever a status appeared, and took keyboard focus off the
    * focused row. A status's values row stays in its status's group.
    */
   private placeInGroups(order: HTMLTableRowElement[]): void {
-    const slices: HTMLTableRowElement[][] = [];
-    let slice: HTMLTableRowElement[] = [];
-    let count = 0;
-    for (const tr of order) {
-      const values = tr.classList.contains("detail");
-      if (!values && count === ROWS_PER_GROUP) {
-        slices.push(slice);
-        slice = [];
-        count = 0;
-      }
-      slice.push(tr);
-      if (!values) count += 1;
+    const isValues = (tr: HTMLTableRowElement) => tr.classList.contains("detail");
+    const slices = groupRows(order, new Set(this.sections.keys()), ROWS_PER_GROUP, isValues);
+    const sections = new Map<HTMLTableRowElement, HTMLTableSectionElement>();
+    for (const rows of slices) {
+      const first = rows[0] as HTMLTableRowElement;
+      sections.set(first, this.sections.get(first) ?? h("tbody", { role: "rowgroup" }));
     }
-    if (slice.length > 0 || slices.length === 0) slices.push(slice);
-    while (this.sections.length < slices.length) this.sections.push(h("tbody", { role: "rowgroup" }));
-    this.sections.length = slices.length;
-    placeChildren(this.table, [this.head, ...this.sections]);
-    slices.forEach((rows, i) => {
-      const section = this.sections[i] as HTMLTableSectionElement;
+    this.sections = sections;
+    placeChildren(this.table, [this.head, ...sections.values()]);
+    for (const rows of slices) {
+      const section = sections.get(rows[0] as HTMLTableRowElement) as HTMLTableSectionElement;
       placeChildren(section, rows);
       // Its height until the browser has laid it out once (then it remembers it): style.css.
-      const shown = String(rows.filter((tr) => !tr.classList.contains("detail")).length);
+      const shown = String(rows.filter((tr) => !isValues(tr)).length);
       if (section.style.getPropertyValue("--rows") !== shown) section.style.setProperty("--rows", shown);
       this.markOnScreen(section);
-    });
+    }
   }
 
   /** A group's rows are on screen unless the browser skips the group. */
