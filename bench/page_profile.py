@@ -55,7 +55,8 @@ def js_self_times(events: list[dict[str, Any]], pid: int, tid: int | None = None
     """Self time (ms) per JS function from the trace's V8 CPU profile chunks of the renderer's
     thread `tid` (all its threads when None). Each thread (the page's, its workers') has a profile
     of its own whose node ids overlap the others': nodes are keyed by profile and id."""
-    threads = {e.get("id"): e.get("tid") for e in events if e.get("name") == "Profile" and e.get("pid") == pid}
+    threads = {e.get("id"): e.get("tid") for e in events
+               if e.get("name") == "Profile" and e.get("pid") == pid}
     nodes: dict[tuple[Any, int], str] = {}
     counts: collections.Counter[tuple[Any, int]] = collections.Counter()
     for e in events:

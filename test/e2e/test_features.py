@@ -436,6 +436,7 @@ def test_statuses_added_to_a_long_list_move_no_rows_of_other_row_groups(page: An
     }""")
     feed(page, diagnostics(2, [status(f"node_{k:03d}: s") for k in range(10)]))
     page.wait_for_function("() => document.querySelectorAll('[data-testid=status-row]').length === 310")
-    moved = page.evaluate("() => { window.countMoves(window.rowMoves.takeRecords()); return window.movedRows; }")
+    moved = page.evaluate(
+        "() => { window.countMoves(window.rowMoves.takeRecords()); return window.movedRows; }")
     assert moved <= 10, f"{moved} rows moved between row groups"
     assert names(page)[:11] == [f"node_{k:03d}: s" for k in range(10)] + ["node_100: s"]
