@@ -101,8 +101,9 @@ def encode(block: Block, scales: dict[str, int] | None = None, level: int = 6) -
                 # minimum's are far below any chart's resolution and keep it compressible.
                 lo = np.asarray(block.lo[key], dtype=np.float64)
                 lo_scale = _scale_np(lo[~np.isnan(lo)], hints.get(key, -1))
-                if 0 <= lo_scale <= MAX_SCALE - 2:
-                    scale = lo_scale + 2
+                finite = arr[~nan]
+                largest = float(np.abs(finite).max()) if finite.size else 0.0
+                scale = _average_scale(lo_scale, largest)
             if scale >= 0:
                 ints.append(np.rint(_fill_nan(arr, nan) * 10.0 ** scale).astype(np.int64))
                 if has_nan:
@@ -176,8 +177,8 @@ def encode_small(block: Block, scales: dict[str, int] | None = None, level: int 
                 # A rollup's average rarely has a short decimal form; two digits beyond its
                 # minimum's are far below any chart's resolution and keep it compressible.
                 lo_scale = _scale(block.lo[key], hints.get(key, -1))
-                if 0 <= lo_scale <= MAX_SCALE - 2:
-                    scale = lo_scale + 2
+                scale = _average_scale(lo_scale, max((abs(v) for v in values if v == v), default=0.0))
+                if scale >= 0:
                     values = [v if v != v else round(v, scale) for v in values]
             nan = [v != v for v in values]
             has_nan = any(nan)
@@ -368,6 +369,16 @@ def _scale(values: list[float], hint: int = -1) -> int:
         if all(round(v * m) / m == v for v in finite):
             return scale
     return -1
+
+
+def _average_scale(lo_scale: int, largest: float) -> int:
+    """The decimals a rollup's average is kept at when it has no exact short form: its minimum's
+    plus two, if that keeps every average exact in int64 arithmetic (below 2**53 scaled), else -1
+    (kept as float64). A minute whose reading jumped from 0.5 to 1e18 overflowed int64 here."""
+    if not 0 <= lo_scale <= MAX_SCALE - 2:
+        return -1
+    scale = lo_scale + 2
+    return scale if largest * 10.0 ** scale < _EXACT_LIMIT else -1
 
 
 def _int_deltas(ints: list[int]) -> bytes:

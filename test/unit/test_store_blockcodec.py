@@ -48,6 +48,18 @@ def test_a_rollup_average_keeps_two_decimals_beyond_its_minimum() -> None:
     assert decode(encode(block)).avg["a"] == [0.333]
 
 
+@pytest.mark.parametrize("encoder", [encode, encode_small])
+def test_a_rollup_average_too_large_for_its_minimums_decimals_is_kept_as_a_float(encoder: object) -> None:
+    # A minute in which a reading jumped from 0.5 to 1e18 (a counter reset, a stamp in ns): its
+    # average at the minimum's decimals + 2 overflowed int64; encode_small raised OverflowError
+    # on the store's thread, and encode stored garbage. Kept as a float64 instead.
+    block = Block([0.0, 60.0], [0, 0], avg={"a": [5e17 + 0.25, 2.0]}, lo={"a": [0.5, 1.5]},
+                  hi={"a": [1e18, 2.5]})
+    back = decode(encoder(block))  # type: ignore[operator]
+    assert back.avg["a"] == [5e17 + 0.25, 2.0]
+    assert back.lo["a"] == [0.5, 1.5] and back.hi["a"] == [1e18, 2.5]
+
+
 def test_decimal_samples_take_about_a_byte_each() -> None:
     # Why the format exists: a 1 Hz status with ten slowly moving decimal keys.
     rng = random.Random(2)
