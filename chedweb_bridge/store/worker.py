@@ -196,6 +196,14 @@ class StoreWorker:
                 self._log("info", "history: writing again")
         except sqlite3.Error as exc:
             self._failed(exc)
+        except Exception as exc:  # a defect of the store's own code: this thread must go on
+            # Uncaught, it ended the thread: no history written until a restart, in silence.
+            if conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            self.core.rewrite_all()  # what the rolled-back batch wrote is written again
+            self._log("warn", f"history: write failed ({type(exc).__name__}: {exc}), "
+                              "retried at the next flush")
 
     def _job(self, job: Callable[[TieredStore], Any], done: Callable[[Any], None]) -> None:
         try:

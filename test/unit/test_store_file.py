@@ -235,3 +235,24 @@ def test_a_new_file_has_16_kib_pages_and_an_old_one_keeps_its_own(tmp_path: Path
     assert opened.repo is not None
     assert opened.repo.conn.execute("PRAGMA page_size").fetchone()[0] == 4096
     opened.repo.conn.close()
+
+
+def test_a_defect_in_a_write_is_logged_and_the_store_goes_on(tmp_path: Path) -> None:
+    # An exception that is not SQLite's (the int64 overflow of a rollup average was one) ended the
+    # store's thread: nothing more was written until a restart, and nothing said so.
+    logs = Logs()
+    worker = StoreWorker(str(tmp_path / "h.sqlite3"), 10_000_000, log=logs)
+    flush = worker.core.flush
+    calls = [0]
+
+    def failing_once(now: float) -> None:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise OverflowError("int too big to convert")
+        flush(now)
+
+    worker.core.flush = failing_once  # type: ignore[method-assign]
+    t = _feed(worker, T0, 30)
+    assert "write failed (OverflowError" in logs.text()
+    assert worker.core.query(KEY, T0, t + 1, 30).avg["k0"][:3] == [0.0, 0.1, 0.2]
+    worker.stop()
