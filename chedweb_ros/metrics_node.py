@@ -55,6 +55,7 @@ class SystemMetricsNode(Node):
         self._levels = LevelFilter(self._config.debounce)  # hold and clear margin, tick to tick
         self._processes_memo = ProcessesStatusMemo()  # built once per read of the process table
         self._publisher = self.create_publisher(DiagnosticArray, TOPIC, QOS)
+        self._array = DiagnosticArray()
         # One sample now, unpublished, so that the first array already carries rates.
         _, self._counters = self._sample(Counters())
         # The steady clock, not the node clock: a system monitor keeps sampling while a simulation
@@ -114,7 +115,7 @@ class SystemMetricsNode(Node):
             return
         try:
             snapshot, self._counters = self._sample(self._counters)
-            msg = DiagnosticArray()
+            msg = self._array  # one array for every tick: publish() serialises it at once
             msg.header.stamp = self.get_clock().now().to_msg()
             msg.status = build_statuses(snapshot, self._config.thresholds, self.get_name(),
                                         self._hardware_id(), self._levels, self._monotonic(),
