@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
@@ -444,6 +445,12 @@ def read_proc_stats(proc_root: str = "/proc") -> list[ProcessStat]:
     return out
 
 
+def default_max_open(limit: int | None = None) -> int:
+    """512 kept files, or a quarter of the descriptor limit where that is lower (1024 is common)."""
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0] if limit is None else limit
+    return 512 if soft == resource.RLIM_INFINITY else max(0, min(512, soft // 4))
+
+
 class ProcStatReader:
     """read_proc_stats with each /proc/<pid>/stat kept open from one read of the table to the
     next and read again with pread: the same bytes (the kernel writes the file anew at each read
@@ -453,12 +460,13 @@ class ProcStatReader:
     A kept file belongs to its process, not to its pid: once that process has ended, pread fails
     (ESRCH), the file is closed, and a process that has since taken the pid is opened afresh. The
     files of pids no longer listed are closed after each read. At most `max_open` files are kept
-    (a descriptor each; beyond that, processes are read the open-read-close way), so that a
-    machine with thousands of processes cannot take the node near its descriptor limit."""
+    (a descriptor each, and at most a quarter of the descriptor limit; beyond that, processes are
+    read the open-read-close way), so that a machine with thousands of processes cannot take the
+    node near its descriptor limit."""
 
-    def __init__(self, proc_root: str = "/proc", max_open: int = 512) -> None:
+    def __init__(self, proc_root: str = "/proc", max_open: int | None = None) -> None:
         self._root = proc_root
-        self._max_open = max_open
+        self._max_open = max_open if max_open is not None else default_max_open()
         self._open: dict[str, int] = {}
         self._clock_ticks = os.sysconf("SC_CLK_TCK")
         self._page_size = os.sysconf("SC_PAGE_SIZE")

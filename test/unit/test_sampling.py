@@ -4,6 +4,7 @@ turning into a reason in its own task while the other tasks carry on."""
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -342,6 +343,12 @@ def test_proc_stat_reader_keeps_at_most_max_open_files(tmp_path: Path) -> None:
         assert reader.open_files() == 4
     finally:
         reader.close()
+
+
+def test_kept_files_stay_under_a_quarter_of_the_descriptor_limit() -> None:
+    assert sampling.default_max_open(1024) == 256
+    assert sampling.default_max_open(100_000) == 512
+    assert sampling.default_max_open(resource.RLIM_INFINITY) == 512
 
 
 def test_proc_stat_reader_on_this_machine_equals_read_proc_stats() -> None:
