@@ -126,10 +126,13 @@ def scenario_1hz_hour(live: int) -> tuple[list[str], list[str], int]:
     return setup, msgs, 3600
 
 
-def scenario_many(rate_hz: float, count: int, history_s: int, keys: int = 3) -> Any:
+def scenario_many(rate_hz: float, count: int, history_s: int, keys: int = 3, lean: bool = False) -> Any:
     """`count` statuses at `rate_hz` (an aggregator-sized robot), `history_s` of history, `keys`
     keys in each driver status: the bridge keeps 256 statuses in its history, so the snapshot
-    holds that many and the rest arrive live."""
+    holds that many and the rest arrive live. `lean`: the live arrays as a bridge with capability
+    "interest" sends them to a page that opened no row (values only for the selected machine's
+    system_metrics statuses, codec.lean_statuses); else every value, as an older bridge sends."""
+    interest = frozenset((HOST, s["name"]) for s in system_metrics_statuses(0))
     def make(live: int) -> tuple[list[str], list[str], int]:
         others = count - 6
         step = 1 / rate_hz
@@ -141,6 +144,8 @@ def scenario_many(rate_hz: float, count: int, history_s: int, keys: int = 3) -> 
         msgs: list[Any] = []
         for i in range(live):
             statuses = system_metrics_statuses(n + i) + other_statuses(n + i, others, keys)
+            if lean:
+                statuses = codec.lean_statuses(statuses, interest)
             msgs.append(codec.encode_diagnostics(i + 1, "/diagnostics", t0 + history_s + i * step, statuses))
         return setup, msgs, 300
     return make
@@ -317,6 +322,10 @@ def run(quick: bool, dist: Path = DIST, only: str = "", live: int = 0) -> list[d
         # 150 arrays (15 s) rather than 300: each array is about 0.8 MB, all of them held in the page.
         ("10hz-1000x20", "10 Hz, 1000 statuses x 20 keys, 30 s", scenario_many(10, 1000, 30, keys=20),
          50 if quick else 150, 100.0),
+        # The same robot as a page gets it from this bridge (capability "interest": values only
+        # for the statuses the page shows; with no row open, the selected machine's system_metrics).
+        ("10hz-1000x20-lean", "10 Hz, 1000 statuses x 20 keys, 30 s, lean live arrays",
+         scenario_many(10, 1000, 30, keys=20, lean=True), 50 if quick else 150, 100.0),
     ]
     loads = [load for load in loads if not only or load[0] in only.split(",")]
     results = []
