@@ -11,7 +11,8 @@ The import runs in a thread that may block: the /ws handler thread of the socket
 (`load`, before that socket's offer deadline starts), or a worker thread awaited by the loop
 (`ensure_loaded`). Never on the loop thread itself: an import blocks the thread that runs it, and
 the loop would stop every peer's I/O for that long (and, if another thread is importing, wait on
-that import's lock). Once `loaded()` is true, `from aiortc import ...` is a dictionary lookup.
+that import's lock). The import also installs consent.py's consent freshness into aioice, before
+any connection exists. Once `loaded()` is true, `from aiortc import ...` is a dictionary lookup.
 A missing install is still found at start-up (`missing`, from the installed packages' metadata,
 importing nothing), not when the first browser connects.
 """
@@ -32,6 +33,9 @@ def load() -> None:
         return
     import aiortc  # noqa: F401  (the import is the point)
 
+    from chedweb_bridge import consent
+
+    consent.install()  # before any connection: RFC 7675's consent rule, not aioice's 0.5 s one
     _loaded.set()
 
 
