@@ -26,9 +26,11 @@ import contextlib
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -176,7 +178,8 @@ class StepResult:
     binary: int        # live messages that came deflated
     forwarded: float   # live messages the bridge sent a second, all peers together
     udp_lost: int      # datagrams dropped by the kernel for a full receive buffer, in the window
-    by_process: str    # peers heard from / peers, per peer process
+    by_process: str    # peers heard from / peers, per peer process, with their own connection states
+    own_failed: int    # peers whose own RTCPeerConnection was not "connected" at the window's end
 
 
 def measure(bridge: Bridge, floor_pid: int, audience: Audience, seconds: float,
@@ -200,8 +203,25 @@ def measure(bridge: Bridge, floor_pid: int, audience: Audience, seconds: float,
             "others": max(0.0, (m1 - m0) - ours) / elapsed,
             "lat": [x for a in answers for x in a["lat"]], "gaps": sum(a["gaps"] for a in answers),
             "heard": sum(a["peers_heard"] for a in answers), "binary": sum(a["binary"] for a in answers),
-            "by_process": ", ".join(f"{p.kind} {a['peers_heard']}/{a['peers']}"
-                                    for p, a in zip(audience.processes, answers, strict=True))}
+            "by_process": ", ".join(f"{p.kind} {a['peers_heard']}/{a['peers']} ({own_states(a)})"
+                                    for p, a in zip(audience.processes, answers, strict=True)),
+            "own_failed": sum(n for a in answers for s, n in a.get("states", {}).items() if s != "connected")}
+
+
+def own_states(answer: dict[str, Any]) -> str:
+    """A peer process's connections by their own state ("connected 25", "failed 3, connected
+    22"): a peer whose own side failed is not one the bridge skipped."""
+    states = answer.get("states", {})
+    return ", ".join(f"{s} {n}" for s, n in sorted(states.items(), key=lambda x: -x[1])) or "states unknown"
+
+
+def closes(log: str) -> str:
+    """Peers the bridge closed, by the reason it logged ("closed (data channel closed)"), and
+    those it began skipping as too slow: the bridge's side of a silent peer."""
+    reasons = Counter(re.findall(r"\] closed \(([^)]*)\)", log))
+    slow = log.count("browser too slow")
+    return ", ".join([f"{n} closed ({why})" for why, n in reasons.most_common()]
+                     + ([f"{slow} peers too slow (skipped)"] if slow else [])) or "no peer closed or skipped"
 
 
 def udp_lost() -> int:
@@ -264,7 +284,7 @@ def run(args: argparse.Namespace) -> list[StepResult]:
               f"load average {load_average()}", flush=True)
         for peers in steps:
             aiortc, browsers = split(peers, steps[-1], args.browsers)
-            drops0 = int(bridge.health()["drops"])
+            drops0, log0 = int(bridge.health()["drops"]), len(bridge.node.output())
             started = time.monotonic()
             errors = audience.grow(aiortc, browsers)
             connected = time.monotonic() - started
@@ -274,10 +294,12 @@ def run(args: argparse.Namespace) -> list[StepResult]:
             drops = int(bridge.health()["drops"]) - drops0
             step = StepResult(sum(have), have[0], have[1], got["bridge"], got["floor"], rss_mib(bridge.pid),
                               got["lat"], got["gaps"], drops, got["clients"], got["others"], got["heard"],
-                              got["binary"], got["forwarded"], got["udp_lost"], got["by_process"])
+                              got["binary"], got["forwarded"], got["udp_lost"], got["by_process"],
+                              got["own_failed"])
             results.append(step)
             before = results[-2] if len(results) > 1 else None
             print(describe(step, before, idle["bridge"], rss0, connected, errors), flush=True)
+            print(f"      the bridge's log in this step: {closes(bridge.node.output()[log0:])}", flush=True)
         print(summary(results, idle["bridge"], rss0), flush=True)
     finally:
         audience.close()
@@ -313,7 +335,8 @@ def describe(step: StepResult, before: StepResult | None, idle: float, rss0: flo
              f"n={len(step.lat)} ({step.binary} deflated) from {step.heard}/{step.peers} peers; "
              f"drops {step.drops} (bridge, whole step), gaps {step.gaps} (peers, window); UDP datagrams "
              f"lost to full receive buffers {step.udp_lost}",
-             f"      peers that got a live message in the window, per process: {step.by_process}",
+             f"      peers that got a live message in the window, per process (their own connection "
+             f"states): {step.by_process}; {step.own_failed} peer(s) not connected by their own account",
              f"      peer processes' CPU {step.clients * 100:.0f} % of one core; other work on the machine "
              f"{step.others * 100:.0f} %"]
     return "\n".join(lines)

@@ -33,7 +33,8 @@ import re
 import sys
 import time
 import zlib
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 # The codec's compact JSON puts type, seq, topic and stamp first (codec._diagnostics), in this
@@ -126,6 +127,11 @@ class Tally:
                 "messages": len(self.lat), "peers_heard": len(self.seqs), "binary": self.binary}
 
 
+def connection_states(states: Iterable[str]) -> dict[str, int]:
+    """How many peers are in each RTCPeerConnection.connectionState."""
+    return dict(Counter(states))
+
+
 def reply(obj: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
@@ -192,7 +198,10 @@ async def aiortc_main(url: str, compression: list[str]) -> None:
             tally.start()
             reply({"peers": len(clients)})
         elif cmd["cmd"] == "stop":
-            reply({**tally.stop(), "peers": len(clients)})
+            # Each client's own view of its connection: a peer that went silent because its side
+            # failed (consent, DTLS, SCTP) is told apart from one the bridge skipped or closed.
+            reply({**tally.stop(), "peers": len(clients),
+                   "states": connection_states(c.pc.connectionState if c.pc else "none" for c in clients)})
         elif cmd["cmd"] == "quit":
             break
     await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
@@ -292,7 +301,8 @@ _STOP_JS = """() => {
   const B = window.bench; B.recording = false;
   const gaps = B.peers.reduce((g, p) => { if (!p.seqs.size) return g; const a = [...p.seqs];
     return g + Math.max(...a) - Math.min(...a) + 1 - p.seqs.size; }, 0);
-  return { lat: B.lat, gaps, binary: B.binary, heard: B.peers.filter(p => p.seqs.size).length };
+  const states = B.peers.map(p => p.pc.connectionState);
+  return { lat: B.lat, gaps, binary: B.binary, heard: B.peers.filter(p => p.seqs.size).length, states };
 }"""
 
 
@@ -324,6 +334,7 @@ def browser_main(url: str, compression: list[str]) -> None:
                 reply({"peers": peers})
             elif cmd["cmd"] == "stop":
                 lat: list[float] = []
+                states: list[str] = []
                 gaps = heard = binary = 0
                 for page in pages:
                     got = page.evaluate(_STOP_JS)
@@ -331,8 +342,9 @@ def browser_main(url: str, compression: list[str]) -> None:
                     gaps += got["gaps"]
                     heard += got["heard"]
                     binary += got["binary"]
+                    states += got["states"]
                 reply({"lat": lat, "gaps": gaps, "messages": len(lat), "peers_heard": heard, "peers": peers,
-                       "binary": binary})
+                       "binary": binary, "states": connection_states(states)})
             elif cmd["cmd"] == "quit":
                 break
         browser.close()
