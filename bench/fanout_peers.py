@@ -140,7 +140,13 @@ def reply(obj: dict[str, Any]) -> None:
 # ---- aiortc clients --------------------------------------------------------------------------
 
 async def aiortc_main(url: str, compression: list[str]) -> None:
+    from chedweb_bridge import consent
     from test.helpers.webrtc_client import BridgeClient
+
+    # These clients stand in for browsers: consent freshness as a browser does it (RFC 7675, 30 s
+    # without any answer), not aioice's 0.5 s rule, under which a client closed itself whenever
+    # the bridge, starved on a loaded machine, answered its checks late for ~30 s.
+    consent.install()
 
     tally = Tally()
     # A BridgeClient from before the compression capability has no such argument: it offers none.
