@@ -10,7 +10,7 @@ in the log) and the page went silent. That is what silenced the older peers of b
 100-peer step on a loaded machine (docs/benchmarks.md, "Why older peers went silent").
 RFC 7675 section 5.1 retransmits each check as any STUN request and expires consent only when
 no response to any check arrived for 30 s; Chromium does so. Here: a check every ~5 s (0.8-1.2x,
-as aioice), each retransmitted after 0.5, 1, 2 and 4 s (its response counted for up to 7.5 s),
+as aioice), each sent again 0.5, 1.5 and 3.5 s later (its response counted for up to 7.5 s),
 and the connection closed once no authenticated response arrived for CONSENT_TIMEOUT_S. A peer
 that is really gone (its process ended or frozen, its network lost) still goes after 30-35 s.
 """
