@@ -20,6 +20,7 @@ importing nothing), not when the first browser connects.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import threading
 from importlib import metadata
@@ -35,7 +36,10 @@ def load() -> None:
 
     from chedweb_bridge import consent
 
-    consent.install()  # before any connection: RFC 7675's consent rule, not aioice's 0.5 s one
+    # Before any connection: RFC 7675's consent rule, not aioice's 0.5 s one.
+    why_not = consent.install()
+    if why_not is not None:
+        logging.getLogger("webrtc_bridge").warning(f"consent freshness: {why_not}")
     _loaded.set()
 
 
