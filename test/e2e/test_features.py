@@ -394,6 +394,23 @@ def test_focused_row_keeps_focus_when_statuses_appear(page: Any, dist_url: str) 
     assert page.evaluate("() => document.activeElement.dataset.name") == "e_node: five"
 
 
+def test_one_tab_stop_after_a_search_hides_and_brings_back_the_first_row(page: Any, dist_url: str) -> None:
+    # Roving tabindex: one row of the list is in the tab order. When a search hid that row, the
+    # next first row became the tab stop, and the hidden one came back still in the tab order: two
+    # tab stops, so Tab stopped twice in the list.
+    open_page(page, dist_url)
+    feed(page, [hello(), *diagnostics(1, [status("a_node: one"), status("b_node: two"), status("c_node: three")])])
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=status-row]').length === 3")
+    stops = f"() => [...document.querySelectorAll('{ROW}[tabindex=\"0\"]')].map(r => r.dataset.name)"
+    assert page.evaluate(stops) == ["a_node: one"]
+    page.fill('[data-testid="status-search"]', "b_node")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=status-row]').length === 1")
+    assert page.evaluate(stops) == ["b_node: two"]
+    page.fill('[data-testid="status-search"]', "")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=status-row]').length === 3")
+    assert page.evaluate(stops) == ["b_node: two"]
+
+
 def test_long_list_writes_rows_as_they_come_on_screen(page: Any, dist_url: str) -> None:
     # Over 200 rows, only the rows on screen are written each frame (content-visibility tells the
     # table which rows the browser skips); a row scrolled into view then shows the newest values.

@@ -60,6 +60,13 @@ interface Row {
   onScreen: boolean;
 }
 
+/** Whether two lists hold the same rows in the same order. */
+function sameRows(a: readonly HTMLTableRowElement[] | undefined, b: readonly HTMLTableRowElement[]): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function td(content: string | Node = "", cls = ""): HTMLTableCellElement {
   const cell = h("td", cls ? { class: cls, role: "cell" } : { role: "cell" });
   cell.append(content);
@@ -71,6 +78,12 @@ export class StatusTable implements Part {
   private readonly scope = new Scope();
   /** The row groups, in order, by the row each starts with (row-groups.ts). */
   private sections = new Map<HTMLTableRowElement, HTMLTableSectionElement>();
+  /** The rows each row group was last given: a group whose rows did not change is not touched. */
+  private readonly sectionRows = new WeakMap<HTMLTableSectionElement, readonly HTMLTableRowElement[]>();
+  /** The values rows (a JS lookup: classList.contains over every row each frame cost more). */
+  private readonly valuesRows = new WeakSet<Element>();
+  /** The row in the tab order (roving tabindex), kept here rather than searched for each frame. */
+  private tabStop: HTMLElement | undefined;
   /** Row groups the browser skips (off screen), from content-visibility's own event. */
   private readonly skipped = new WeakSet<Element>();
   private readonly head: HTMLTableSectionElement;
@@ -218,23 +231,39 @@ export class StatusTable implements Part {
   private reorder(machines: string[], byMachine: Map<string, Sortable[]>): boolean {
     const order: HTMLTableRowElement[] = [];
     let budget = NEW_ROWS_PER_FRAME;
+    let left = false;
+    let first: HTMLTableRowElement | undefined;
     for (const m of machines) {
       order.push(this.group(m).tr);
       for (const { entry } of byMachine.get(m) as Sortable[]) {
         let row = this.rows.get(entry.key);
         if (row === undefined) {
-          if (budget === 0) continue;
+          if (budget === 0) {
+            left = true;
+            continue;
+          }
           budget -= 1;
           row = this.makeRow(entry);
         }
+        first ??= row.tr;
         order.push(row.tr, row.detail);
       }
     }
     this.placeInGroups(order);
     // One row in the tab order (roving tabindex): Tab leaves the table in one step, arrows move.
-    const rows = this.table.querySelectorAll<HTMLElement>("tbody > tr.status");
-    if (![...rows].some((r) => r.tabIndex === 0)) rows[0]?.setAttribute("tabindex", "0");
-    return budget > 0 || ![...byMachine.values()].some((list) => list.some(({ entry }) => !this.rows.has(entry.key)));
+    // Kept in a field: searching the list for it each frame was a walk over every row.
+    if (this.tabStop === undefined || !this.listed(this.tabStop)) {
+      // Out of the tab order, so it does not come back as a second tab stop when listed again.
+      this.tabStop?.setAttribute("tabindex", "-1");
+      this.tabStop = first;
+      first?.setAttribute("tabindex", "0");
+    }
+    return !left;
+  }
+
+  /** Whether a row is in the table's body now (filtered-out rows are taken out of it). */
+  private listed(tr: Element): boolean {
+    return tr.parentElement?.parentElement === this.table;
   }
 
   /**
@@ -244,7 +273,7 @@ export class StatusTable implements Part {
    * focused row. A status's values row stays in its status's group.
    */
   private placeInGroups(order: HTMLTableRowElement[]): void {
-    const isValues = (tr: HTMLTableRowElement) => tr.classList.contains("detail");
+    const isValues = (tr: HTMLTableRowElement) => this.valuesRows.has(tr);
     const slices = groupRows(order, new Set(this.sections.keys()), ROWS_PER_GROUP, isValues);
     const sections = new Map<HTMLTableRowElement, HTMLTableSectionElement>();
     for (const rows of slices) {
@@ -255,6 +284,10 @@ export class StatusTable implements Part {
     placeChildren(this.table, [this.head, ...sections.values()]);
     for (const rows of slices) {
       const section = sections.get(rows[0] as HTMLTableRowElement) as HTMLTableSectionElement;
+      // A group whose rows are the same as last time is left alone: while rows are built a few a
+      // frame, most groups do not change, and walking all their rows cost more than the build.
+      if (sameRows(this.sectionRows.get(section), rows)) continue;
+      this.sectionRows.set(section, rows);
       placeChildren(section, rows);
       // Its height until the browser has laid it out once (then it remembers it): style.css.
       const shown = String(rows.filter((tr) => !isValues(tr)).length);
@@ -337,6 +370,7 @@ export class StatusTable implements Part {
     };
     this.rows.set(entry.key, row);
     this.byTr.set(tr, row);
+    this.valuesRows.add(detail);
     return row;
   }
 
@@ -452,6 +486,7 @@ export class StatusTable implements Part {
     ev.preventDefault();
     tr.tabIndex = -1;
     next.tabIndex = 0;
+    this.tabStop = next;
     next.focus();
   }
 }
