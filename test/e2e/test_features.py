@@ -399,7 +399,8 @@ def test_one_tab_stop_after_a_search_hides_and_brings_back_the_first_row(page: A
     # next first row became the tab stop, and the hidden one came back still in the tab order: two
     # tab stops, so Tab stopped twice in the list.
     open_page(page, dist_url)
-    feed(page, [hello(), *diagnostics(1, [status("a_node: one"), status("b_node: two"), status("c_node: three")])])
+    three = [status("a_node: one"), status("b_node: two"), status("c_node: three")]
+    feed(page, [hello(), *diagnostics(1, three)])
     page.wait_for_function("() => document.querySelectorAll('[data-testid=status-row]').length === 3")
     stops = f"() => [...document.querySelectorAll('{ROW}[tabindex=\"0\"]')].map(r => r.dataset.name)"
     assert page.evaluate(stops) == ["a_node: one"]
