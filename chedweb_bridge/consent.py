@@ -59,7 +59,9 @@ async def _query_consent(self: Any) -> None:
         while True:
             await asyncio.sleep(CONSENT_INTERVAL_S * (0.8 + 0.4 * random.random()))
             if consent_expired(last_response, loop.time()):
-                self._query_consent_task = None
+                # close() cancels the consent task, which is this one: forget it first, under the
+                # name this aioice gives it (0.13: _query_consent_task; 0.8, Debian's: _handle).
+                self._query_consent_task = self._query_consent_handle = None
                 await self.close()
                 return
             for pair in list(self._nominated.values()):

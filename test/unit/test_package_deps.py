@@ -25,6 +25,7 @@ ROSDEP_KEYS = {
     "flask": "python3-flask",
     "werkzeug": "python3-werkzeug",
     "aiortc": "python3-aiortc",
+    "aioice": "python3-aioice",  # consent.py (rosdep/chedweb.yaml: the distribution's package)
     "prometheus_client": "python3-prometheus-client",
     "flask_sock": "python3-flask-sock-pip",
     "simple_websocket": "python3-simple-websocket-pip",
