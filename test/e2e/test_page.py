@@ -115,9 +115,12 @@ def test_warn_status_shows_in_table_and_banner_then_clears(page: Any, bridge: Br
     assert "WARN e2e_alert: status 0 [test-host]: message 1" in banner.inner_text()
     assert page.locator(row).get_attribute("data-stale") == "false"
     page.screenshot(path=str(ARTIFACTS / "e2e-warn-banner.png"), full_page=True)
-    # Its values open on click.
+    # Its values open on click. The page had no values of it (capability "interest": they were
+    # not sent while no row showed them), so they come with the bridge's answer to the interest
+    # the click declares: a round trip later, not at once.
     page.click(row)
-    assert "pub index" in page.locator(f'{row} + [data-testid="status-values"]').inner_text()
+    page.wait_for_function("(sel) => document.querySelector(sel)?.innerText.includes('pub index')",
+                           arg=f'{row} + [data-testid="status-values"]', timeout=5000)
 
     publish_one_until_shown(page, 0, "e2e_alert", f'{row}[data-level="OK"]')
     page.wait_for_selector(alert, state="detached", timeout=2000)
