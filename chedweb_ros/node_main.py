@@ -83,9 +83,12 @@ def run_node(node_name: str, build: Callable[[], Any], args: list[str] | None = 
     and returns the exit code. The node may have a close() method, called before destroy_node()
     while the context is still up."""
     stop = _Stop()
-    signal.signal(signal.SIGINT, stop.on_signal)
-    signal.signal(signal.SIGTERM, stop.on_signal)  # the default would end us with 143, uncleaned
     try:
+        # Installed inside the try: a signal that lands the instant its handler is in place raises
+        # on this very line, and must end start-up with 0 too, not escape main() (Python would then
+        # end itself with SIGINT: exit -2).
+        signal.signal(signal.SIGINT, stop.on_signal)
+        signal.signal(signal.SIGTERM, stop.on_signal)  # the default would end us with 143, uncleaned
         return _run(node_name, build, args, stop)
     except KeyboardInterrupt:  # during the imports or rclpy.init: nothing to clean up
         return EXIT_OK
