@@ -20,6 +20,7 @@ total is within the budget again, so it is never exceeded between two calls.
 
 from __future__ import annotations
 
+import bisect
 import math
 from array import array
 from collections.abc import Iterable, Sequence
@@ -29,7 +30,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from chedweb_bridge.codec import numeric_values
-from chedweb_bridge.store.blockcodec import MAX_SCALE, Block, concat, decode, encode, encode_small
+from chedweb_bridge.store.blockcodec import Block, concat, decode, encode, encode_small
+from chedweb_bridge.store.scale_hints import decimals, decimals_of
+
+__all__ = ["decimals"]  # the scale rule, re-exported where it was written first
 
 StatusKey = tuple[str, str]  # (hardware_id, name), as the page groups statuses
 DAY = 86400.0
@@ -109,16 +113,6 @@ def level_change_size(change: LevelChange) -> int:
     return ROW_OVERHEAD + len(change.message.encode("utf-8", "replace"))
 
 
-def decimals(text: str) -> int:
-    """Digits after the point of a plain decimal ("12.50" -> 2, "7" -> 0); -1 for any other form
-    ("1e5", "0x1F", more than MAX_SCALE digits)."""
-    dot = text.find(".")
-    if dot < 0:
-        return 0 if text.strip().lstrip("+-").isdigit() else -1
-    fraction = text[dot + 1:].rstrip()
-    return len(fraction) if fraction.isdigit() and len(fraction) <= MAX_SCALE else -1
-
-
 def _empty_block() -> Block:
     # Typed columns: 8 bytes a value (2 a level), where a list of floats costs a pointer plus a
     # 24-byte float object a value (~60 bytes with the list's slack): at 10,000 values a second
@@ -127,19 +121,44 @@ def _empty_block() -> Block:
     return Block(array("d"), array("h"), {})  # type: ignore[arg-type]
 
 
-@dataclass
+# Rows of one key layout an open raw block holds as one flat array before moving them into its
+# columns (at most; a flush, a seal or a query moves them sooner): appending a status's values
+# as one row is one C call, where a value at a time cost ~20 Python operations a status.
+PENDING_ROWS = 64
+
+
 class _Open:
     """The block being filled for one (status, tier): samples [0, flushed) are stored, as chunk
     rows starting at `chunks`. Its columns are array('d') (array('h') for the level, clamped to
-    int16 on the way in), NaN where a row lacks a key."""
-    t0: float
-    block: Block = field(default_factory=_empty_block)
-    flushed: int = 0
-    chunks: list[float] = field(default_factory=list)
+    int16 on the way in), NaN where a row lacks a key. The raw tier's newest rows wait in
+    `_pending` (row after row, keys in `_layout`'s order) until `block` is read: the columns they
+    make are those appending them one by one made."""
+
+    def __init__(self, t0: float) -> None:
+        self.t0 = t0
+        self._block = _empty_block()
+        self.flushed = 0
+        self.chunks: list[float] = []
+        self._layout: tuple[str, ...] | None = None
+        self._pending: array[float] = array("d")
+        self._pending_rows = 0
+
+    @property
+    def block(self) -> Block:
+        """The block, every row appended in its columns."""
+        if self._pending_rows:
+            self._settle()
+        return self._block
 
     @property
     def dirty(self) -> bool:
-        return self.flushed < len(self.block.t)
+        return self.flushed < len(self._block.t)
+
+    def last_t(self) -> float:
+        return self._block.t[-1]
+
+    def __len__(self) -> int:
+        return len(self._block.t)
 
     def append(self, t: float, level: int, avg: dict[str, float],
                lo: dict[str, float] | None = None, hi: dict[str, float] | None = None) -> None:
@@ -152,8 +171,40 @@ class _Open:
             _append_row(b.lo, lo, n)
             _append_row(b.hi, hi, n)
 
+    def append_row(self, t: float, level: int, layout: tuple[str, ...], row: array[float]) -> None:
+        """One raw sample: its values in `row`, keys in `layout`'s order."""
+        if layout != self._layout or self._pending_rows >= PENDING_ROWS:
+            if self._pending_rows:
+                self._settle()
+            self._layout = layout
+        b = self._block
+        b.t.append(t)
+        b.level.append(level)
+        self._pending.extend(row)
+        self._pending_rows += 1
+
+    def _settle(self) -> None:
+        """The pending rows into the columns, as `_append_row` row by row would: a key new to
+        the block gets a column NaN before them, a column not in the layout gets NaN for them."""
+        rows, layout, pending = self._pending_rows, self._layout or (), self._pending
+        self._pending, self._pending_rows = array("d"), 0
+        table = self._block.avg
+        total = len(self._block.t)
+        before = total - rows
+        width = len(layout)
+        for j, key in enumerate(layout):
+            column = table.get(key)
+            if column is None:
+                new: Any = _NAN_COLUMN * before
+                column = table[key] = new
+            column.extend(pending[j::width])
+        for column in table.values():
+            if len(column) < total:
+                column.extend(_NAN_COLUMN * (total - len(column)))
+
 
 _NAN_COLUMN = array("d", [_NAN])
+_NO_HINT = -2  # in a row of scale hints: the key has none yet
 
 
 def _append_row(table: dict[str, list[float]], row: dict[str, float], n: int) -> None:
@@ -270,6 +321,7 @@ class TieredStore:
         self._buckets: dict[tuple[StatusKey, int], _Bucket] = {}
         self._keys: dict[StatusKey, set[str]] = {}
         self._scales: dict[StatusKey, dict[str, int]] = {}  # per key: most decimals seen
+        self._hint_rows: dict[StatusKey, tuple[tuple[str, ...], np.ndarray]] = {}  # _hint_row's
         self._new_keys: dict[StatusKey, set[str]] = {}
         self._last: dict[StatusKey, tuple[float, int]] = {}  # newest sample time, level
         self._pending_changes: list[LevelChange] = []
@@ -280,18 +332,74 @@ class TieredStore:
             numbers: Sequence[dict[str, float]] | None = None) -> None:
         """One DiagnosticArray's statuses, received at `t` (receive clock, seconds). `numbers`:
         each status's numeric values (codec.numeric_values), when the caller parsed them already."""
+        if numbers is None:
+            numbers = [numeric_values(s["values"]) for s in statuses]
+        keys: list[StatusKey] = [(str(s["hardware_id"]), str(s["name"])) for s in statuses]
+        layouts = [tuple(n) for n in numbers]
+        noted = self._note_scales(keys, statuses, numbers, layouts)
         for i, status in enumerate(statuses):
-            key: StatusKey = (str(status["hardware_id"]), str(status["name"]))
+            key = keys[i]
             level = max(-32768, min(32767, int(status["level"])))
-            texts = status["values"]
-            values = self._numeric(key, texts, numeric_values(texts) if numbers is None else numbers[i])
-            self._note_level(key, t, level, str(status.get("message", "")))
-            self._add_raw(key, t, level, values)
-            layout, row = tuple(values), array("d", list(values.values()))
+            if noted[i]:
+                values, layout = numbers[i], layouts[i]
+            else:
+                values = self._numeric(key, status["values"], numbers[i])
+                layout = tuple(values)
+            previous = self._last.get(key)
+            self._note_level(key, t, level, str(status.get("message", "")), previous)
+            row = array("d", list(values.values()))
+            self._add_raw(key, t, level, layout, row)
             for tier_index in range(1, len(self.tiers)):
                 self._add_rollup(key, tier_index, t, level, layout, row)
-            previous = self._last.get(key)
             self._last[key] = (max(t, previous[0]) if previous else t, level)
+
+    def _note_scales(self, keys: list[StatusKey], statuses: Sequence[dict[str, Any]],
+                     numbers: Sequence[dict[str, float]], layouts: list[tuple[str, ...]]) -> list[bool]:
+        """Per status, True where its values are kept as they are and its keys' scale hints are
+        noted here: for every status whose keys are all known, with one vectorised pass over the
+        message's texts (scale_hints.decimals_of) and its hints as rows cached per key layout.
+        The others (a new key, a status new or back from silence, a status twice in one
+        message, whose order then matters) go through `_numeric`, one value at a time."""
+        noted = [False] * len(keys)
+        if len(set(keys)) != len(keys):
+            return noted
+        texts: list[str] = []
+        hints: list[np.ndarray] = []
+        at: list[tuple[int, StatusKey, tuple[str, ...]]] = []  # (first text, status, layout)
+        for i, key in enumerate(keys):
+            known = self._keys.get(key)
+            if known is None or not numbers[i].keys() <= known:
+                continue
+            noted[i] = True
+            layout = layouts[i]
+            at.append((len(texts), key, layout))
+            texts.extend(map(statuses[i]["values"].__getitem__, layout))
+            hints.append(self._hint_row(key, layout))
+        if not texts:
+            return noted
+        d = decimals_of(texts)
+        h = np.concatenate(hints)
+        # As `_numeric`: a key's first hint is its first text's; later, more decimals raise it and
+        # a text of another form makes it -1 for good.
+        changed = np.flatnonzero((h == _NO_HINT) | ((h >= 0) & ((d < 0) | (d > h)))).tolist()
+        if changed:
+            firsts = [first for first, _, _ in at]
+            for index in changed:
+                first, key, layout = at[bisect.bisect_right(firsts, index) - 1]
+                self._scales[key][layout[index - first]] = int(d[index])
+                self._hint_rows.pop(key, None)
+        return noted
+
+    def _hint_row(self, key: StatusKey, layout: tuple[str, ...]) -> np.ndarray:
+        """The scale hints of `layout`'s keys in its order (_NO_HINT: none yet), cached while the
+        status keeps its layout and its hints."""
+        cached = self._hint_rows.get(key)
+        if cached is not None and cached[0] == layout:
+            return cached[1]
+        scales = self._scales.setdefault(key, {})
+        row = np.array([scales.get(name, _NO_HINT) for name in layout], dtype=np.int64)
+        self._hint_rows[key] = (layout, row)
+        return row
 
     @property
     def remembered(self) -> int:
@@ -306,6 +414,7 @@ class TieredStore:
         if known is None:  # new, or back from silence: its keys as stored (max_keys counts them)
             known = self._keys[key] = set(self.repo.keys(key))
         scales = self._scales.setdefault(key, {})
+        self._hint_rows.pop(key, None)  # its hints may change here
         out: dict[str, float] = {}
         for name, value in numbers.items():
             if name not in known:
@@ -323,23 +432,24 @@ class TieredStore:
                     scales[name] = d
         return out
 
-    def _note_level(self, key: StatusKey, t: float, level: int, message: str) -> None:
-        previous = self._last.get(key)
+    def _note_level(self, key: StatusKey, t: float, level: int, message: str,
+                    previous: tuple[float, int] | None) -> None:
         old = previous[1] if previous else self.repo.last_level(key)
         if old != level:  # including None: the first level ever seen for this status
             self._pending_changes.append(LevelChange(t, key[0], key[1], old, level, message))
 
-    def _add_raw(self, key: StatusKey, t: float, level: int, values: dict[str, float]) -> None:
+    def _add_raw(self, key: StatusKey, t: float, level: int, layout: tuple[str, ...],
+                 row: array[float]) -> None:
         open_ = self._open.get((key, 0))
-        if open_ is not None and (t < open_.block.t[-1] or t - open_.t0 >= self.tiers[0].block_seconds
-                                  or len(open_.block) >= self.max_block_samples):
+        if open_ is not None and (t < open_.last_t() or t - open_.t0 >= self.tiers[0].block_seconds
+                                  or len(open_) >= self.max_block_samples):
             # A full block, or the receive clock stepped back: seal it and start another, so
             # that every block's samples are in time order.
             self._seal(key, 0)
             open_ = None
         if open_ is None:
             open_ = self._open[(key, 0)] = _Open(t)
-        open_.append(t, level, values)
+        open_.append_row(t, level, layout, row)
 
     def _add_rollup(self, key: StatusKey, tier_index: int, t: float, level: int,
                     layout: tuple[str, ...], row: array[float]) -> None:
@@ -447,6 +557,7 @@ class TieredStore:
         for key in [k for k in self._keys if k not in active]:
             del self._keys[key]
             self._scales.pop(key, None)
+            self._hint_rows.pop(key, None)
         if len(self._last) > self.max_remembered:
             newest = sorted(self._last.items(), key=lambda item: item[1][0])
             for key, _ in newest[:len(newest) - self.max_remembered]:
