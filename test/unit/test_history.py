@@ -6,7 +6,7 @@ import math
 import tracemalloc
 from typing import Any
 
-from chedweb_bridge.history import History
+from chedweb_bridge.history import PENDING_ROWS, History, SeriesHistory
 
 
 def st(name: str, values: dict[str, str], level: int = 0) -> dict[str, object]:
@@ -117,3 +117,25 @@ def test_full_history_memory_stays_near_its_kept_samples() -> None:
     assert h.sample_count() == keep
     # 3 value columns and 3 others of 3,600 samples: ~130 KB at full.
     assert after_peak <= 1.25 * full, (full, after_peak)
+
+
+def test_rows_waiting_as_one_array_land_in_their_columns_whatever_reads_them() -> None:
+    """Samples of one layout wait as rows (history.PENDING_ROWS); a read, a compaction that
+    forgets every column, another layout or key order, a full buffer: each gives the columns
+    appending value by value gave."""
+    series = SeriesHistory("s", "h", max_keys=8)
+    status: dict[str, Any] = {"level": 0}
+    expected: dict[str, list[float | None]] = {"a": [], "b": []}
+    for i in range(PENDING_ROWS * 2 + 5):
+        numbers = {"a": float(i), "b": -float(i)} if i % 50 != 7 else {"b": 0.5, "a": 9.0}
+        series.append(float(i), status, float(i), numbers)
+        expected["a"].append(numbers["a"])
+        expected["b"].append(numbers["b"])
+        if i % 45 == 44:
+            assert series.rows(0, len(series))["values"] == expected
+    assert series.rows(0, len(series))["values"] == expected
+    series.drop_before(1e9, 10)  # every sample trimmed: the compaction forgets every column
+    assert len(series) == 0
+    series.append(1e9, status, 1e9, {"a": 1.0, "b": 2.0})
+    series.append(1e9 + 1, status, 1e9 + 1, {"a": 3.0, "b": 4.0})
+    assert series.rows(0, 2)["values"] == {"a": [1.0, 3.0], "b": [2.0, 4.0]}
