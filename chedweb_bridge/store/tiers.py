@@ -337,6 +337,10 @@ class TieredStore:
         keys: list[StatusKey] = [(str(s["hardware_id"]), str(s["name"])) for s in statuses]
         layouts = [tuple(n) for n in numbers]
         noted = self._note_scales(keys, statuses, numbers, layouts)
+        # Each rollup tier's point for `t`: the same for every status of the message.
+        starts = [(i, math.floor(t / tier.resolution) * tier.resolution)
+                  for i, tier in enumerate(self.tiers) if i]
+        buckets, last = self._buckets, self._last
         for i, status in enumerate(statuses):
             key = keys[i]
             level = max(-32768, min(32767, int(status["level"])))
@@ -345,13 +349,18 @@ class TieredStore:
             else:
                 values = self._numeric(key, status["values"], numbers[i])
                 layout = tuple(values)
-            previous = self._last.get(key)
-            self._note_level(key, t, level, str(status.get("message", "")), previous)
+            previous = last.get(key)
+            if previous is None or previous[1] != level:
+                self._note_level(key, t, level, str(status.get("message", "")), previous)
             row = array("d", list(values.values()))
             self._add_raw(key, t, level, layout, row)
-            for tier_index in range(1, len(self.tiers)):
-                self._add_rollup(key, tier_index, t, level, layout, row)
-            self._last[key] = (max(t, previous[0]) if previous else t, level)
+            for tier_index, start in starts:
+                bucket = buckets.get((key, tier_index))
+                if bucket is not None and bucket.start == start:
+                    bucket.add(level, layout, row)  # the usual sample: the point it is in goes on
+                else:
+                    self._add_rollup(key, tier_index, t, level, layout, row)
+            last[key] = (max(t, previous[0]) if previous else t, level)
 
     def _note_scales(self, keys: list[StatusKey], statuses: Sequence[dict[str, Any]],
                      numbers: Sequence[dict[str, float]], layouts: list[tuple[str, ...]]) -> list[bool]:
