@@ -375,15 +375,21 @@ class TieredStore:
         texts: list[str] = []
         hints: list[np.ndarray] = []
         at: list[tuple[int, StatusKey, tuple[str, ...]]] = []  # (first text, status, layout)
+        cache = self._hint_rows
         for i, key in enumerate(keys):
-            known = self._keys.get(key)
-            if known is None or not numbers[i].keys() <= known:
-                continue
-            noted[i] = True
             layout = layouts[i]
+            cached = cache.get(key)
+            if cached is not None and cached[0] == layout:
+                row = cached[1]  # a layout seen with every key known: they still are
+            else:
+                known = self._keys.get(key)
+                if known is None or not numbers[i].keys() <= known:
+                    continue
+                row = self._hint_row(key, layout)
+            noted[i] = True
             at.append((len(texts), key, layout))
             texts.extend(map(statuses[i]["values"].__getitem__, layout))
-            hints.append(self._hint_row(key, layout))
+            hints.append(row)
         if not texts:
             return noted
         d = decimals_of(texts)
@@ -401,10 +407,7 @@ class TieredStore:
 
     def _hint_row(self, key: StatusKey, layout: tuple[str, ...]) -> np.ndarray:
         """The scale hints of `layout`'s keys in its order (_NO_HINT: none yet), cached while the
-        status keeps its layout and its hints."""
-        cached = self._hint_rows.get(key)
-        if cached is not None and cached[0] == layout:
-            return cached[1]
+        status keeps its layout and its hints (and its keys are remembered: _forget_silent)."""
         scales = self._scales.setdefault(key, {})
         row = np.array([scales.get(name, _NO_HINT) for name in layout], dtype=np.int64)
         self._hint_rows[key] = (layout, row)
