@@ -83,7 +83,7 @@ class SeriesHistory:
         if numbers.keys() == columns.keys():
             for key, value in numbers.items():
                 columns[key].append(value)
-            self._layout = layout
+            self._layout = self._column_names(layout)
             return
         self._layout = None
         seen = set()
@@ -100,7 +100,13 @@ class SeriesHistory:
             if key not in seen:
                 column.append(_NAN)
         if numbers.keys() == columns.keys():
-            self._layout = layout
+            self._layout = self._column_names(layout)
+
+    def _column_names(self, layout: tuple[str, ...]) -> tuple[str, ...]:
+        """`layout` made of the names the columns are keyed by (the same text): the message's own
+        copies would stay alive with it (~1 KB a status)."""
+        names = {name: name for name in self._values}
+        return tuple([names[name] for name in layout])
 
     def _settle(self) -> None:
         """The pending rows into their columns (one strided slice a column)."""

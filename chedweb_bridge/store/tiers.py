@@ -410,7 +410,10 @@ class TieredStore:
         status keeps its layout and its hints (and its keys are remembered: _forget_silent)."""
         scales = self._scales.setdefault(key, {})
         row = np.array([scales.get(name, _NO_HINT) for name in layout], dtype=np.int64)
-        self._hint_rows[key] = (layout, row)
+        # The layout kept with the key names `scales` holds already, not this message's copies
+        # (~1 KB a status of strings otherwise kept alive for as long as the layout lasts).
+        names = {name: name for name in scales}
+        self._hint_rows[key] = (tuple([names.get(name, name) for name in layout]), row)
         return row
 
     @property
