@@ -58,38 +58,39 @@ def _decode(buf: bytes) -> tuple[int, int, list[Status]]:
         raise CdrError("sequence longer than the message")
     statuses: list[Status] = []
     fields: list[str] = [""] * 3
+    # (pos + 3) & -4 aligns pos to 4 in one step (pos is never negative).
     for _ in range(count):
         level = buf[pos]
         pos += 1
         for f in range(3):  # name, message, hardware_id
-            pos += (-pos) & 3
+            pos = (pos + 3) & -4
             (n,) = u32(buf, pos)
-            pos += 4
-            if n == 0 or pos + n > end:
+            start = pos + 4
+            pos = start + n
+            if n == 0 or pos > end:
                 raise CdrError("bad string length")
-            fields[f] = buf[pos:pos + n - 1].decode()
-            pos += n
-        pos += (-pos) & 3
+            fields[f] = buf[start:pos - 1].decode()
+        pos = (pos + 3) & -4
         (nvalues,) = u32(buf, pos)
         pos += 4
         if nvalues > end - pos:
             raise CdrError("sequence longer than the message")
         values: dict[str, str] = {}
         for _ in range(nvalues):
-            pos += (-pos) & 3
+            pos = (pos + 3) & -4
             (n,) = u32(buf, pos)
-            pos += 4
-            if n == 0 or pos + n > end:
+            start = pos + 4
+            pos = start + n
+            if n == 0 or pos > end:
                 raise CdrError("bad string length")
-            key = buf[pos:pos + n - 1].decode()
-            pos += n
-            pos += (-pos) & 3
+            key = buf[start:pos - 1].decode()
+            pos = (pos + 3) & -4
             (n,) = u32(buf, pos)
-            pos += 4
-            if n == 0 or pos + n > end:
+            start = pos + 4
+            pos = start + n
+            if n == 0 or pos > end:
                 raise CdrError("bad string length")
-            values[key] = buf[pos:pos + n - 1].decode()
-            pos += n
+            values[key] = buf[start:pos - 1].decode()
         statuses.append({"name": fields[0], "level": level, "message": fields[1],
                          "hardware_id": fields[2], "values": values})
     if pos > end:

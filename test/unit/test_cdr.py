@@ -132,3 +132,14 @@ def test_unknown_encapsulation_and_garbage() -> None:
     bad_utf8 = serialize_message(array("", [("n", 0, "m", "h", [])])).replace(b"n\x00", b"\xff\x00")
     with pytest.raises(cdr.CdrError):
         cdr.decode_diagnostic_array(bad_utf8)
+
+
+@pytest.mark.parametrize("field", [b"kk\x00", b"vv\x00", b"nn\x00"])
+def test_a_string_of_length_zero_is_a_cdr_error(field: bytes) -> None:
+    """A CDR string's length counts its NUL, so 0 is malformed (the bridge then falls back to rclpy): a key's,
+    a value's or a status field's."""
+    data = serialize_message(array("", [("nn", 0, "m", "h", [("kk", "vv")])]))
+    at = data.index(field) - 4
+    assert struct.unpack_from("<I", data, at)[0] == 3
+    with pytest.raises(cdr.CdrError, match="bad string length"):
+        cdr.decode_diagnostic_array(data[:at] + b"\x00\x00\x00\x00" + data[at + 4:])
