@@ -27,8 +27,10 @@ import json
 import math
 import os
 import re
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -201,7 +203,10 @@ def measure(bridge: Bridge, floor_pid: int, audience: Audience, seconds: float,
     return {"bridge": (b1 - b0) / elapsed, "forwarded": forwarded / elapsed, "floor": (f1 - f0) / elapsed,
             "clients": clients / elapsed, "udp_lost": udp_lost() - lost0,
             "others": max(0.0, (m1 - m0) - ours) / elapsed,
-            "lat": [x for a in answers for x in a["lat"]], "gaps": sum(a["gaps"] for a in answers),
+            "lat": [x for a in answers for x in a["lat"]],
+            "rx": [(p.kind, seq, lat) for p, a in zip(audience.processes, answers, strict=True)
+                   for seq, lat in zip(a.get("lat_seq", ()), a["lat"], strict=False)],
+            "gaps": sum(a["gaps"] for a in answers),
             "heard": sum(a["peers_heard"] for a in answers), "binary": sum(a["binary"] for a in answers),
             "by_process": ", ".join(f"{p.kind} {a['peers_heard']}/{a['peers']} ({own_states(a)})"
                                     for p, a in zip(audience.processes, answers, strict=True)),
@@ -262,11 +267,14 @@ def split(peers: int, max_step: int, browsers: int) -> tuple[int, int]:
 def run(args: argparse.Namespace) -> list[StepResult]:
     steps = sorted(args.steps)
     floor = NodeProcess([sys.executable, "-m", "bench.floor_subscriber"], "bench-fanout-floor")
+    trace_path = os.path.join(tempfile.gettempdir(), f"chedweb-fanout-trace-{os.getpid()}.jsonl")
+    wrap = ((lambda cmd: [sys.executable, "-m", "bench.fanout_trace", trace_path, *cmd[1:]])
+            if args.trace else None)
     bridge = Bridge("bench-fanout-bridge", {
         "max_peers": steps[-1] + 16, "max_connections": 4 * steps[-1] + 64,
         "max_connections_per_address": 4 * steps[-1] + 64, "max_pending_sockets": 64,
         "max_pending_per_address": 32, "answer_timeout": 60.0, "offer_deadline": 60.0,
-        "history_seconds": args.history_seconds})
+        "history_seconds": args.history_seconds}, wrap=wrap)
     publisher = None
     audience = Audience(bridge.url, args.per_worker, args.client_nice, args.compression)
     results: list[StepResult] = []
@@ -300,6 +308,8 @@ def run(args: argparse.Namespace) -> list[StepResult]:
             before = results[-2] if len(results) > 1 else None
             print(describe(step, before, idle["bridge"], rss0, connected, errors), flush=True)
             print(f"      the bridge's log in this step: {closes(bridge.node.output()[log0:])}", flush=True)
+            if args.trace:
+                print(stages(read_trace(trace_path), got["rx"]), flush=True)
         print(summary(results, idle["bridge"], rss0), flush=True)
     finally:
         audience.close()
@@ -308,6 +318,56 @@ def run(args: argparse.Namespace) -> list[StepResult]:
         bridge.stop()
         floor.stop()
     return results
+
+
+def read_trace(path: str) -> dict[int, dict[str, Any]]:
+    rows: dict[int, dict[str, Any]] = {}
+    with contextlib.suppress(OSError), open(path) as f:
+        for line in f:
+            with contextlib.suppress(ValueError):
+                row = json.loads(line)
+                rows[row["seq"]] = row
+    return rows
+
+
+def stages(rows: dict[int, dict[str, Any]], rx: list[tuple[str, int, float]]) -> str:
+    """Where a live message's latency goes (bench/fanout_trace.py's times against the peers'),
+    each stage's p50 / p99 in ms over the messages the peers heard in the window."""
+    by_seq: dict[int, list[tuple[str, float]]] = {}
+    for kind, seq, lat in rx:
+        by_seq.setdefault(seq, []).append((kind, lat))
+    full = [r for s, r in rows.items() if s in by_seq and r.get("tx") and "cb0" in r and "send1" in r]
+    if not full:
+        return "      trace: no complete message in the window"
+
+    def ms(values: list[float]) -> str:
+        return f"{percentile(values, 50):6.1f} / {percentile(values, 99):6.1f}"
+
+    def col(f: Any) -> list[float]:
+        return [1000 * f(r) for r in full]
+
+    tx_all = [1000 * (t - r["stamp"]) for r in full for t in r["tx"]]
+    rx_kind: dict[str, list[float]] = {}
+    for r in full:
+        for kind, lat in by_seq[r["seq"]]:
+            rx_kind.setdefault(kind, []).append(lat)
+    after_tx = [lat - 1000 * (statistics.median(r["tx"]) - r["stamp"])
+                for r in full for _, lat in by_seq[r["seq"]]]
+    lines = [f"      trace, {len(full)} messages, p50 / p99 ms:",
+             f"        publish -> ROS callback entry     {ms(col(lambda r: r['cb0'] - r['stamp']))}",
+             f"        ROS callback (decode, encode)     {ms(col(lambda r: r['cb1'] - r['cb0']))}",
+             f"        callback exit -> loop's handler   {ms(col(lambda r: r['loop0'] - r['cb1']))}",
+             f"        loop: every peer's send call      {ms(col(lambda r: r['send1'] - r['loop0']))}",
+             f"        loop: after the sends (history)   {ms(col(lambda r: r['loop1'] - r['send1']))}",
+             f"        handler exit -> first peer's tx   {ms(col(lambda r: r['tx'][0] - r['loop1']))}",
+             f"        first -> last peer's tx           {ms(col(lambda r: r['tx'][-1] - r['tx'][0]))}"
+             f"  ({statistics.median(len(r['tx']) for r in full):.0f} flushes a message)",
+             f"          of which the store's thread busy  {ms(col(lambda r: r.get('store', 0.0)))}",
+             f"        publish -> a peer's tx (all)      {ms(tx_all)}",
+             "        publish -> a peer's receipt       "
+             + "; ".join(f"{k} {ms(v)}" for k, v in sorted(rx_kind.items())),
+             f"        receipt - the message's median tx {ms(after_tx)}"]
+    return "\n".join(lines)
 
 
 def per_message_ms(step: StepResult, idle: float) -> float:
@@ -380,6 +440,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="nice value of the peer processes (0: the bridge's)")
     parser.add_argument("--compression", choices=("deflate-raw", "none"), default="deflate-raw",
                         help="what the peers offer (the page offers deflate-raw where it can inflate)")
+    parser.add_argument("--trace", action="store_true",
+                        help="run the bridge under bench/fanout_trace.py and print, per step, where a "
+                             "live message's latency goes, stage by stage")
     parser.add_argument("--history-seconds", type=float, default=5.0,
                         help="the bridge's history_seconds: a short window keeps each connect's snapshot "
                              "small, so steps measure live fan-out rather than connects")

@@ -105,11 +105,12 @@ class Tally:
     def __init__(self) -> None:
         self.recording = False
         self.lat: list[float] = []
+        self.lat_seq: list[int] = []  # the seq of each latency, for bench.fanout --trace
         self.seqs: dict[int, set[int]] = {}
         self.binary = 0
 
     def start(self) -> None:
-        self.lat, self.seqs, self.binary, self.recording = [], {}, 0, True
+        self.lat, self.lat_seq, self.seqs, self.binary, self.recording = [], [], {}, 0, True
 
     def record(self, peer: int, data: str | bytes, now: float) -> None:
         if not self.recording:
@@ -119,11 +120,13 @@ class Tally:
         if live is not None:
             self.seqs.setdefault(peer, set()).add(live[0])
             self.lat.append(round((now - live[1]) * 1000, 2))
+            self.lat_seq.append(live[0])
             self.binary += binary
 
     def stop(self) -> dict[str, Any]:
         self.recording = False
-        return {"lat": self.lat, "gaps": sum(seq_gaps(s) for s in self.seqs.values()),
+        return {"lat": self.lat, "lat_seq": self.lat_seq,
+                "gaps": sum(seq_gaps(s) for s in self.seqs.values()),
                 "messages": len(self.lat), "peers_heard": len(self.seqs), "binary": self.binary}
 
 
@@ -220,7 +223,8 @@ async def aiortc_main(url: str, compression: list[str]) -> None:
 # Returns the errors of those that failed.
 _ADD_JS = r"""
 async ([n, batch, prefix, compression]) => {
-  const B = window.bench ??= { recording: false, lat: [], binary: 0, peers: [], live: new RegExp(prefix) };
+  const B = window.bench ??= { recording: false, lat: [], latSeq: [], binary: 0, peers: [],
+                               live: new RegExp(prefix) };
   const wsUrl = location.origin.replace(/^http/, "ws") + "/ws";
   const inflate = (buf) => new Response(new Blob([buf]).stream()
     .pipeThrough(new DecompressionStream("deflate-raw"))).text();
@@ -230,7 +234,7 @@ async ([n, batch, prefix, compression]) => {
     const m = B.live.exec(text.slice(0, 512));
     if (m) {
       peer.seqs.add(Number(m[1])); B.binary += binary;
-      B.lat.push(Math.round((now - Number(m[2])) * 1e5) / 100);
+      B.lat.push(Math.round((now - Number(m[2])) * 1e5) / 100); B.latSeq.push(Number(m[1]));
     }
   };
   const one = () => new Promise((resolve, reject) => {
@@ -301,14 +305,15 @@ _SEEN_JS = """async (from) => {
 }"""
 _INTEREST_JS = ("([from, bodies]) => bodies.forEach((b, i) => {"
                 " if (b) window.bench.peers[from + i].dc.send(b); })")
-_START_JS = ("() => { const B = window.bench; B.lat = []; B.binary = 0; "
+_START_JS = ("() => { const B = window.bench; B.lat = []; B.latSeq = []; B.binary = 0; "
              "B.peers.forEach(p => p.seqs.clear()); B.recording = true; }")
 _STOP_JS = """() => {
   const B = window.bench; B.recording = false;
   const gaps = B.peers.reduce((g, p) => { if (!p.seqs.size) return g; const a = [...p.seqs];
     return g + Math.max(...a) - Math.min(...a) + 1 - p.seqs.size; }, 0);
   const states = B.peers.map(p => p.pc.connectionState);
-  return { lat: B.lat, gaps, binary: B.binary, heard: B.peers.filter(p => p.seqs.size).length, states };
+  return { lat: B.lat, latSeq: B.latSeq, gaps, binary: B.binary,
+           heard: B.peers.filter(p => p.seqs.size).length, states };
 }"""
 
 
@@ -340,17 +345,20 @@ def browser_main(url: str, compression: list[str]) -> None:
                 reply({"peers": peers})
             elif cmd["cmd"] == "stop":
                 lat: list[float] = []
+                lat_seq: list[int] = []
                 states: list[str] = []
                 gaps = heard = binary = 0
                 for page in pages:
                     got = page.evaluate(_STOP_JS)
                     lat += got["lat"]
+                    lat_seq += got["latSeq"]
                     gaps += got["gaps"]
                     heard += got["heard"]
                     binary += got["binary"]
                     states += got["states"]
-                reply({"lat": lat, "gaps": gaps, "messages": len(lat), "peers_heard": heard, "peers": peers,
-                       "binary": binary, "states": connection_states(states)})
+                reply({"lat": lat, "lat_seq": lat_seq, "gaps": gaps, "messages": len(lat),
+                       "peers_heard": heard, "peers": peers, "binary": binary,
+                       "states": connection_states(states)})
             elif cmd["cmd"] == "quit":
                 break
         browser.close()
