@@ -358,7 +358,7 @@ def stages(rows: dict[int, dict[str, Any]], rx: list[tuple[str, int, float]]) ->
              f"        ROS callback (decode, encode)     {ms(col(lambda r: r['cb1'] - r['cb0']))}",
              f"        callback exit -> loop's handler   {ms(col(lambda r: r['loop0'] - r['cb1']))}",
              f"        loop: every peer's send call      {ms(col(lambda r: r['send1'] - r['loop0']))}",
-             f"        loop: after the sends (history)   {ms(col(lambda r: r['loop1'] - r['send1']))}",
+             f"        loop: after the sends             {ms(col(lambda r: r['loop1'] - r['send1']))}",
              f"        handler exit -> first peer's tx   {ms(col(lambda r: r['tx'][0] - r['loop1']))}",
              f"        first -> last peer's tx           {ms(col(lambda r: r['tx'][-1] - r['tx'][0]))}"
              f"  ({statistics.median(len(r['tx']) for r in full):.0f} flushes a message)",

@@ -8,7 +8,7 @@ so that each live message's times are written to TRACE_FILE, one JSON line a mes
   cb0, cb1    the ROS callback's entry and exit (decode, store queue, encode once, deflate once)
   loop0       on_diagnostics' entry on the asyncio loop (cb1 -> loop0: the queue and the GIL)
   send0, send1  the first and the last peer's channel.send (the loop's send calls)
-  loop1       on_diagnostics' exit (after the in-memory history's add)
+  loop1       on_diagnostics' exit (which held the in-memory history's add before 2026-12-02)
   store       how long the store's thread was busy (its batches) between loop0 and the last tx
   tx          each peer's SCTP flush completion for this message, in the order they ran: the
               moment its last DTLS record went to the kernel (aiortc's _data_channel_flush task)

@@ -147,6 +147,8 @@ class PeerRegistry:
         # and the recent live messages (with their loop time) replayed after a reused one.
         self._snapshots: list[_SnapshotJob] = []
         self._recent: deque[tuple[float, codec.LivePayloads]] = deque()
+        # Live messages sent whose history add waits for their transmissions (on_diagnostics).
+        self._unrecorded: deque[tuple[codec.LivePayloads, float]] = deque()
         self.on_log: Callable[[str, str], None] | None = None
         # Acknowledgements and mutes (alert_state.py): the only state a browser can change.
         self.alerts = AlertBook()
@@ -339,8 +341,19 @@ class PeerRegistry:
     # ---- data (called from the ROS callback through LoopThread.call_soon) ----
 
     def on_diagnostics(self, payloads: codec.LivePayloads, received: float,
-                       stamp_replaced: bool = False) -> None:
-        """One DiagnosticArray, already encoded once: to every peer, then into history."""
+                       stamp_replaced: bool = False, then: Callable[[], object] | None = None) -> None:
+        """One DiagnosticArray, already encoded once: to every peer; then, once every peer's
+        transmission of it is done, into the in-memory history, and `then` runs.
+
+        Why after: aiortc transmits each channel.send (SCTP, DTLS, sendto) in a task of its own
+        (RTCSctpTransport._data_channel_flush) that the send schedules on this loop, so a
+        callback scheduled after the sends runs after those transmissions, and whatever ran here
+        before them delayed every peer. The history's add is ~1 ms on the loop (more when another
+        thread holds the GIL). The node hands the store its array in `then`: the store's thread,
+        woken earlier, took the GIL from the loop at every transmission's sendto (which releases
+        it) and kept it for up to the interpreter's switch interval (5 ms), so the last peers got
+        each message as much later as the store's work on it took (docs/benchmarks.md, "Where a
+        live message's latency goes")."""
         self.seq = payloads.seq
         self.stats.messages_received += 1
         now = time.monotonic()
@@ -362,10 +375,23 @@ class PeerRegistry:
                     session.held.popleft()
                     self._drop(session)
                 session.held.append(payloads)
-        # After the sends: the history's appends must not delay live data. No snapshot
-        # can start in between (this callback runs to completion on the loop), so none misses it.
-        self.history.add(payloads.stamp, payloads.statuses, received, payloads.numbers)
-        payloads.numbers = None  # parsed for the history: not kept while the ring holds the message
+        self._unrecorded.append((payloads, received))
+        asyncio.get_running_loop().call_soon(self._after_transmissions, then)
+
+    def _after_transmissions(self, then: Callable[[], object] | None) -> None:
+        self._record_history()
+        if then is not None:
+            then()
+
+    def _record_history(self) -> None:
+        """The live messages sent but not yet in the in-memory history, added now. Everything
+        that reads the history calls this first (a snapshot copy must hold exactly the messages
+        up to `self.seq`: a peer whose snapshot starts between a message's sends and its
+        `_after_transmissions` is neither sent that message nor holds it)."""
+        while self._unrecorded:
+            payloads, received = self._unrecorded.popleft()
+            self.history.add(payloads.stamp, payloads.statuses, received, payloads.numbers)
+            payloads.numbers = None  # parsed for the history: not kept while the ring holds it
 
     def _send_live(self, session: Session, payloads: codec.LivePayloads) -> None:
         channel = session.channel
@@ -458,6 +484,7 @@ class PeerRegistry:
             self._snapshots.remove(job)
 
     def _memory_snapshot(self, protocol: int, limit: int, deflate: bool) -> asyncio.Future[list[codec.Frame]]:
+        self._record_history()
         copies = self.history.snapshot_copy()
         return asyncio.get_running_loop().run_in_executor(self._encoder, _encode_snapshot, copies, limit,
                                                           protocol, deflate)
@@ -472,6 +499,7 @@ class PeerRegistry:
         if protocol < 2 or queries is None or not queries.durable or window <= 0:
             return None
         future: asyncio.Future[list[codec.Frame]] = asyncio.get_running_loop().create_future()
+        self._record_history()
         latest = [series.latest for series in self.history.series()]
 
         def answer(outcome: list[codec.Frame] | BaseException) -> None:
@@ -509,6 +537,7 @@ class PeerRegistry:
                 # peer without one so far has had every value).
                 added = frozenset() if session.interest is None else req.statuses - session.interest
                 self.set_interest(session, req.statuses)
+                self._record_history()
                 latest = [s for s in map(self.history.latest, sorted(added)) if s is not None]
                 reply = requests.interest_reply(req.id, len(req.statuses), latest, session.max_message)
             elif isinstance(req, (RangeQuery, LevelsQuery)):

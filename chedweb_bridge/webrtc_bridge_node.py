@@ -7,12 +7,14 @@ Three threads, one rule each (docs/architecture.md):
 - the WSGI server thread and its per-request threads (app.py, signaling.py) reach the loop only
   through run_coroutine_threadsafe with a timeout;
 - the history store's thread (store/worker.py) owns the durable history and its database: the
-  callback only enqueues to it, so no file I/O runs in the callback or on the loop.
+  loop only enqueues to it, each array once every peer's transmission of it is done, so no file
+  I/O runs in the callback or on the loop and the store's work never delays the fan-out.
 """
 
 from __future__ import annotations
 
 import errno
+import functools
 import importlib.util
 import logging
 import socket
@@ -234,7 +236,6 @@ class WebRtcBridge(Node):
             self._latest.update(received, statuses)  # for /metrics: a lock and a dict, no loop
             # Each value parsed once for the two that keep numbers (history and store), not by each.
             numbers = [codec.numeric_values(s["values"]) for s in statuses]
-            self._store.add(received, statuses, numbers)  # a queue put: the store's thread does the rest
             changed = alert_state.changed_acks(self._registry.alerts.acks, statuses)
             if changed:  # an acknowledged status changed level: its acknowledgement ends
                 self._loop.call_soon(self._registry.end_acks, changed)
@@ -250,7 +251,11 @@ class WebRtcBridge(Node):
                 payloads.frames(deflate=deflate)
             if union is not None:
                 payloads.frames(deflate=deflate, lean=True)
-            self._loop.call_soon(self._registry.on_diagnostics, payloads, received, replaced)
+            # The store gets the array once every peer's transmission of it is done (a queue put:
+            # its thread does the rest), so that its work never delays the fan-out
+            # (PeerRegistry.on_diagnostics, `then`).
+            self._loop.call_soon(self._registry.on_diagnostics, payloads, received, replaced,
+                                 functools.partial(self._store.add, received, statuses, numbers))
         return callback
 
     def _decode(self, raw: bytes) -> tuple[int, int, list[codec.Status]] | None:
