@@ -1,9 +1,11 @@
 """The store's thread: it alone owns the tiering core and the database connection.
 
 Database work never runs on the asyncio loop that owns the peers, nor in the ROS callback:
-- `add` (ROS callback) and `submit` (queries, from the loop or an HTTP thread) only enqueue;
+- `add` (the loop, once each array's fan-out is done) and `submit` (queries, from the loop or
+  an HTTP thread) only enqueue;
 - the thread drains the queue in batches, each batch one transaction, and flushes the open
-  blocks every `flush_seconds` (what a kill -9 can lose) and applies retention every minute.
+  blocks every `flush_seconds` (what a kill -9 can lose, plus at most FLUSH_GRACE_S) and
+  applies retention every minute, both in the batch of the first array after they are due.
 Faults change the state that /healthz reports, never the bridge's live forwarding:
 - "memory only": no path, or a directory that cannot be written (db_file.py);
 - "paused": the disk is full; samples are dropped (counted) and writing is retried every
@@ -33,6 +35,13 @@ QUEUE_LIMIT = 10_000  # arrays waiting for the thread; beyond, they are dropped 
 BATCH = 500
 RETRY_S = 30.0
 TRIM_S = 60.0
+# A due flush (and retention) waits up to this long for the next array, to run in that array's
+# batch: arrays come from the loop once every peer's transmission of them is done, so the flush's
+# Python work (~25 ms at 50 statuses x 20 keys, docs/benchmarks.md) then runs between two
+# fan-outs. Run by its own timer, it fell in the middle of one message in fifty at 10 Hz and took
+# the GIL from the loop's sends for that long: those peers got that message as much later (the
+# 100-peer live p99).
+FLUSH_GRACE_S = 1.0
 # Memory only holds at most this much, whatever the disk budget: it is RAM.
 MEMORY_BUDGET = 64 * 1024 * 1024
 
@@ -149,7 +158,7 @@ class StoreWorker:
         next_flush = self._clock() + self.flush_seconds
         next_trim = self._clock()
         while True:
-            timeout = max(0.0, next_flush - self._clock())
+            timeout = max(0.0, next_flush + FLUSH_GRACE_S - self._clock())
             items: list[tuple[Any, ...]] = []
             with contextlib.suppress(queue.Empty):
                 items.append(self._queue.get(timeout=timeout))
