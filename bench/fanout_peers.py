@@ -226,8 +226,12 @@ async ([n, batch, prefix, compression]) => {
   const B = window.bench ??= { recording: false, lat: [], latSeq: [], binary: 0, peers: [],
                                live: new RegExp(prefix) };
   const wsUrl = location.origin.replace(/^http/, "ws") + "/ws";
-  const inflate = (buf) => new Response(new Blob([buf]).stream()
-    .pipeThrough(new DecompressionStream("deflate-raw"))).text();
+  // As the page's inflateRaw (web/src/inflate.ts): the bytes written straight into the stream.
+  const inflate = (buf) => {
+    const ds = new DecompressionStream("deflate-raw"); const w = ds.writable.getWriter();
+    w.write(new Uint8Array(buf)).catch(() => {}); w.close().catch(() => {});
+    return new Response(ds.readable).text();
+  };
   const record = (peer, text, binary) => {
     if (!B.recording) return;
     const now = (performance.timeOrigin + performance.now()) / 1000;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { OrderedInbox, canInflate, inflateRaw, type InflateFailure } from "../src/inflate";
 import { classify } from "../src/protocol";
 
@@ -22,6 +22,19 @@ describe("deflate-raw inbox", () => {
   it("inflates a binary message to its JSON text, non-ASCII included", async () => {
     const text = JSON.stringify({ type: "diagnostics", seq: 1, note: "température 42 °C ✓" });
     expect(await inflateRaw(await deflateRaw(text))).toBe(text);
+  });
+
+  it("inflates a message's bytes without a Blob (a round trip through Chromium's browser process each)", async () => {
+    const text = JSON.stringify({ type: "diagnostics", seq: 2 });
+    const bytes = await deflateRaw(text);
+    const blobStream = vi.spyOn(Blob.prototype, "stream");
+    try {
+      expect(await inflateRaw(bytes)).toBe(text);
+      expect(await inflateRaw(new Uint8Array(bytes))).toBe(text);
+      expect(blobStream).not.toHaveBeenCalled();
+    } finally {
+      blobStream.mockRestore();
+    }
   });
 
   it("delivers text at once when nothing waits before it", () => {
