@@ -8,10 +8,12 @@ and the interface ioctls are this machine's own, read by both at once.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,9 +23,11 @@ import pytest
 
 from chedweb_ros import sampling
 from chedweb_ros.procfs import (
+    KeptFile,
     LinuxProbes,
     WrapCorrector,
     hwmon_bases,
+    lines_starting,
     parse_cpuinfo_frequency,
     read_hwmon,
 )
@@ -76,6 +80,98 @@ def test_frequency_is_the_mean_of_the_cpuinfo_lines_in_psutils_order() -> None:
     freq = parse_cpuinfo_frequency(lines)
     assert freq is not None and freq.current == ((0.0 + 2596.136) + 1800.5 + 3000.001) / 3.0
     assert parse_cpuinfo_frequency(b"processor\t: 0\nBogoMIPS\t: 108.00\n") is None  # ARM: no MHz line
+
+
+def test_lines_starting_is_splitting_and_testing_each_line() -> None:
+    """Every text of up to 7 pieces over an alphabet with line ends, empty lines and prefixes
+    that run into each other."""
+    pieces = (b"a", b"b", b"\n", b"ab")
+    for n in range(8):
+        for parts in itertools.product(pieces, repeat=n):
+            data = b"".join(parts)
+            for prefix in (b"a", b"ab", b"b"):
+                assert lines_starting(data, prefix) == [
+                    line for line in data.split(b"\n") if line.startswith(prefix)], (data, prefix)
+
+
+def _cpuinfo(mhz: str, flags: str = "fpu tsc constant_tsc hypervisor") -> str:
+    return "".join(f"processor\t: {i}\ncpu MHz\t\t: {mhz}\nflags\t\t: {flags}\n\n" for i in range(2))
+
+
+def _frequency_probes(tmp_path: Path, cpuinfo: str, machine: str = "x86_64") -> tuple[LinuxProbes, Path]:
+    proc, sys_root = tmp_path / "proc", tmp_path / "sys"
+    proc.mkdir()
+    (sys_root / "devices" / "system" / "cpu" / "cpu0").mkdir(parents=True)
+    (proc / "cpuinfo").write_text(cpuinfo)
+    return LinuxProbes(psutil, proc_root=str(proc), sys_root=str(sys_root), machine=machine), proc
+
+
+def test_a_boot_constant_frequency_is_read_once(tmp_path: Path) -> None:
+    """x86 without APERF/MPERF or cpufreq: the kernel writes cpu_khz, which never changes, so
+    the file is not read again (rewritten here only to show that it is not)."""
+    probes, proc = _frequency_probes(tmp_path, _cpuinfo("2596.136"))
+    assert probes.cpu_freq().current == 2596.136
+    (proc / "cpuinfo").write_text(_cpuinfo("1000.000"))
+    assert probes.cpu_freq().current == 2596.136
+    probes.close()
+
+
+@pytest.mark.parametrize("case", ["aperfmperf", "not x86", "cpufreq comes up"])
+def test_a_frequency_that_can_change_is_read_every_time(tmp_path: Path, case: str) -> None:
+    flags = "fpu tsc aperfmperf constant_tsc" if case == "aperfmperf" else "fpu tsc"
+    probes, proc = _frequency_probes(tmp_path, _cpuinfo("2596.136", flags),
+                                     machine="aarch64" if case == "not x86" else "x86_64")
+    assert probes.cpu_freq().current == 2596.136
+    if case == "cpufreq comes up":  # a driver loaded after start: the kernel writes its figure
+        (tmp_path / "sys" / "devices" / "system" / "cpu" / "cpu0" / "cpufreq").mkdir()
+    (proc / "cpuinfo").write_text(_cpuinfo("1800.500", flags))
+    assert probes.cpu_freq().current == 1800.5
+    probes.close()
+
+
+def test_a_kept_file_reads_the_kernels_fresh_text_each_time() -> None:
+    """pread from offset 0 on a descriptor kept open: /proc/stat's context switch count moves
+    between two reads as it does between two opens."""
+    kept = KeptFile("/proc/stat")
+    try:
+        def switches(data: bytes) -> int:
+            return int(lines_starting(data, b"ctxt ")[0].split()[1])
+        first = switches(kept.read())
+        time.sleep(0.05)  # this very sleep switches context
+        second = switches(kept.read())
+        assert second > first
+        assert kept.read().split(b"\n")[0].startswith(b"cpu ")  # offset 0 each time, not the end
+    finally:
+        kept.close()
+
+
+def test_a_kept_file_that_fails_is_opened_again(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    kept = KeptFile(str(path))
+    with pytest.raises(FileNotFoundError):
+        kept.read()
+    assert kept.read_optional() is None
+    path.write_bytes(b"x" * 70000)  # more than one read's worth
+    assert kept.read() == b"x" * 70000
+    path.write_bytes(b"short")  # rewritten in place, as the tests' copies of /proc are
+    assert kept.read() == b"short"
+    kept.close()
+    kept.close()  # twice is harmless
+
+
+def test_the_tick_opens_no_file_after_the_first(probes: LinuxProbes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every /proc file read each tick goes through a descriptor kept open (KeptFile)."""
+    sampling.sample_all(probes, list, sampling.Counters(), 0.0, disk_paths=("/",), interfaces=(), top_n=0)
+    opened: list[str] = []
+    real_open = os.open
+
+    def counting_open(path: str, *args: object, **kwargs: object) -> int:
+        opened.append(str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", counting_open)
+    sampling.sample_all(probes, list, sampling.Counters(), 1.0, disk_paths=("/",), interfaces=(), top_n=0)
+    assert [p for p in opened if p.startswith(str(probes._proc))] == []
 
 
 def test_memory_and_swap_equal_psutils(probes: LinuxProbes) -> None:
