@@ -551,13 +551,28 @@ def display_name(cmdline: Sequence[str], stat_name: str) -> str:
     return exe
 
 
+_CMDLINE_SIZE = 65536
+
+
 def read_proc_cmdline(pid: int, proc_root: str = "/proc") -> list[str] | None:
     """/proc/<pid>/cmdline as arguments; None when it cannot be read (ended, not ours, no /proc)."""
+    # os.open and os.read, not open(): the buffered file object cost more than the read itself
+    # (the top rows' command lines are read at every read of the process table).
     try:
-        with open(f"{proc_root}/{pid}/cmdline", "rb") as f:
-            data = f.read(65536)
+        fd = os.open(f"{proc_root}/{pid}/cmdline", os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
+    try:
+        chunks: list[bytes] = []
+        left = _CMDLINE_SIZE
+        while left and (chunk := os.read(fd, left)):  # the first 64 KiB, as f.read(65536) gave
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
     return [a.decode(errors="replace") for a in data.split(b"\0") if a]
 
 
