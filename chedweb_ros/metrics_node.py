@@ -29,6 +29,7 @@ from chedweb_ros.status import (
     ERROR,
     TASKS,
     WARN,
+    KeyValueReuse,
     LevelChanges,
     LevelFilter,
     ProcessesStatusMemo,
@@ -54,6 +55,7 @@ class SystemMetricsNode(Node):
         self._level_changes = LevelChanges()
         self._levels = LevelFilter(self._config.debounce)  # hold and clear margin, tick to tick
         self._processes_memo = ProcessesStatusMemo()  # built once per read of the process table
+        self._reuse = KeyValueReuse()  # the KeyValues whose value did not change since the last tick
         self._publisher = self.create_publisher(DiagnosticArray, TOPIC, QOS)
         self._array = DiagnosticArray()
         # One sample now, unpublished, so that the first array already carries rates.
@@ -119,7 +121,7 @@ class SystemMetricsNode(Node):
             msg.header.stamp = self.get_clock().now().to_msg()
             msg.status = build_statuses(snapshot, self._config.thresholds, self.get_name(),
                                         self._hardware_id(), self._levels, self._monotonic(),
-                                        self._processes_memo)
+                                        self._processes_memo, self._reuse)
             self._publisher.publish(msg)
             self._log_level_changes(msg.status)
         except Exception as exc:  # a bug in one tick must not end the node; the next tick retries

@@ -125,18 +125,49 @@ class _Checking:
     task: str
 
 
+class KeyValueReuse:
+    """Each task's KeyValues of the last tick, by key: a KeyValue whose value string is the same
+    this tick is reused rather than built again. At 1 Hz about half of the node's values do
+    not change from one tick to the next (totals, counts, link states, load averages), and a
+    KeyValue costs more to build (the message class's __init__ and setters) than to look up.
+    A KeyValue handed out is never changed: one reused is equal to a new one in every field, so
+    a status built with reuse equals one built without. Only the keys of the last tick are
+    kept, so interfaces or sensors that come and go do not grow it. The caller keeps it from one
+    tick to the next, like LevelFilter."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, dict[str, KeyValue]] = {}
+
+    def task(self, task: str) -> dict[str, KeyValue]:
+        """The task's KeyValues of the last tick; the ones kept for the next tick replace them
+        through keep()."""
+        return self._last.get(task, {})
+
+    def keep(self, task: str, values: dict[str, KeyValue]) -> None:
+        self._last[task] = values
+
+
 class _Status:
     """Collects one task's values, threshold crossings and probe failures."""
 
-    def __init__(self, errors: Sequence[str], checking: _Checking | None = None) -> None:
+    def __init__(self, errors: Sequence[str], checking: _Checking | None = None,
+                 reuse: KeyValueReuse | None = None, task: str = "") -> None:
         self.values: list[KeyValue] = []
         self.level = ERROR if errors else OK
         self.problems = [f"probe failed: {e}" for e in errors]
         self.crossings: list[tuple[bytes, str]] = []
         self.checking = checking
+        self._reuse = reuse
+        self._task = task
+        self._last = reuse.task(task) if reuse is not None else {}
+        self._kept: dict[str, KeyValue] = {}
 
     def add(self, key: str, value: str) -> None:
-        self.values.append(KeyValue(key=key, value=value))
+        kv = self._last.get(key)
+        if kv is None or kv.value != value:
+            kv = KeyValue(key=key, value=value)
+        self.values.append(kv)
+        self._kept[key] = kv
 
     def check(self, what: str, value: float, limit: Limit, unit: str) -> None:
         c = self.checking
@@ -162,13 +193,16 @@ class _Status:
         # Errors first, then the worst crossings, so a truncated view still shows what matters.
         crossings = [text for _, text in sorted(self.crossings, key=lambda c: -_RANK[c[0]])]
         message = "; ".join(self.problems + crossings) or ok_message
+        if self._reuse is not None:
+            self._reuse.keep(self._task, self._kept)
         return DiagnosticStatus(level=level, name=name, message=message, hardware_id=hardware_id,
                                 values=self.values)
 
 
 def cpu_status(s: CpuSample, limits: Thresholds, name: str, hardware_id: str,
-               checking: _Checking | None = None) -> DiagnosticStatus:
-    st = _Status(s.errors, checking)
+               checking: _Checking | None = None,
+               reuse: KeyValueReuse | None = None) -> DiagnosticStatus:
+    st = _Status(s.errors, checking, reuse, "CPU")
     if s.usage_percent is not None:
         st.add("usage %", num(s.usage_percent))
         st.check("usage", s.usage_percent, limits.cpu_percent, "%")
@@ -186,8 +220,9 @@ def cpu_status(s: CpuSample, limits: Thresholds, name: str, hardware_id: str,
 
 
 def memory_status(s: MemorySample, limits: Thresholds, name: str, hardware_id: str,
-               checking: _Checking | None = None) -> DiagnosticStatus:
-    st = _Status(s.errors, checking)
+                  checking: _Checking | None = None,
+                  reuse: KeyValueReuse | None = None) -> DiagnosticStatus:
+    st = _Status(s.errors, checking, reuse, "Memory")
     if s.percent is not None:
         st.add("used %", num(s.percent))
         st.check("used", s.percent, limits.memory_percent, "%")
@@ -201,8 +236,9 @@ def memory_status(s: MemorySample, limits: Thresholds, name: str, hardware_id: s
 
 
 def temperature_status(s: TemperatureSample, limits: Thresholds, name: str, hardware_id: str,
-                       checking: _Checking | None = None) -> DiagnosticStatus:
-    st = _Status(s.errors, checking)
+                       checking: _Checking | None = None,
+                       reuse: KeyValueReuse | None = None) -> DiagnosticStatus:
+    st = _Status(s.errors, checking, reuse, "Temperature")
     for r in s.readings:
         st.add(f"{r.name} degC", num(r.celsius))
         if r.high is not None:
@@ -223,8 +259,9 @@ def temperature_status(s: TemperatureSample, limits: Thresholds, name: str, hard
 
 
 def disk_status(s: DiskSample, limits: Thresholds, name: str, hardware_id: str,
-               checking: _Checking | None = None) -> DiagnosticStatus:
-    st = _Status(s.errors, checking)
+                checking: _Checking | None = None,
+                reuse: KeyValueReuse | None = None) -> DiagnosticStatus:
+    st = _Status(s.errors, checking, reuse, "Disk")
     for u in s.usages:
         st.add(f"{u.path} used %", num(u.percent))
         st.add(f"{u.path} used GiB", num(u.used_bytes / GIB))
@@ -237,8 +274,9 @@ def disk_status(s: DiskSample, limits: Thresholds, name: str, hardware_id: str,
     return st.build(name, hardware_id)
 
 
-def network_status(s: NetworkSample, name: str, hardware_id: str) -> DiagnosticStatus:
-    st = _Status(s.errors)
+def network_status(s: NetworkSample, name: str, hardware_id: str,
+                   reuse: KeyValueReuse | None = None) -> DiagnosticStatus:
+    st = _Status(s.errors, None, reuse, "Network")
     if s.rx_bps is not None and s.tx_bps is not None:
         st.add("rx B/s", num(s.rx_bps))
         st.add("tx B/s", num(s.tx_bps))
@@ -285,11 +323,13 @@ class ProcessesStatusMemo:
 
 def build_statuses(snapshot: Snapshot, limits: Thresholds, node_name: str, hardware_id: str,
                    levels: LevelFilter | None = None, now: float = 0.0,
-                   processes_memo: ProcessesStatusMemo | None = None) -> list[DiagnosticStatus]:
+                   processes_memo: ProcessesStatusMemo | None = None,
+                   reuse: KeyValueReuse | None = None) -> list[DiagnosticStatus]:
     """One status per task, in TASKS order. With `levels` (kept by the caller from one tick to
     the next, `now` a monotonic time in seconds), threshold levels are debounced: held before
     they are raised, and cleared only past the margin. With `processes_memo`, the Processes
-    status is reused while the process sample is the same."""
+    status is reused while the process sample is the same; with `reuse`, each KeyValue whose
+    value is the same as the last tick's."""
 
     def name(task: str) -> str:
         return f"{node_name}: {task}"
@@ -298,12 +338,12 @@ def build_statuses(snapshot: Snapshot, limits: Thresholds, node_name: str, hardw
         return _Checking(levels, now, task) if levels is not None else None
 
     return [
-        cpu_status(snapshot.cpu, limits, name("CPU"), hardware_id, checking("CPU")),
-        memory_status(snapshot.memory, limits, name("Memory"), hardware_id, checking("Memory")),
+        cpu_status(snapshot.cpu, limits, name("CPU"), hardware_id, checking("CPU"), reuse),
+        memory_status(snapshot.memory, limits, name("Memory"), hardware_id, checking("Memory"), reuse),
         temperature_status(snapshot.temperature, limits, name("Temperature"), hardware_id,
-                           checking("Temperature")),
-        disk_status(snapshot.disk, limits, name("Disk"), hardware_id, checking("Disk")),
-        network_status(snapshot.network, name("Network"), hardware_id),
+                           checking("Temperature"), reuse),
+        disk_status(snapshot.disk, limits, name("Disk"), hardware_id, checking("Disk"), reuse),
+        network_status(snapshot.network, name("Network"), hardware_id, reuse),
         processes_memo.status(snapshot.processes, name("Processes"), hardware_id) if processes_memo
         else processes_status(snapshot.processes, name("Processes"), hardware_id),
     ]

@@ -326,3 +326,30 @@ def test_processes_status_is_built_once_per_process_sample() -> None:
     renamed = status.build_statuses(snapshot(processes=other), LIMITS, "system_metrics", "robot-2",
                                     processes_memo=memo)[-1]
     assert renamed.hardware_id == "robot-2" and renamed is not fresh
+
+
+def test_key_value_reuse_changes_nothing_that_is_published() -> None:
+    """With KeyValueReuse, a KeyValue whose value did not change since the last tick is the same
+    object again, one that changed is new, and every status equals one built without reuse."""
+    reuse = status.KeyValueReuse()
+    first = status.build_statuses(snapshot(), LIMITS, "system_metrics", "robot-1", reuse=reuse)
+    busier = snapshot(cpu=CpuSample(55.0, (50.0, 60.0), (0.2, 0.3, 0.4), 2400.0, 2))
+    second = status.build_statuses(busier, LIMITS, "system_metrics", "robot-1", reuse=reuse)
+    assert second == status.build_statuses(busier, LIMITS, "system_metrics", "robot-1")
+    before, after = ({kv.key: kv for kv in s.values} for s in (first[0], second[0]))
+    assert after["usage %"] is not before["usage %"] and after["usage %"].value == "55.00"
+    assert before["usage %"].value == "12.50"  # the first tick's message is left as it was built
+    assert after["load 1 min"] is before["load 1 min"] and after["cores"] is before["cores"]
+    for old, new in zip(first[1:5], second[1:5], strict=True):  # nothing else changed
+        assert all(a is b for a, b in zip(old.values, new.values, strict=True))
+
+
+def test_key_value_reuse_keeps_only_the_last_ticks_keys() -> None:
+    """Interfaces that come and go (a container's veth pairs) do not grow what is kept."""
+    reuse = status.KeyValueReuse()
+    for i in range(50):
+        nic = InterfaceSample(f"veth{i}", 1.0, 2.0, 1, 2, 3, 4, 5, 6, True)
+        status.build_statuses(snapshot(network=NetworkSample((nic,), 1.0, 2.0)), LIMITS, "m", "h",
+                              reuse=reuse)
+    kept = reuse.task("Network")
+    assert {k.split(" ", 1)[0] for k in kept} == {"rx", "tx", "veth49"}
