@@ -25,6 +25,7 @@ import errno
 import fcntl
 import operator
 import os
+import select
 import socket
 import struct
 from collections import namedtuple
@@ -383,6 +384,50 @@ def link_state_of(flags: int) -> LinkState:
     return LinkState(bool(flags & IFF_RUNNING), ",".join(n for bit, n in IFF_NAMES if flags & bit))
 
 
+RTMGRP_LINK = 1  # rtnetlink's multicast group of link notifications (linux/rtnetlink.h)
+
+
+class LinkEvents:
+    """Whether any network interface of this namespace may have changed since the last look.
+
+    A netlink socket in rtnetlink's link group: the kernel sends it an RTM_NEWLINK or
+    RTM_DELLINK message each time an interface is added or removed or its flags change (up or
+    down, carrier, promiscuous: what `ip monitor link` shows). Nothing queued means no flag
+    changed, and the link states read last are still the kernel's answer; the ioctls (one per
+    interface, each tick) are then not needed. A lost notification (a full socket buffer:
+    ENOBUFS) counts as a change. Opening needs no privilege."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket(socket.AF_NETLINK,
+                                     socket.SOCK_RAW | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC,
+                                     socket.NETLINK_ROUTE)
+        try:
+            self._socket.bind((0, RTMGRP_LINK))
+        except OSError:
+            self._socket.close()
+            raise
+        self._poll = select.poll()  # poll(0): an answer without an exception when nothing is queued
+        self._poll.register(self._socket, select.POLLIN)
+        self._buffer = bytearray(65536)
+
+    def changed(self) -> bool:
+        """True if a notification came since the last call (all of them are read here)."""
+        if not self._poll.poll(0):
+            return False
+        for _ in range(10_000):  # bounded: a namespace busy with links cannot hold the tick here
+            try:
+                self._socket.recv_into(self._buffer)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                if exc.errno != errno.ENOBUFS:  # ENOBUFS: some were lost, and the queue goes on
+                    raise
+        return True
+
+    def close(self) -> None:
+        self._socket.close()
+
+
 # ---------------------------------------------------------------- temperatures
 
 
@@ -514,6 +559,9 @@ class LinuxProbes:
         self._interfaces: list[str] | None = None  # those of the last net_io_counters()
         self._swap_from_last_read: SwapMemory | None = None  # virtual_memory()'s meminfo
         self._socket: socket.socket | None = None
+        self._events: LinkEvents | bool | None = None  # False: netlink unavailable (_link_events)
+        self._links: dict[str, LinkState] | None = None  # the last ioctls' answer, and for which names
+        self._links_of: list[str] = []
         # The files read every tick, each through a descriptor kept open (KeptFile).
         self._stat = KeptFile(f"{proc_root}/stat")
         self._cpuinfo = KeptFile(f"{proc_root}/cpuinfo")
@@ -540,6 +588,9 @@ class LinuxProbes:
             self._socket = None
         for kept in (self._stat, self._cpuinfo, self._meminfo, self._diskstats, self._net_dev):
             kept.close()
+        if isinstance(self._events, LinkEvents):
+            self._events.close()
+        self._events, self._links = None, None
 
     # CPU
     def cpu_times(self, percpu: bool = False) -> list[Any]:
@@ -631,6 +682,11 @@ class LinuxProbes:
         it just before; psutil reads /proc/net/dev a second time for the same list)."""
         names = self._interfaces if self._interfaces is not None else list(
             parse_net_dev(self._net_dev.read()))
+        events = self._link_events()
+        # Read before the ioctls below, so that a change made while they run is news next tick.
+        changed = events is None or events.changed()
+        if not changed and self._links is not None and names == self._links_of:
+            return dict(self._links)  # no interface came, went or changed a flag: the same answer
         if self._socket is None:
             self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         out: dict[str, LinkState] = {}
@@ -642,7 +698,22 @@ class LinuxProbes:
                     continue
                 raise
             out[name] = link_state_of(struct.unpack_from("16xH", answer)[0])
+        if events is not None:
+            self._links, self._links_of = dict(out), names
         return out
+
+    def _link_events(self) -> LinkEvents | None:
+        """The LinkEvents of this namespace, opened at the first call; None where netlink cannot
+        be opened (a sandbox without it): then the ioctls run every tick, as before."""
+        if self._events is False:
+            return None
+        if self._events is None:
+            try:
+                self._events = LinkEvents()
+            except OSError:
+                self._events = False
+                return None
+        return self._events
 
 
 def default_probes() -> Any:

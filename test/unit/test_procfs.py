@@ -8,6 +8,7 @@ and the interface ioctls are this machine's own, read by both at once.
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 import shutil
@@ -31,6 +32,7 @@ from chedweb_ros.procfs import (
     parse_cpuinfo_frequency,
     read_hwmon,
 )
+from test.helpers.procs import in_test_netns
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and /sys")
 
@@ -430,3 +432,45 @@ def test_a_whole_tick_on_linux_does_not_import_psutil() -> None:
                          cwd=Path(__file__).resolve().parents[2])
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.skipif(not in_test_netns(), reason="changes links: only inside scripts/in-test-netns")
+def test_link_state_follows_every_change_while_answering_from_what_it_read() -> None:
+    """The link states are read again only after rtnetlink says a link changed (LinkEvents);
+    each change below must show at once, and an unchanged namespace costs no ioctl."""
+    probes = LinuxProbes(psutil)
+    subprocess.run(["ip", "link", "add", "cwlink0", "type", "veth", "peer", "name", "cwlink1"], check=True)
+    try:
+        def state() -> tuple[bool, str] | None:
+            probes.net_io_counters(pernic=True)  # the interface list, as sampling reads it first
+            link = probes.net_if_stats().get("cwlink0")
+            return (link.isup, link.flags) if link is not None else None
+
+        def theirs() -> tuple[bool, str] | None:
+            link = psutil.net_if_stats().get("cwlink0")
+            return (link.isup, link.flags) if link is not None else None
+
+        assert state() == theirs() and state() is not None and not state()[0]  # type: ignore[index]
+        subprocess.run(["ip", "link", "set", "cwlink0", "up"], check=True)
+        subprocess.run(["ip", "link", "set", "cwlink1", "up"], check=True)  # carrier: running
+        deadline = time.monotonic() + 5.0
+        while not psutil.net_if_stats()["cwlink0"].isup and time.monotonic() < deadline:
+            time.sleep(0.01)  # the carrier comes through the kernel's linkwatch, a moment later
+        assert state() == theirs() and state()[0]  # type: ignore[index]
+        subprocess.run(["ip", "link", "set", "cwlink0", "promisc", "on"], check=True)
+        assert state() == theirs() and "promisc" in state()[1]  # type: ignore[index]
+        calls: list[object] = []
+        real_ioctl = fcntl.ioctl
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(fcntl, "ioctl", lambda *a: calls.append(a) or real_ioctl(*a))
+            assert state() == theirs()
+            assert calls == []  # nothing changed since the last read: no ioctl
+            subprocess.run(["ip", "link", "set", "cwlink1", "down"], check=True)  # carrier lost
+            deadline = time.monotonic() + 5.0
+            while psutil.net_if_stats()["cwlink0"].isup and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert state() == theirs() and not state()[0]  # type: ignore[index]
+    finally:
+        subprocess.run(["ip", "link", "del", "cwlink0"], check=False)
+    assert state() is None  # gone with its peer
+    probes.close()
