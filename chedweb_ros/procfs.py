@@ -559,7 +559,8 @@ class LinuxProbes:
         self._interfaces: list[str] | None = None  # those of the last net_io_counters()
         self._swap_from_last_read: SwapMemory | None = None  # virtual_memory()'s meminfo
         self._socket: socket.socket | None = None
-        self._events: LinkEvents | bool | None = None  # False: netlink unavailable (_link_events)
+        self._events: LinkEvents | None = None  # opened by _link_events
+        self._no_events = False  # netlink could not be opened
         self._links: dict[str, LinkState] | None = None  # the last ioctls' answer, and for which names
         self._links_of: list[str] = []
         # The files read every tick, each through a descriptor kept open (KeptFile).
@@ -588,7 +589,7 @@ class LinuxProbes:
             self._socket = None
         for kept in (self._stat, self._cpuinfo, self._meminfo, self._diskstats, self._net_dev):
             kept.close()
-        if isinstance(self._events, LinkEvents):
+        if self._events is not None:
             self._events.close()
         self._events, self._links = None, None
 
@@ -705,14 +706,11 @@ class LinuxProbes:
     def _link_events(self) -> LinkEvents | None:
         """The LinkEvents of this namespace, opened at the first call; None where netlink cannot
         be opened (a sandbox without it): then the ioctls run every tick, as before."""
-        if self._events is False:
-            return None
-        if self._events is None:
+        if self._events is None and not self._no_events:
             try:
                 self._events = LinkEvents()
             except OSError:
-                self._events = False
-                return None
+                self._no_events = True
         return self._events
 
 

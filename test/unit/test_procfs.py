@@ -12,6 +12,7 @@ import fcntl
 import itertools
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -462,7 +463,11 @@ def test_link_state_follows_every_change_while_answering_from_what_it_read() -> 
         calls: list[object] = []
         real_ioctl = fcntl.ioctl
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(fcntl, "ioctl", lambda *a: calls.append(a) or real_ioctl(*a))
+            def counting_ioctl(fd: socket.socket, request: int, arg: bytes) -> bytes:
+                calls.append(request)
+                return real_ioctl(fd, request, arg)
+
+            mp.setattr(fcntl, "ioctl", counting_ioctl)
             assert state() == theirs()
             assert calls == []  # nothing changed since the last read: no ioctl
             subprocess.run(["ip", "link", "set", "cwlink1", "down"], check=True)  # carrier lost
