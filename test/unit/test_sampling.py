@@ -333,6 +333,40 @@ def test_proc_stat_reader_keeps_files_open_and_reads_them_afresh(tmp_path: Path)
     assert reader.open_files() == 0
 
 
+def test_proc_stat_reader_parses_only_the_texts_that_changed(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sleeping process's stat text is the same at the next read: its last stat is handed out
+    again, unparsed; a changed text, or a new process on a reused pid, is parsed afresh."""
+    for pid in (40, 41, 42):
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "stat").write_bytes(_stat_line(pid, "idle", 100, 7))
+    parsed: list[int] = []
+    real_parse = sampling.parse_proc_stat
+
+    def counting_parse(pid: int, data: bytes, clock_ticks: int, page_size: int) -> sampling.ProcessStat:
+        parsed.append(pid)
+        return real_parse(pid, data, clock_ticks, page_size)
+
+    monkeypatch.setattr(sampling, "parse_proc_stat", counting_parse)
+    reader = sampling.ProcStatReader(str(tmp_path))
+    try:
+        reader()
+        assert sorted(parsed) == [40, 41, 42]
+        parsed.clear()
+        (tmp_path / "41" / "stat").write_bytes(_stat_line(41, "busy", 250, 7))
+        # The pid taken by another process (another start time; here through the same file).
+        (tmp_path / "42" / "stat").write_bytes(_stat_line(42, "newer", 100, 9))
+        second = {s.pid: s for s in reader()}
+        assert sorted(parsed) == [41, 42]
+        assert second == {s.pid: s for s in sampling.read_proc_stats(str(tmp_path))}
+        assert (second[41].cpu_seconds, second[42].name, second[42].start) == (2.5, "newer", 9.0)
+        shutil.rmtree(tmp_path / "40")
+        reader()
+        assert set(reader._parsed) == {"41", "42"}  # an ended process's text is not kept
+    finally:
+        reader.close()
+
+
 def test_proc_stat_reader_keeps_at_most_max_open_files(tmp_path: Path) -> None:
     for pid in range(20, 30):
         (tmp_path / str(pid)).mkdir()
