@@ -202,16 +202,20 @@ def usage_percent(used: float, total: float) -> float:
 
 
 def parse_meminfo(data: bytes, wanted: Sequence[bytes]) -> dict[bytes, int]:
-    """The `wanted` /proc/meminfo keys (with their colon) in bytes; stops once all are found."""
+    """The `wanted` /proc/meminfo keys (with their colon) in bytes, read as psutil reads them
+    (the second field of the line the key starts, times 1024; of the last such line should one
+    repeat), each found with bytes.rfind rather than by splitting the file's 50-odd lines."""
     out: dict[bytes, int] = {}
-    left = len(wanted)
-    for line in data.split(b"\n"):
-        fields = line.split()
-        if fields and fields[0] in wanted:
-            out[fields[0]] = int(fields[1]) * 1024
-            left -= 1
-            if not left:
-                break
+    for key in wanted:
+        at = data.rfind(b"\n" + key)
+        if at >= 0:
+            start = at + 1
+        elif data.startswith(key):
+            start = 0
+        else:
+            continue
+        end = data.find(b"\n", start)
+        out[key] = int((data[start:end] if end >= 0 else data[start:]).split()[1]) * 1024
     return out
 
 

@@ -31,6 +31,7 @@ from chedweb_ros.procfs import (
     hwmon_bases,
     lines_starting,
     parse_cpuinfo_frequency,
+    parse_meminfo,
     read_hwmon,
 )
 from test.helpers.procs import in_test_netns
@@ -479,3 +480,22 @@ def test_link_state_follows_every_change_while_answering_from_what_it_read() -> 
         subprocess.run(["ip", "link", "del", "cwlink0"], check=False)
     assert state() is None  # gone with its peer
     probes.close()
+
+
+def test_meminfo_keys_are_read_as_psutil_reads_every_line() -> None:
+    """psutil splits each line and keeps the last value of a key; the rfind reading must agree,
+    on this machine's file and where a key repeats, comes first or last, or lacks its newline."""
+    def psutils(data: bytes, wanted: tuple[bytes, ...]) -> dict[bytes, int]:
+        mems = {}
+        for line in data.split(b"\n"):
+            fields = line.split()
+            if fields:
+                mems[fields[0]] = int(fields[1]) * 1024
+        return {k: v for k, v in mems.items() if k in wanted}
+
+    wanted = (b"MemTotal:", b"MemFree:", b"MemAvailable:", b"SwapTotal:", b"SwapFree:")
+    for data in (Path("/proc/meminfo").read_bytes(),
+                 b"MemTotal:  1000 kB\nMemFree:  300 kB\nMemFree:  200 kB\nSwapFree: 7 kB",
+                 b"SwapFree: 1 kB\nMemTotal:  5 kB\nXMemTotal: 9 kB\n",
+                 b"Buffers: 1 kB\n"):
+        assert parse_meminfo(data, wanted) == psutils(data, wanted), data
