@@ -56,6 +56,7 @@ class SystemMetricsNode(Node):
         self._levels = LevelFilter(self._config.debounce)  # hold and clear margin, tick to tick
         self._processes_memo = ProcessesStatusMemo()  # built once per read of the process table
         self._reuse = KeyValueReuse()  # the KeyValues whose value did not change since the last tick
+        self._name = self.get_name()  # fixed for the node's life; get_name() goes through rcl each call
         self._publisher = self.create_publisher(DiagnosticArray, TOPIC, QOS)
         self._array = DiagnosticArray()
         # One sample now, unpublished, so that the first array already carries rates.
@@ -119,7 +120,7 @@ class SystemMetricsNode(Node):
             snapshot, self._counters = self._sample(self._counters)
             msg = self._array  # one array for every tick: publish() serialises it at once
             msg.header.stamp = self.get_clock().now().to_msg()
-            msg.status = build_statuses(snapshot, self._config.thresholds, self.get_name(),
+            msg.status = build_statuses(snapshot, self._config.thresholds, self._name,
                                         self._hardware_id(), self._levels, self._monotonic(),
                                         self._processes_memo, self._reuse)
             self._publisher.publish(msg)
