@@ -412,7 +412,9 @@ class LinkEvents:
             raise
         self._poll = select.poll()  # poll(0): an answer without an exception when nothing is queued
         self._poll.register(self._socket, select.POLLIN)
-        self._buffer = bytearray(65536)
+        # Only drained, never parsed: a notification longer than this is cut short, and that is
+        # all right (one recv still takes one whole message off the queue).
+        self._buffer = bytearray(4096)
 
     def changed(self) -> bool:
         """True if a notification came since the last call (all of them are read here)."""
