@@ -474,13 +474,47 @@ class ProcStatReader:
         self._parsed: dict[str, tuple[bytes, ProcessStat]] = {}
         self._clock_ticks = os.sysconf("SC_CLK_TCK")
         self._page_size = os.sysconf("SC_PAGE_SIZE")
+        # The last listing of /proc, and the last pid the kernel had handed out before it (see
+        # _listing). /proc/loadavg gives that pid for the reader's pid namespace, so it is used
+        # only where this /proc is of that namespace: its `self` is our own pid.
+        self._listed: list[str] | None = None
+        self._listed_after: int | None = None
+        self._loadavg: int | None = None
+        try:
+            self._own_namespace = os.readlink(f"{proc_root}/self") == str(os.getpid())
+        except OSError:
+            self._own_namespace = False
+
+    def _last_pid(self) -> int | None:
+        """The last pid handed out (threads included), from /proc/loadavg; None if unknown."""
+        if not self._own_namespace:
+            return None
+        try:
+            if self._loadavg is None:
+                self._loadavg = os.open(f"{self._root}/loadavg", os.O_RDONLY | os.O_CLOEXEC)
+            return int(os.pread(self._loadavg, 256, 0).split()[4])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def _listing(self) -> list[str]:
+        """The pids to read. Listing /proc is a fifth of a read of the table (the kernel walks
+        every task). No new process or thread can exist unless a pid was handed out since the
+        last listing; where none was (a quiet machine), the last listing is every process there
+        is, less those that ended, which the reads below drop."""
+        last_pid = self._last_pid()
+        listed = self._listed
+        if listed is None or last_pid is None or last_pid != self._listed_after:
+            listed = [e for e in os.listdir(self._root) if e.isdigit()]
+        self._listed_after = last_pid  # read before listing: a pid handed out since shows next time
+        return listed
 
     def __call__(self) -> list[ProcessStat]:
         root, kept, clock_ticks, page_size = self._root, self._open, self._clock_ticks, self._page_size
         parsed, last_of = self._parsed, self._parsed.get
         open_, pread, close, rdonly = os.open, os.pread, os.close, os.O_RDONLY
         out: list[ProcessStat] = []
-        listed = [e for e in os.listdir(root) if e.isdigit()]
+        listed = self._listing()
+        ended: list[str] = []
         for entry in listed:
             fd = kept.get(entry)
             data = None
@@ -494,6 +528,7 @@ class ProcStatReader:
                 try:
                     fd = open_(f"{root}/{entry}/stat", rdonly)
                 except OSError:
+                    ended.append(entry)
                     continue  # ended between listdir and open, or not ours to read
                 try:
                     data = pread(fd, 4096, 0)
@@ -514,6 +549,10 @@ class ProcStatReader:
                 continue
             parsed[entry] = (data, stat)
             out.append(stat)
+        if ended:
+            gone = set(ended)
+            listed = [e for e in listed if e not in gone]
+        self._listed = listed
         present = set(listed)
         for entry in kept.keys() - present:  # processes that ended and were reaped
             close(kept.pop(entry))
@@ -528,6 +567,10 @@ class ProcStatReader:
         for fd in self._open.values():
             os.close(fd)
         self._open.clear()
+        if self._loadavg is not None:
+            os.close(self._loadavg)
+            self._loadavg = None
+        self._listed = None
 
 
 ProcessSource = Callable[[], Iterable[ProcessStat]]

@@ -367,6 +367,68 @@ def test_proc_stat_reader_parses_only_the_texts_that_changed(tmp_path: Path,
         reader.close()
 
 
+def _proc_of_this_namespace(root: Path, last_pid: int) -> None:
+    """A fake /proc that passes for ours: `self` is our pid, /proc/loadavg names the last pid."""
+    if not (root / "self").is_symlink():
+        (root / "self").symlink_to(str(os.getpid()))
+    (root / "loadavg").write_text(f"0.10 0.20 0.30 1/99 {last_pid}\n")
+
+
+def test_proc_is_listed_again_only_once_a_pid_was_handed_out(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """No process can appear without a new pid: while /proc/loadavg's last pid stays, the last
+    listing is read again (less the processes that ended), without listing /proc."""
+    for pid in (60, 61):
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "stat").write_bytes(_stat_line(pid, "p", 1, pid))
+    _proc_of_this_namespace(tmp_path, 61)
+    listings: list[str] = []
+    real_listdir = os.listdir
+
+    def counting_listdir(path: str) -> list[str]:
+        listings.append(path)
+        return real_listdir(path)
+
+    monkeypatch.setattr(os, "listdir", counting_listdir)
+    reader = sampling.ProcStatReader(str(tmp_path), max_open=1)  # one kept, one read the other way
+    try:
+        assert sorted(s.pid for s in reader()) == [60, 61] and len(listings) == 1
+        (tmp_path / "61" / "stat").unlink()  # ended (and its file, not kept, is gone)
+        assert sorted(s.pid for s in reader()) == [60] and len(listings) == 1
+        assert sorted(s.pid for s in reader()) == [60] and reader._listed == ["60"]
+        (tmp_path / "62").mkdir()
+        (tmp_path / "62" / "stat").write_bytes(_stat_line(62, "new", 1, 62))
+        _proc_of_this_namespace(tmp_path, 62)  # the kernel handed out pid 62
+        assert sorted(s.pid for s in reader()) == [60, 62] and len(listings) == 2
+    finally:
+        reader.close()
+
+
+def test_proc_of_another_pid_namespace_is_listed_every_time(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """/proc/loadavg speaks of the reader's pid namespace: a /proc mounted from another one (its
+    `self` is not our pid) is listed at every read."""
+    (tmp_path / "70").mkdir()
+    (tmp_path / "70" / "stat").write_bytes(_stat_line(70, "p", 1, 70))
+    (tmp_path / "self").symlink_to("1")
+    (tmp_path / "loadavg").write_text("0.10 0.20 0.30 1/99 70\n")
+    listings: list[str] = []
+    real_listdir = os.listdir
+
+    def counting_listdir(path: str) -> list[str]:
+        listings.append(path)
+        return real_listdir(path)
+
+    monkeypatch.setattr(os, "listdir", counting_listdir)
+    reader = sampling.ProcStatReader(str(tmp_path))
+    try:
+        reader()
+        reader()
+        assert len(listings) == 2
+    finally:
+        reader.close()
+
+
 def test_proc_stat_reader_keeps_at_most_max_open_files(tmp_path: Path) -> None:
     for pid in range(20, 30):
         (tmp_path / str(pid)).mkdir()
@@ -390,11 +452,14 @@ def test_proc_stat_reader_on_this_machine_equals_read_proc_stats() -> None:
     open-read-close way reads them."""
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     reader = sampling.ProcStatReader()
+    later = None
     try:
         assert child.pid in {s.pid for s in reader()}
         child.kill()
         child.wait()
+        later = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
         again = {s.pid: s for s in reader()}
+        assert later.pid in again  # started after the last listing: a new pid, so /proc is listed
         fresh = {s.pid: s for s in sampling.read_proc_stats()}
         assert child.pid not in again
         me = os.getpid()
@@ -402,8 +467,10 @@ def test_proc_stat_reader_on_this_machine_equals_read_proc_stats() -> None:
         assert again[me].cpu_seconds == pytest.approx(fresh[me].cpu_seconds, abs=0.05)
         assert set(again).issuperset({me, os.getppid()})
     finally:
-        child.kill()
-        child.wait()
+        for proc in (child, later):
+            if proc is not None:
+                proc.kill()
+                proc.wait()
         reader.close()
 
 
