@@ -252,7 +252,7 @@ def start_publisher() -> NodeProcess:
                              "--wait-subscribers", "2", "--name-prefix", "bench"], "bench-fanout-publisher")
     try:
         publisher.wait_for_output("ready", timeout=40)
-    except AssertionError:
+    except BaseException:  # Ctrl-C included: the caller holds no reference to stop it by
         publisher.stop()
         raise
     return publisher
@@ -270,11 +270,15 @@ def run(args: argparse.Namespace) -> list[StepResult]:
     trace_path = os.path.join(tempfile.gettempdir(), f"chedweb-fanout-trace-{os.getpid()}.jsonl")
     wrap = ((lambda cmd: [sys.executable, "-m", "bench.fanout_trace", trace_path, *cmd[1:]])
             if args.trace else None)
-    bridge = Bridge("bench-fanout-bridge", {
-        "max_peers": steps[-1] + 16, "max_connections": 4 * steps[-1] + 64,
-        "max_connections_per_address": 4 * steps[-1] + 64, "max_pending_sockets": 64,
-        "max_pending_per_address": 32, "answer_timeout": 60.0, "offer_deadline": 60.0,
-        "history_seconds": args.history_seconds}, wrap=wrap)
+    try:
+        bridge = Bridge("bench-fanout-bridge", {
+            "max_peers": steps[-1] + 16, "max_connections": 4 * steps[-1] + 64,
+            "max_connections_per_address": 4 * steps[-1] + 64, "max_pending_sockets": 64,
+            "max_pending_per_address": 32, "answer_timeout": 60.0, "offer_deadline": 60.0,
+            "history_seconds": args.history_seconds}, wrap=wrap)
+    except BaseException:  # the floor is not left running
+        floor.stop()
+        raise
     publisher = None
     audience = Audience(bridge.url, args.per_worker, args.client_nice, args.compression)
     results: list[StepResult] = []
@@ -317,6 +321,8 @@ def run(args: argparse.Namespace) -> list[StepResult]:
             publisher.stop()
         bridge.stop()
         floor.stop()
+        with contextlib.suppress(OSError):
+            os.remove(trace_path)
     return results
 
 
