@@ -7,18 +7,28 @@ Python ROS 2 node on this topic costs) and the real webrtc_bridge. After `--sett
 both RSS (/proc/<pid>/status) and how each splits between anonymous memory and mapped files
 (/proc/<pid>/smaps_rollup). Then N aiortc clients (in this process, connected through /ws as
 the page is) for each N of `--peers`: the bridge's RSS, per peer over idle and per peer above
-the first (the first peer pays once for aiortc's and OpenSSL's first use). Then every client
-closes, and the RSS a bridge keeps once its peers have gone.
+the first (the first peer pays once for aiortc's and OpenSSL's first use), and which libraries'
+pages the first peer mapped in (the one-time cost of importing the WebRTC stack). Then every
+client closes, and the RSS a bridge keeps once its peers have gone.
+
+The idle figure after `--settle` seconds is a bridge whose live history is still filling: at 10 Hz
+a status's 3,600 samples take 6 minutes, and the store's open blocks grow until they seal.
+`--steady S` waits S seconds more (420 covers both at 10 Hz) and prints the idle figure again;
+the peers then connect to a bridge whose data no longer grows, so the per-peer figures are
+peers only.
 
   scripts/in-test-netns .venv/bin/python -m bench.memory [--quick] [--peers 1,10,25] [--settle S]
+      [--steady S]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -42,6 +52,31 @@ def smaps(pid: int) -> dict[str, float]:
     return out
 
 
+_MAPPING = re.compile(r"^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$")
+
+
+def library(path: str) -> str:
+    """What a mapped file belongs to: the Python package under site-packages (its bundled
+    libraries, `av.libs`, count as `av`), else the file's name."""
+    if "/site-packages/" in path:
+        top = path.split("/site-packages/", 1)[1].split("/", 1)[0]
+        return re.sub(r"(\.libs|[-.].*)$", "", top)
+    return path.rsplit("/", 1)[-1]
+
+
+def mapped_files(pid: int) -> dict[str, float]:
+    """RSS of the files mapped into a process (MiB), by library."""
+    out: dict[str, float] = defaultdict(float)
+    name = ""
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        match = _MAPPING.match(line)
+        if match:
+            name = match.group(1)
+        elif line.startswith("Rss:") and name.startswith("/"):
+            out[library(name)] += int(line.split()[1]) / 1024
+    return out
+
+
 def describe(pid: int) -> str:
     s = smaps(pid)
     anon = s.get("Anonymous", 0.0)
@@ -60,13 +95,21 @@ def start(cmd: list[str], name: str, needle: str, timeout: float = 40.0) -> Node
 
 
 async def measure(bridge: Bridge, floor: NodeProcess, counts: Sequence[int], settle: float,
-                  compression: Sequence[str]) -> None:
+                  compression: Sequence[str], steady: float = 0.0) -> None:
     await asyncio.sleep(settle)
     floor_rss, idle = rss_mib(floor.proc.pid), rss_mib(bridge.pid)
     print(f"floor (raw rclpy subscriber):  {describe(floor.proc.pid)}", flush=True)
-    print(f"bridge, no peer yet:           {describe(bridge.pid)}", flush=True)
+    print(f"bridge, no peer yet ({settle:.0f} s):    {describe(bridge.pid)}", flush=True)
     print(f"  bridge idle / floor = {idle / floor_rss:.2f}   bridge idle - floor = "
           f"{idle - floor_rss:.1f} MiB   (target: bridge idle < 90 MiB)", flush=True)
+    if steady > 0:
+        await asyncio.sleep(steady)
+        floor_rss, idle = rss_mib(floor.proc.pid), rss_mib(bridge.pid)
+        print(f"floor after {settle + steady:.0f} s:            {describe(floor.proc.pid)}", flush=True)
+        print(f"bridge, no peer yet ({settle + steady:.0f} s):   {describe(bridge.pid)}", flush=True)
+        print(f"  steady: bridge idle / floor = {idle / floor_rss:.2f}   bridge idle - floor = "
+              f"{idle - floor_rss:.1f} MiB   (target: bridge idle < 90 MiB)", flush=True)
+    files_idle = mapped_files(bridge.pid)
     clients: list[BridgeClient] = []
     first = 0.0
     try:
@@ -80,7 +123,14 @@ async def measure(bridge: Bridge, floor: NodeProcess, counts: Sequence[int], set
             for c in clients:  # this process's memory flat between steps
                 c.messages.clear()
             rss = rss_mib(bridge.pid)
-            first = first or rss
+            if not first:
+                first = rss
+                now = mapped_files(bridge.pid)
+                gained = sorted(((mib - files_idle.get(name, 0.0), name) for name, mib in now.items()),
+                                reverse=True)
+                top = [(name, mib) for mib, name in gained if mib >= 0.2]
+                print(f"  the first peer mapped {sum(m for _, m in top):.1f} MiB of files in (the WebRTC "
+                      f"stack's import): " + ", ".join(f"{n} {m:.1f}" for n, m in top[:8]), flush=True)
             above_first = f"{(rss - first) / (count - 1):.2f}" if count > 1 else "  - "
             print(f"{count:>3} peers: bridge RSS {rss:6.1f} MiB   per peer over idle "
                   f"{(rss - idle) / count:5.2f} MiB   per peer above the first {above_first} MiB "
@@ -108,6 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="clients ask for capability deflate-raw, as today's page does")
     parser.add_argument("--settle", type=float, default=10.0,
                         help="seconds of publishing before the idle figure")
+    parser.add_argument("--steady", type=float, default=0.0,
+                        help="seconds more before a second idle figure and the peers (420: the live "
+                             "history and the store's open blocks full at 10 Hz)")
     args = parser.parse_args(argv)
     counts = [1, 5] if args.quick else [int(x) for x in args.peers.split(",")]
     settle = 5.0 if args.quick else args.settle
@@ -124,7 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{args.statuses} statuses x {args.keys} keys at 10 Hz"
               f"{' (varying values)' if args.varying_values else ''}; peers: aiortc clients in this "
               f"process{', deflate-raw' if args.deflate else ', text'}", flush=True)
-        asyncio.run(measure(bridge, floor, counts, settle, ["deflate-raw"] if args.deflate else []))
+        asyncio.run(measure(bridge, floor, counts, settle, ["deflate-raw"] if args.deflate else [],
+                            args.steady))
     finally:
         for proc in (bridge, floor, publisher):
             if proc is not None:
