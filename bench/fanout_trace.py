@@ -5,8 +5,9 @@
 Runs the real bridge (chedweb_bridge.webrtc_bridge_node.main) after wrapping four of its steps
 so that each live message's times are written to TRACE_FILE, one JSON line a message:
   seq, stamp  the message's header.stamp (the publisher's clock: time.time() on this machine)
-  cb0, cb1    the ROS callback's entry and exit (decode, store queue, encode once, deflate once)
-  loop0       on_diagnostics' entry on the asyncio loop (cb1 -> loop0: the queue and the GIL)
+  cb0, cb1    the ROS callback's entry and exit (decode, encode once, deflate once; the loop may
+              start on the message at its hand-off, before cb1)
+  loop0       on_diagnostics' entry on the asyncio loop
   send0, send1  the first and the last peer's channel.send (the loop's send calls)
   loop1       on_diagnostics' exit (which held the in-memory history's add before 2026-12-02)
   store       how long the store's thread was busy (its batches) between loop0 and the last tx
