@@ -32,18 +32,12 @@ DEFAULT_MAX_KEYS = 256
 # can draw. Each bucket of samples becomes two points holding every key's minimum and maximum
 # (in time order), so spikes survive decimation (web/src/decimate.ts does the same).
 SNAPSHOT_MAX_POINTS = 300
-# Samples of one key layout a series holds as one flat array before moving them into its columns
-# (sooner when a snapshot, a compaction or another layout needs the columns): a sample's values
-# are appended as one row in one C call, where a column at a time cost a Python step a value.
-PENDING_ROWS = 64
 _NAN = math.nan
 
 
 class SeriesHistory:
     """One status's samples, oldest first. Front trimming is lazy (`_start`) and compacts in
-    batches, so appending stays O(1) amortized. The newest samples' values may wait in
-    `_pending`, row after row in `_layout`'s key order (the keys of every column, in their
-    order), until `_settle` moves them into the columns: whatever reads the columns settles first."""
+    batches, so appending stays O(1) amortized."""
 
     def __init__(self, name: str, hardware_id: str, max_keys: int) -> None:
         self.name = name
@@ -55,9 +49,6 @@ class SeriesHistory:
         self._received = array("d")  # the bridge's receive clock: what the window is measured on
         self._level = array("b")
         self._values: dict[str, array[float]] = {}
-        self._layout: tuple[str, ...] | None = None  # a sample with these keys may wait as a row
-        self._pending: array[float] = array("d")
-        self._pending_rows = 0
 
     def __len__(self) -> int:
         return len(self._t) - self._start
@@ -72,20 +63,11 @@ class SeriesHistory:
         self._level.append(max(-128, min(127, int(status["level"]))))
         if numbers is None:
             numbers = numeric_values(status["values"])
-        layout = tuple(numbers)
-        if layout == self._layout and self._pending_rows < PENDING_ROWS:
-            # The usual sample: the keys of the last one, in the same order.
-            self._pending.fromlist(list(numbers.values()))
-            self._pending_rows += 1
-            return
-        self._settle()
         columns = self._values
-        if numbers.keys() == columns.keys():
+        if numbers.keys() == columns.keys():  # the usual sample: the same keys as the last one
             for key, value in numbers.items():
                 columns[key].append(value)
-            self._layout = self._column_names(layout)
             return
-        self._layout = None
         seen = set()
         for key, value in numbers.items():
             column = self._values.get(key)
@@ -99,25 +81,6 @@ class SeriesHistory:
         for key, column in self._values.items():
             if key not in seen:
                 column.append(_NAN)
-        if numbers.keys() == columns.keys():
-            self._layout = self._column_names(layout)
-
-    def _column_names(self, layout: tuple[str, ...]) -> tuple[str, ...]:
-        """`layout` made of the names the columns are keyed by (the same text): the message's own
-        copies would stay alive with it (~1 KB a status)."""
-        names = {name: name for name in self._values}
-        return tuple([names[name] for name in layout])
-
-    def _settle(self) -> None:
-        """The pending rows into their columns (one strided slice a column)."""
-        rows = self._pending_rows
-        if not rows:
-            return
-        pending, layout = self._pending, self._layout or ()
-        self._pending, self._pending_rows = array("d"), 0
-        width = len(layout)
-        for j, key in enumerate(layout):
-            self._values[key].extend(pending[j::width])
 
     def drop_before(self, received_min: float, keep_at_most: int) -> None:
         """Forget samples received before received_min, and beyond the newest `keep_at_most`."""
@@ -134,7 +97,6 @@ class SeriesHistory:
             self._compact()
 
     def _compact(self) -> None:
-        self._settle()
         s = self._start
         del self._t[:s]
         del self._received[:s]
@@ -147,11 +109,9 @@ class SeriesHistory:
         # runs every 16 samples, and a numpy pass over every column cost a third of the history.
         for key in [k for k, c in self._values.items() if not (c and c[-1] == c[-1]) and _all_nan(c)]:
             del self._values[key]
-            self._layout = None
 
     def rows(self, start: int, stop: int) -> dict[str, Any]:
         """Samples start..stop (0 = oldest kept) in snapshot form: t, level, values with None."""
-        self._settle()
         a, b = self._start + start, self._start + stop
         values: dict[str, list[float | None]] = {}
         for key, column in self._values.items():
@@ -163,7 +123,6 @@ class SeriesHistory:
 
     def copy(self) -> SeriesCopy:
         """The kept samples, copied (on the loop, cheap), for decimating and encoding elsewhere."""
-        self._settle()
         s = self._start
         return SeriesCopy(self.name, self.hardware_id, self.latest, self._t[s:], self._level[s:],
                           {k: c[s:] for k, c in self._values.items()})

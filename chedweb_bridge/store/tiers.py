@@ -121,44 +121,19 @@ def _empty_block() -> Block:
     return Block(array("d"), array("h"), {})  # type: ignore[arg-type]
 
 
-# Rows of one key layout an open raw block holds as one flat array before moving them into its
-# columns (at most; a flush, a seal or a query moves them sooner): appending a status's values
-# as one row is one C call, where a value at a time cost ~20 Python operations a status.
-PENDING_ROWS = 64
-
-
+@dataclass
 class _Open:
     """The block being filled for one (status, tier): samples [0, flushed) are stored, as chunk
     rows starting at `chunks`. Its columns are array('d') (array('h') for the level, clamped to
-    int16 on the way in), NaN where a row lacks a key. The raw tier's newest rows wait in
-    `_pending` (row after row, keys in `_layout`'s order) until `block` is read: the columns they
-    make are those appending them one by one made."""
-
-    def __init__(self, t0: float) -> None:
-        self.t0 = t0
-        self._block = _empty_block()
-        self.flushed = 0
-        self.chunks: list[float] = []
-        self._layout: tuple[str, ...] | None = None
-        self._pending: array[float] = array("d")
-        self._pending_rows = 0
-
-    @property
-    def block(self) -> Block:
-        """The block, every row appended in its columns."""
-        if self._pending_rows:
-            self._settle()
-        return self._block
+    int16 on the way in), NaN where a row lacks a key."""
+    t0: float
+    block: Block = field(default_factory=_empty_block)
+    flushed: int = 0
+    chunks: list[float] = field(default_factory=list)
 
     @property
     def dirty(self) -> bool:
-        return self.flushed < len(self._block.t)
-
-    def last_t(self) -> float:
-        return self._block.t[-1]
-
-    def __len__(self) -> int:
-        return len(self._block.t)
+        return self.flushed < len(self.block.t)
 
     def append(self, t: float, level: int, avg: dict[str, float],
                lo: dict[str, float] | None = None, hi: dict[str, float] | None = None) -> None:
@@ -170,37 +145,6 @@ class _Open:
         if lo is not None and hi is not None:
             _append_row(b.lo, lo, n)
             _append_row(b.hi, hi, n)
-
-    def append_row(self, t: float, level: int, layout: tuple[str, ...], row: array[float]) -> None:
-        """One raw sample: its values in `row`, keys in `layout`'s order."""
-        if layout != self._layout or self._pending_rows >= PENDING_ROWS:
-            if self._pending_rows:
-                self._settle()
-            self._layout = layout
-        b = self._block
-        b.t.append(t)
-        b.level.append(level)
-        self._pending.extend(row)
-        self._pending_rows += 1
-
-    def _settle(self) -> None:
-        """The pending rows into the columns, as `_append_row` row by row would: a key new to
-        the block gets a column NaN before them, a column not in the layout gets NaN for them."""
-        rows, layout, pending = self._pending_rows, self._layout or (), self._pending
-        self._pending, self._pending_rows = array("d"), 0
-        table = self._block.avg
-        total = len(self._block.t)
-        before = total - rows
-        width = len(layout)
-        for j, key in enumerate(layout):
-            column = table.get(key)
-            if column is None:
-                new: Any = _NAN_COLUMN * before
-                column = table[key] = new
-            column.extend(pending[j::width])
-        for column in table.values():
-            if len(column) < total:
-                column.extend(_NAN_COLUMN * (total - len(column)))
 
 
 _NAN_COLUMN = array("d", [_NAN])
@@ -352,8 +296,8 @@ class TieredStore:
             previous = last.get(key)
             if previous is None or previous[1] != level:
                 self._note_level(key, t, level, str(status.get("message", "")), previous)
+            self._add_raw(key, t, level, values)
             row = array("d", list(values.values()))
-            self._add_raw(key, t, level, layout, row)
             for tier_index, start in starts:
                 bucket = buckets.get((key, tier_index))
                 if bucket is not None and bucket.start == start:
@@ -453,18 +397,17 @@ class TieredStore:
         if old != level:  # including None: the first level ever seen for this status
             self._pending_changes.append(LevelChange(t, key[0], key[1], old, level, message))
 
-    def _add_raw(self, key: StatusKey, t: float, level: int, layout: tuple[str, ...],
-                 row: array[float]) -> None:
+    def _add_raw(self, key: StatusKey, t: float, level: int, values: dict[str, float]) -> None:
         open_ = self._open.get((key, 0))
-        if open_ is not None and (t < open_.last_t() or t - open_.t0 >= self.tiers[0].block_seconds
-                                  or len(open_) >= self.max_block_samples):
+        if open_ is not None and (t < open_.block.t[-1] or t - open_.t0 >= self.tiers[0].block_seconds
+                                  or len(open_.block) >= self.max_block_samples):
             # A full block, or the receive clock stepped back: seal it and start another, so
             # that every block's samples are in time order.
             self._seal(key, 0)
             open_ = None
         if open_ is None:
             open_ = self._open[(key, 0)] = _Open(t)
-        open_.append_row(t, level, layout, row)
+        open_.append(t, level, values)
 
     def _add_rollup(self, key: StatusKey, tier_index: int, t: float, level: int,
                     layout: tuple[str, ...], row: array[float]) -> None:

@@ -6,7 +6,7 @@ import math
 import tracemalloc
 from typing import Any
 
-from chedweb_bridge.history import PENDING_ROWS, History, SeriesHistory
+from chedweb_bridge.history import History, SeriesHistory
 
 
 def st(name: str, values: dict[str, str], level: int = 0) -> dict[str, object]:
@@ -119,14 +119,13 @@ def test_full_history_memory_stays_near_its_kept_samples() -> None:
     assert after_peak <= 1.25 * full, (full, after_peak)
 
 
-def test_rows_waiting_as_one_array_land_in_their_columns_whatever_reads_them() -> None:
-    """Samples of one layout wait as rows (history.PENDING_ROWS); a read, a compaction that
-    forgets every column, another layout or key order, a full buffer: each gives the columns
-    appending value by value gave."""
+def test_columns_hold_every_sample_whatever_reads_them_and_after_every_column_went() -> None:
+    """Reads between appends, keys in another order, and a compaction that forgets every column
+    (every sample trimmed): the columns hold what was appended, value by value."""
     series = SeriesHistory("s", "h", max_keys=8)
     status: dict[str, Any] = {"level": 0}
     expected: dict[str, list[float | None]] = {"a": [], "b": []}
-    for i in range(PENDING_ROWS * 2 + 5):
+    for i in range(133):
         numbers = {"a": float(i), "b": -float(i)} if i % 50 != 7 else {"b": 0.5, "a": 9.0}
         series.append(float(i), status, float(i), numbers)
         expected["a"].append(numbers["a"])

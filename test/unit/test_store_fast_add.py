@@ -1,6 +1,6 @@
-"""The store's add by whole rows (one vectorised scale pass a message, raw rows appended as one
-array each) against its one-value-at-a-time path, on inputs the golden test does not hold: a
-status twice in one message, keys beyond max_keys, reads of the open block between adds."""
+"""The store's add with one vectorised scale-hint pass a message against its one-value-at-a-time
+path, on inputs the golden test does not hold: a status twice in one message, keys beyond
+max_keys, reads of the open block between adds."""
 
 from __future__ import annotations
 
@@ -35,11 +35,9 @@ def _inputs() -> list[tuple[float, list[codec.Status]]]:
 
 
 def _run(monkeypatch: pytest.MonkeyPatch | None) -> tuple[str, str, list[Any]]:
-    if monkeypatch is not None:  # every status and value through the per-value path
+    if monkeypatch is not None:  # every status's hints through the per-value path
         monkeypatch.setattr(tiers.TieredStore, "_note_scales",
                             lambda self, keys, *_: [False] * len(keys))
-        monkeypatch.setattr(tiers._Open, "append_row", lambda self, t, level, layout, row: self.append(
-            t, level, dict(zip(layout, row, strict=True))))
     repo = RecordingRepository()
     store = tiers.TieredStore(repo, tiers.default_tiers(), max_keys=16, max_block_samples=300)
     seen = []
