@@ -1,6 +1,6 @@
 """The bridge's HTTP server: werkzeug's, with a connection cap and header and idle deadlines.
 
-Why werkzeug and not another server (docs/architecture.md, "HTTP serving layer"): the
+Why werkzeug and not another server (docs/architecture.md, "HTTP serving layer"): flask-sock's
 WebSocket layer (simple-websocket) takes the raw socket from werkzeug, gunicorn, eventlet or
 gevent only. gunicorn forks workers, but every peer lives on the one asyncio loop of this
 process; eventlet and gevent patch the standard library under rclpy and aiortc. werkzeug's

@@ -163,7 +163,7 @@ def serve_socket(ws: Any, environ: Mapping[str, Any], args: Mapping[str, str], l
         prefix = session.log_prefix
         event = getattr(ws, "event", None)
         if not isinstance(event, SocketEvent):  # a handler that could not be woken would never close
-            raise TypeError("the WebSocket must wait on a SocketEvent (BridgeApp.socket_options, app.py)")
+            raise TypeError("the WebSocket must wait on a SocketEvent (SOCK_SERVER_OPTIONS, app.py)")
         session.on_closed = event.interrupt
         _frames(ws, session, loop, registry, settings, offered, log)
     except _Refused as refusal:

@@ -1,7 +1,7 @@
 """Is a /ws request a well-formed WebSocket upgrade (RFC 6455 4.2.1)? Pure: WSGI environ in,
 reason out.
 
-Checked before app.py hands the request to simple-websocket and wsproto, which raise on a
+Checked before flask-sock hands the request to simple-websocket and wsproto, which raise on a
 malformed one: that was a 500 with a 31-51 line traceback per request, for anyone, token or not.
 Now it is a 400 with the reason and no log line.
 """

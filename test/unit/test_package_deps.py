@@ -22,10 +22,12 @@ ROSDEP_KEYS = {
     "launch_ros": "launch_ros",
     "psutil": "python3-psutil",
     "numpy": "python3-numpy",
+    "flask": "python3-flask",
     "werkzeug": "python3-werkzeug",
     "aiortc": "python3-aiortc",
     "aioice": "python3-aioice",  # consent.py (rosdep/chedweb.yaml: the distribution's package)
     "prometheus_client": "python3-prometheus-client",
+    "flask_sock": "python3-flask-sock-pip",
     "simple_websocket": "python3-simple-websocket-pip",
 }
 _OWN = {"chedweb_ros", "chedweb_bridge"}
