@@ -136,14 +136,14 @@ class KeyValueReuse:
     tick to the next, like LevelFilter."""
 
     def __init__(self) -> None:
-        self._last: dict[str, dict[str, KeyValue]] = {}
+        self._last: dict[str, dict[str, tuple[str, KeyValue]]] = {}
 
-    def task(self, task: str) -> dict[str, KeyValue]:
+    def task(self, task: str) -> dict[str, tuple[str, KeyValue]]:
         """The task's KeyValues of the last tick; the ones kept for the next tick replace them
         through keep()."""
         return self._last.get(task, {})
 
-    def keep(self, task: str, values: dict[str, KeyValue]) -> None:
+    def keep(self, task: str, values: dict[str, tuple[str, KeyValue]]) -> None:
         self._last[task] = values
 
 
@@ -160,14 +160,19 @@ class _Status:
         self._reuse = reuse
         self._task = task
         self._last = reuse.task(task) if reuse is not None else {}
-        self._kept: dict[str, KeyValue] = {}
+        # key -> (value, its KeyValue): the value kept beside it, as reading KeyValue.value is a
+        # Python-level property call.
+        self._kept: dict[str, tuple[str, KeyValue]] = {}
 
     def add(self, key: str, value: str) -> None:
-        kv = self._last.get(key)
-        if kv is None or kv.value != value:
-            kv = KeyValue(key=key, value=value)
+        last = self._last.get(key)
+        if last is not None and last[0] == value:
+            self.values.append(last[1])
+            self._kept[key] = last
+            return
+        kv = KeyValue(key=key, value=value)
         self.values.append(kv)
-        self._kept[key] = kv
+        self._kept[key] = (value, kv)
 
     def check(self, what: str, value: float, limit: Limit, unit: str) -> None:
         c = self.checking
