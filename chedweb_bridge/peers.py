@@ -379,9 +379,11 @@ class PeerRegistry:
         asyncio.get_running_loop().call_soon(self._after_transmissions, then)
 
     def _after_transmissions(self, then: Callable[[], object] | None) -> None:
-        self._record_history()
-        if then is not None:
-            then()
+        try:
+            self._record_history()
+        finally:  # the store gets the array whatever the in-memory history did with it
+            if then is not None:
+                then()
 
     def _record_history(self) -> None:
         """The live messages sent but not yet in the in-memory history, added now. Everything

@@ -97,3 +97,28 @@ def test_then_runs_with_no_peer_too() -> None:
 
     asyncio.run(run())
     assert ran == [1, 2]
+
+
+class FailingHistory(History):
+    def add(self, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("history add failed")
+
+
+def test_then_runs_even_when_the_history_add_fails() -> None:
+    """The store's copy of an array does not depend on the in-memory history's add succeeding."""
+    ran: list[int] = []
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        errors: list[object] = []
+        loop.set_exception_handler(lambda _loop, context: errors.append(context.get("exception")))
+        registry = PeerRegistry(FailingHistory(3600.0), StreamInfo("robot", "0", ["/diagnostics"]))
+        status = {"name": "a", "level": 0, "message": "", "hardware_id": "hw", "values": {}}
+        registry.on_diagnostics(codec.LivePayloads(1, "/diagnostics", 1.0, [status]), 1.0,
+                                then=lambda: ran.append(1))
+        await asyncio.sleep(0)
+        await registry.close_all()
+        assert len(errors) == 1  # the failure is still reported (asyncio's handler logs it)
+
+    asyncio.run(run())
+    assert ran == [1]
