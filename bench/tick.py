@@ -6,7 +6,7 @@ node's own timer callback N times (median and p99, microseconds). Then times eac
 every sampling probe, the process scan both ways (/proc reader and psutil), status building and
 publishing.
 
-  scripts/in-test-netns .venv/bin/python -m bench.tick [--quick]
+  scripts/in-test-netns .venv/bin/python -m bench.tick [--quick] [--in-order TICKS]
 """
 
 from __future__ import annotations
@@ -75,10 +75,64 @@ def print_parts(label: str, ps: Any, counters: sampling.Counters, paths: tuple[s
     print(row(f"network{label}", timed(lambda: sampling.sample_network(ps, (), {}, 0.0), n)))
 
 
+def parts_in_order(node: SystemMetricsNode, ticks: int, pause: float) -> None:
+    """The node's own tick taken apart: each part's thread CPU time, in the order _tick runs
+    them, `pause` seconds apart (1.0: as at 1 Hz, the process table every process_period).
+    Means, since the process table's read is one tick in five."""
+    cfg = node._config
+    ps, now_of, t = node._ps, node._monotonic, time.thread_time_ns
+    names = ("cpu", "disk", "network", "process table", "memory", "temperature", "stamp",
+             "build statuses", "publish", "level-change log", "whole tick")
+    spent: dict[str, list[int]] = {name: [] for name in names}
+    for _ in range(ticks):
+        time.sleep(pause)
+        start = t()
+        prev, now = node._counters, now_of()
+        a = t()
+        cpu, cpu_c = sampling.sample_cpu(ps, prev.cpu)
+        b = t()
+        disk, disk_c = sampling.sample_disk(ps, cfg.disk_paths, prev.disk_io, now)
+        c = t()
+        net, net_c = sampling.sample_network(ps, cfg.network_interfaces, prev.network, now)
+        d = t()
+        if prev.last_processes is not None and not sampling.process_scan_due(
+                prev.last_processes, prev.processes, now, n=cfg.top_processes,
+                process_period=cfg.process_period, period=cfg.period):
+            procs, proc_c = prev.last_processes, prev.processes
+        else:
+            procs, proc_c = sampling.sample_processes(node._processes, prev.processes, now,
+                                                      cfg.top_processes)
+        e = t()
+        memory = sampling.sample_memory(ps)
+        f = t()
+        temperature = sampling.sample_temperature(ps)
+        g = t()
+        node._counters = sampling.Counters(cpu_c, disk_c, net_c, proc_c, procs)
+        msg = node._array
+        msg.header.stamp = node.get_clock().now().to_msg()
+        h = t()
+        msg.status = build_statuses(sampling.Snapshot(cpu, memory, temperature, disk, net, procs),
+                                    cfg.thresholds, node._name, node._hardware_id(), node._levels,
+                                    now_of(), node._processes_memo, node._reuse)
+        i = t()
+        node._publisher.publish(msg)
+        j = t()
+        node._log_level_changes(msg.status)
+        k = t()
+        for name, ns in zip(names, (b - a, c - b, d - c, e - d, f - e, g - f, h - g, i - h, j - i,
+                                    k - j, k - start), strict=True):
+            spent[name].append(ns)
+    print(f"the node's tick part by part ({ticks} ticks, {pause:g} s apart; thread CPU, mean us):")
+    for name, times in spent.items():
+        print(f"  {name:<34} {sum(times) / len(times) / 1000:>9.1f} us")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer ticks")
+    parser.add_argument("--in-order", type=int, metavar="TICKS",
+                        help="only take TICKS ticks of the node apart, one second apart, part by part")
     args = parser.parse_args()
     n = 40 if args.quick else 300
 
@@ -93,6 +147,9 @@ def main() -> int:
                 print("subscriber not matched within 30 s")
                 return 1
             time.sleep(0.05)
+        if args.in_order:
+            parts_in_order(node, args.in_order, 1.0)
+            return 0
         # The node's timer also runs if spun; it is not spun here, so each tick is ours alone.
         # A pause before each timed call, as at 1 Hz: back-to-back calls run on warm caches and
         # come out two to three times cheaper than the node's real ticks.
