@@ -1,6 +1,6 @@
 """The store's add with one vectorised scale-hint pass a message against its one-value-at-a-time
 path, on inputs the golden test does not hold: a status twice in one message, keys beyond
-max_keys, reads of the open block between adds."""
+max_keys, reads of the open block between adds, keys that stay the same over many flushes."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from chedweb_bridge import codec
 from chedweb_bridge.store import tiers
 from chedweb_bridge.store.memory_repo import MemoryRepository
-from test.unit.test_fixed_cost_golden import RecordingRepository, recorded_arrays
+from test.unit.test_fixed_cost_golden import T0, RecordingRepository, recorded_arrays
 
 
 def _inputs() -> list[tuple[float, list[codec.Status]]]:
@@ -34,7 +34,24 @@ def _inputs() -> list[tuple[float, list[codec.Status]]]:
     return out
 
 
-def _run(monkeypatch: pytest.MonkeyPatch | None) -> tuple[str, str, list[Any]]:
+def _steady_inputs() -> list[tuple[float, list[codec.Status]]]:
+    """Statuses that keep their keys for minutes (so raw blocks stay rows of one layout across
+    many flushes), but for one status whose layout changes once, mid-block."""
+    rnd = random.Random(9)
+    out = []
+    for i in range(900):
+        statuses: list[codec.Status] = []
+        for s in range(4):
+            values = {f"k{k}": f"{rnd.uniform(-5, 500):.{(k + s) % 4}f}" for k in range(9)}
+            if s == 2 and i >= 610:
+                values = {"new": "1.5", **values}
+            statuses.append({"name": f"n: {s}", "level": 0, "message": "", "hardware_id": "h",
+                             "values": values})
+        out.append((T0 + i * 0.1, statuses))
+    return out
+
+
+def _run(monkeypatch: pytest.MonkeyPatch | None, steady: bool = False) -> tuple[str, str, list[Any]]:
     if monkeypatch is not None:  # every status's hints through the per-value path
         monkeypatch.setattr(tiers.TieredStore, "_note_scales",
                             lambda self, keys, *_: [False] * len(keys))
@@ -42,10 +59,11 @@ def _run(monkeypatch: pytest.MonkeyPatch | None) -> tuple[str, str, list[Any]]:
     store = tiers.TieredStore(repo, tiers.default_tiers(), max_keys=16, max_block_samples=300)
     seen = []
     last_flush = t = 0.0
-    for i, (t, statuses) in enumerate(_inputs()):
+    for i, (t, statuses) in enumerate(_steady_inputs() if steady else _inputs()):
         store.add(t, statuses, [codec.numeric_values(s["values"]) for s in statuses])
         if i % 97 == 3:  # a query reads the open block between two flushes
-            seen.append(repr(store.query(("robot", "node: status 0"), t - 30, t + 1, 7)))
+            seen.append(repr(store.query(("h", "n: 2") if steady else ("robot", "node: status 0"),
+                                         t - 30, t + 1, 7)))
         if t - last_flush >= 5:
             store.flush(t)
             last_flush = t
@@ -55,10 +73,12 @@ def _run(monkeypatch: pytest.MonkeyPatch | None) -> tuple[str, str, list[Any]]:
     return stored, repo.writes.hexdigest(), seen
 
 
-def test_whole_rows_store_what_the_per_value_path_stores(monkeypatch: pytest.MonkeyPatch) -> None:
-    fast = _run(None)
+@pytest.mark.parametrize("steady", [False, True], ids=["changing keys", "steady keys"])
+def test_whole_rows_store_what_the_per_value_path_stores(monkeypatch: pytest.MonkeyPatch,
+                                                         steady: bool) -> None:
+    fast = _run(None, steady)
     with monkeypatch.context() as m:
-        slow = _run(m)
+        slow = _run(m, steady)
     assert fast == slow
 
 
