@@ -94,21 +94,24 @@ def start(cmd: list[str], name: str, needle: str, timeout: float = 40.0) -> Node
     return proc
 
 
+def print_idle(bridge: Bridge, floor: NodeProcess, floor_label: str, after: str, prefix: str) -> float:
+    """The floor's and the idle bridge's RSS now, and their ratio; returns the bridge's."""
+    floor_rss, idle = rss_mib(floor.proc.pid), rss_mib(bridge.pid)
+    print(f"{floor_label} {describe(floor.proc.pid)}", flush=True)
+    print(f"{'bridge, no peer yet (' + after + '):':30s} {describe(bridge.pid)}", flush=True)
+    print(f"  {prefix}bridge idle / floor = {idle / floor_rss:.2f}   bridge idle - floor = "
+          f"{idle - floor_rss:.1f} MiB   (target: bridge idle < 90 MiB)", flush=True)
+    return idle
+
+
 async def measure(bridge: Bridge, floor: NodeProcess, counts: Sequence[int], settle: float,
                   compression: Sequence[str], steady: float = 0.0) -> None:
     await asyncio.sleep(settle)
-    floor_rss, idle = rss_mib(floor.proc.pid), rss_mib(bridge.pid)
-    print(f"floor (raw rclpy subscriber):  {describe(floor.proc.pid)}", flush=True)
-    print(f"bridge, no peer yet ({settle:.0f} s):    {describe(bridge.pid)}", flush=True)
-    print(f"  bridge idle / floor = {idle / floor_rss:.2f}   bridge idle - floor = "
-          f"{idle - floor_rss:.1f} MiB   (target: bridge idle < 90 MiB)", flush=True)
+    idle = print_idle(bridge, floor, "floor (raw rclpy subscriber): ", f"{settle:.0f} s", "")
     if steady > 0:
         await asyncio.sleep(steady)
-        floor_rss, idle = rss_mib(floor.proc.pid), rss_mib(bridge.pid)
-        print(f"floor after {settle + steady:.0f} s:            {describe(floor.proc.pid)}", flush=True)
-        print(f"bridge, no peer yet ({settle + steady:.0f} s):   {describe(bridge.pid)}", flush=True)
-        print(f"  steady: bridge idle / floor = {idle / floor_rss:.2f}   bridge idle - floor = "
-              f"{idle - floor_rss:.1f} MiB   (target: bridge idle < 90 MiB)", flush=True)
+        idle = print_idle(bridge, floor, f"floor after {settle + steady:.0f} s:           ",
+                          f"{settle + steady:.0f} s", "steady: ")
     files_idle = mapped_files(bridge.pid)
     clients: list[BridgeClient] = []
     first = 0.0

@@ -374,14 +374,8 @@ def _proc_of_this_namespace(root: Path, last_pid: int) -> None:
     (root / "loadavg").write_text(f"0.10 0.20 0.30 1/99 {last_pid}\n")
 
 
-def test_proc_is_listed_again_only_once_a_pid_was_handed_out(tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    """No process can appear without a new pid: while /proc/loadavg's last pid stays, the last
-    listing is read again (less the processes that ended), without listing /proc."""
-    for pid in (60, 61):
-        (tmp_path / str(pid)).mkdir()
-        (tmp_path / str(pid) / "stat").write_bytes(_stat_line(pid, "p", 1, pid))
-    _proc_of_this_namespace(tmp_path, 61)
+def _count_listings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths os.listdir is called on from now on (the test's end undoes the patch)."""
     listings: list[str] = []
     real_listdir = os.listdir
 
@@ -390,6 +384,18 @@ def test_proc_is_listed_again_only_once_a_pid_was_handed_out(tmp_path: Path,
         return real_listdir(path)
 
     monkeypatch.setattr(os, "listdir", counting_listdir)
+    return listings
+
+
+def test_proc_is_listed_again_only_once_a_pid_was_handed_out(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """No process can appear without a new pid: while /proc/loadavg's last pid stays, the last
+    listing is read again (less the processes that ended), without listing /proc."""
+    for pid in (60, 61):
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "stat").write_bytes(_stat_line(pid, "p", 1, pid))
+    _proc_of_this_namespace(tmp_path, 61)
+    listings = _count_listings(monkeypatch)
     reader = sampling.ProcStatReader(str(tmp_path), max_open=1)  # one kept, one read the other way
     try:
         assert sorted(s.pid for s in reader()) == [60, 61] and len(listings) == 1
@@ -412,14 +418,7 @@ def test_proc_of_another_pid_namespace_is_listed_every_time(tmp_path: Path,
     (tmp_path / "70" / "stat").write_bytes(_stat_line(70, "p", 1, 70))
     (tmp_path / "self").symlink_to("1")
     (tmp_path / "loadavg").write_text("0.10 0.20 0.30 1/99 70\n")
-    listings: list[str] = []
-    real_listdir = os.listdir
-
-    def counting_listdir(path: str) -> list[str]:
-        listings.append(path)
-        return real_listdir(path)
-
-    monkeypatch.setattr(os, "listdir", counting_listdir)
+    listings = _count_listings(monkeypatch)
     reader = sampling.ProcStatReader(str(tmp_path))
     try:
         reader()
