@@ -37,6 +37,15 @@ class StartupError(Exception):
     """The node cannot start with this configuration; the message is the one line shown."""
 
 
+class _StartupInterrupted(BaseException):
+    """A signal during the imports or rclpy.init: start-up stops at once (nothing to close yet).
+
+    Not KeyboardInterrupt: CPython marks the interpreter when a KeyboardInterrupt leaves code it
+    ran through PyRun_String (as extension modules' imports may), and a `python -m` process so
+    marked ends itself with SIGINT (exit -2, no output) even though run_node caught it: what a
+    fresh-clone CI run saw one time in a few."""
+
+
 class _Stop:
     def __init__(self) -> None:
         self.requested = False
@@ -44,7 +53,7 @@ class _Stop:
 
     def on_signal(self, signum: int, frame: object) -> None:
         if not self.ros_started:  # nothing to close yet: stop the imports or the init at once
-            raise KeyboardInterrupt
+            raise _StartupInterrupted
         self.requested = True
 
 
@@ -90,7 +99,7 @@ def run_node(node_name: str, build: Callable[[], Any], args: list[str] | None = 
         signal.signal(signal.SIGINT, stop.on_signal)
         signal.signal(signal.SIGTERM, stop.on_signal)  # the default would end us with 143, uncleaned
         return _run(node_name, build, args, stop)
-    except KeyboardInterrupt:  # during the imports or rclpy.init: nothing to clean up
+    except _StartupInterrupted:  # during the imports or rclpy.init: nothing to clean up
         return EXIT_OK
 
 
