@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
+from chedweb_ros.proc_files import KeptFile, read_file
+
 T = TypeVar("T")
 
 
@@ -479,7 +481,7 @@ class ProcStatReader:
         # only where this /proc is of that namespace: its `self` is our own pid.
         self._listed: list[str] | None = None
         self._listed_after: int | None = None
-        self._loadavg: int | None = None
+        self._loadavg = KeptFile(f"{proc_root}/loadavg")
         try:
             self._own_namespace = os.readlink(f"{proc_root}/self") == str(os.getpid())
         except OSError:
@@ -490,9 +492,7 @@ class ProcStatReader:
         if not self._own_namespace:
             return None
         try:
-            if self._loadavg is None:
-                self._loadavg = os.open(f"{self._root}/loadavg", os.O_RDONLY | os.O_CLOEXEC)
-            return int(os.pread(self._loadavg, 256, 0).split()[4])
+            return int(self._loadavg.read().split()[4])
         except (OSError, ValueError, IndexError):
             return None
 
@@ -567,9 +567,7 @@ class ProcStatReader:
         for fd in self._open.values():
             os.close(fd)
         self._open.clear()
-        if self._loadavg is not None:
-            os.close(self._loadavg)
-            self._loadavg = None
+        self._loadavg.close()
         self._listed = None
 
 
@@ -613,23 +611,10 @@ _CMDLINE_SIZE = 65536
 
 def read_proc_cmdline(pid: int, proc_root: str = "/proc") -> list[str] | None:
     """/proc/<pid>/cmdline as arguments; None when it cannot be read (ended, not ours, no /proc)."""
-    # os.open and os.read, not open(): the buffered file object cost more than the read itself
-    # (the top rows' command lines are read at every read of the process table).
-    try:
-        fd = os.open(f"{proc_root}/{pid}/cmdline", os.O_RDONLY | os.O_CLOEXEC)
+    try:  # the first 64 KiB, as f.read(65536) gave
+        data = read_file(f"{proc_root}/{pid}/cmdline", _CMDLINE_SIZE)
     except OSError:
         return None
-    try:
-        chunks: list[bytes] = []
-        left = _CMDLINE_SIZE
-        while left and (chunk := os.read(fd, left)):  # the first 64 KiB, as f.read(65536) gave
-            chunks.append(chunk)
-            left -= len(chunk)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    data = b"".join(chunks)
     return [a.decode(errors="replace") for a in data.split(b"\0") if a]
 
 

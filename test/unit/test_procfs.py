@@ -24,8 +24,8 @@ import psutil
 import pytest
 
 from chedweb_ros import sampling
+from chedweb_ros.proc_files import KeptFile
 from chedweb_ros.procfs import (
-    KeptFile,
     LinuxProbes,
     WrapCorrector,
     hwmon_bases,

@@ -564,3 +564,22 @@ def test_a_real_ros_style_process_is_named_by_its_node() -> None:
         child.kill()
         child.wait()
     assert sampling.read_proc_cmdline(child.pid) is None  # gone: the stat name stays
+
+
+def test_a_command_line_is_read_up_to_its_first_64_kib() -> None:
+    """As f.read(65536) gave: a longer command line is cut there (one read, not the whole of it)."""
+    long_args = ["a" * 40000, "b" * 40000]
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", *long_args])
+    try:
+        whole = b"\0".join(a.encode() for a in [sys.executable, "-c", "import time; time.sleep(30)",
+                                                 *long_args])
+        expected = [a.decode() for a in whole[:65536].split(b"\0") if a]
+        args = sampling.read_proc_cmdline(child.pid)
+        deadline = time.monotonic() + 10.0
+        while args != expected and time.monotonic() < deadline:  # until the child has exec'd
+            time.sleep(0.01)
+            args = sampling.read_proc_cmdline(child.pid)
+        assert args == expected and len(args[-1]) < 40000
+    finally:
+        child.kill()
+        child.wait()
