@@ -29,6 +29,9 @@ STALE: bytes = DiagnosticStatus.STALE
 _RANK = {OK: 0, WARN: 1, ERROR: 2, STALE: 3}
 
 TASKS = ("CPU", "Memory", "Temperature", "Disk", "Network", "Processes")
+# Each task's name, as the builders below and build_statuses use it (status names, debounce
+# and KeyValueReuse keys): taken from the table, so a name is written once.
+CPU_TASK, MEMORY_TASK, TEMPERATURE_TASK, DISK_TASK, NETWORK_TASK, PROCESSES_TASK = TASKS
 
 MIB = 1024.0 ** 2
 GIB = 1024.0 ** 3
@@ -207,7 +210,7 @@ class _Status:
 def cpu_status(s: CpuSample, limits: Thresholds, name: str, hardware_id: str,
                checking: _Checking | None = None,
                reuse: KeyValueReuse | None = None) -> DiagnosticStatus:
-    st = _Status(s.errors, checking, reuse, "CPU")
+    st = _Status(s.errors, checking, reuse, CPU_TASK)
     if s.usage_percent is not None:
         st.add("usage %", num(s.usage_percent))
         st.check("usage", s.usage_percent, limits.cpu_percent, "%")
@@ -227,7 +230,7 @@ def cpu_status(s: CpuSample, limits: Thresholds, name: str, hardware_id: str,
 def memory_status(s: MemorySample, limits: Thresholds, name: str, hardware_id: str,
                   checking: _Checking | None = None,
                   reuse: KeyValueReuse | None = None) -> DiagnosticStatus:
-    st = _Status(s.errors, checking, reuse, "Memory")
+    st = _Status(s.errors, checking, reuse, MEMORY_TASK)
     if s.percent is not None:
         st.add("used %", num(s.percent))
         st.check("used", s.percent, limits.memory_percent, "%")
@@ -243,7 +246,7 @@ def memory_status(s: MemorySample, limits: Thresholds, name: str, hardware_id: s
 def temperature_status(s: TemperatureSample, limits: Thresholds, name: str, hardware_id: str,
                        checking: _Checking | None = None,
                        reuse: KeyValueReuse | None = None) -> DiagnosticStatus:
-    st = _Status(s.errors, checking, reuse, "Temperature")
+    st = _Status(s.errors, checking, reuse, TEMPERATURE_TASK)
     for r in s.readings:
         st.add(f"{r.name} degC", num(r.celsius))
         if r.high is not None:
@@ -266,7 +269,7 @@ def temperature_status(s: TemperatureSample, limits: Thresholds, name: str, hard
 def disk_status(s: DiskSample, limits: Thresholds, name: str, hardware_id: str,
                 checking: _Checking | None = None,
                 reuse: KeyValueReuse | None = None) -> DiagnosticStatus:
-    st = _Status(s.errors, checking, reuse, "Disk")
+    st = _Status(s.errors, checking, reuse, DISK_TASK)
     for u in s.usages:
         st.add(f"{u.path} used %", num(u.percent))
         st.add(f"{u.path} used GiB", num(u.used_bytes / GIB))
@@ -281,7 +284,7 @@ def disk_status(s: DiskSample, limits: Thresholds, name: str, hardware_id: str,
 
 def network_status(s: NetworkSample, name: str, hardware_id: str,
                    reuse: KeyValueReuse | None = None) -> DiagnosticStatus:
-    st = _Status(s.errors, None, reuse, "Network")
+    st = _Status(s.errors, None, reuse, NETWORK_TASK)
     if s.rx_bps is not None and s.tx_bps is not None:
         st.add("rx B/s", num(s.rx_bps))
         st.add("tx B/s", num(s.tx_bps))
@@ -343,14 +346,14 @@ def build_statuses(snapshot: Snapshot, limits: Thresholds, node_name: str, hardw
         return _Checking(levels, now, task) if levels is not None else None
 
     return [
-        cpu_status(snapshot.cpu, limits, name("CPU"), hardware_id, checking("CPU"), reuse),
-        memory_status(snapshot.memory, limits, name("Memory"), hardware_id, checking("Memory"), reuse),
-        temperature_status(snapshot.temperature, limits, name("Temperature"), hardware_id,
-                           checking("Temperature"), reuse),
-        disk_status(snapshot.disk, limits, name("Disk"), hardware_id, checking("Disk"), reuse),
-        network_status(snapshot.network, name("Network"), hardware_id, reuse),
-        processes_memo.status(snapshot.processes, name("Processes"), hardware_id) if processes_memo
-        else processes_status(snapshot.processes, name("Processes"), hardware_id),
+        cpu_status(snapshot.cpu, limits, name(CPU_TASK), hardware_id, checking(CPU_TASK), reuse),
+        memory_status(snapshot.memory, limits, name(MEMORY_TASK), hardware_id, checking(MEMORY_TASK), reuse),
+        temperature_status(snapshot.temperature, limits, name(TEMPERATURE_TASK), hardware_id,
+                           checking(TEMPERATURE_TASK), reuse),
+        disk_status(snapshot.disk, limits, name(DISK_TASK), hardware_id, checking(DISK_TASK), reuse),
+        network_status(snapshot.network, name(NETWORK_TASK), hardware_id, reuse),
+        processes_memo.status(snapshot.processes, name(PROCESSES_TASK), hardware_id) if processes_memo
+        else processes_status(snapshot.processes, name(PROCESSES_TASK), hardware_id),
     ]
 
 
