@@ -294,8 +294,10 @@ class TieredStore:
                 values = self._numeric(key, status["values"], numbers[i])
                 layout = tuple(values)
             previous = last.get(key)
-            if previous is None or previous[1] != level:
-                self._note_level(key, t, level, str(status.get("message", "")), previous)
+            old = previous[1] if previous is not None else self.repo.last_level(key)
+            if old != level:  # including None: the first level ever seen for this status
+                self._pending_changes.append(LevelChange(t, key[0], key[1], old, level,
+                                                         str(status.get("message", ""))))
             self._add_raw(key, t, level, values)
             row = array("d", list(values.values()))
             for tier_index, start in starts:
@@ -390,12 +392,6 @@ class TieredStore:
                 if hint is None or d < 0 or d > hint:
                     scales[name] = d
         return out
-
-    def _note_level(self, key: StatusKey, t: float, level: int, message: str,
-                    previous: tuple[float, int] | None) -> None:
-        old = previous[1] if previous else self.repo.last_level(key)
-        if old != level:  # including None: the first level ever seen for this status
-            self._pending_changes.append(LevelChange(t, key[0], key[1], old, level, message))
 
     def _add_raw(self, key: StatusKey, t: float, level: int, values: dict[str, float]) -> None:
         open_ = self._open.get((key, 0))
