@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
@@ -67,6 +68,11 @@ def parse(text: str | bytes) -> AlertRequest | RangeQuery | LevelsQuery | Intere
     size = codec.utf8_len(text)
     if size > MAX_INTEREST_BYTES:
         raise RequestError(None, f"request above {MAX_INTEREST_BYTES} bytes")
+    if size > MAX_REQUEST_BYTES and '"interest"' not in text:
+        # Only an interest may be larger, and one names its type in its text: the rest are
+        # refused before parsing, so up to 64 KiB of JSON is not parsed on the peers' loop for
+        # a request that is refused anyway.
+        raise RequestError(_peeked_id(text), f"request above {MAX_REQUEST_BYTES} bytes")
     try:
         msg = json.loads(text)
     except (ValueError, RecursionError):  # RecursionError: arrays nested too deeply to parse
@@ -80,7 +86,7 @@ def parse(text: str | bytes) -> AlertRequest | RangeQuery | LevelsQuery | Intere
     kind = msg.get("type")
     if kind == "interest":
         return _parse_interest(msg, rid)
-    if size > MAX_REQUEST_BYTES:  # only an interest may be larger
+    if size > MAX_REQUEST_BYTES:  # it names "interest", but not as its type
         raise RequestError(rid, f"request above {MAX_REQUEST_BYTES} bytes")
     if kind == "query":  # capability "query": a range of the durable history (store/range_messages.py)
         query = parse_query(msg, rid)
@@ -113,6 +119,20 @@ def parse(text: str | bytes) -> AlertRequest | RangeQuery | LevelsQuery | Intere
             raise RequestError(rid, f"'seconds' must be an integer 1..{MAX_MUTE_SECONDS}")
         seconds = int(raw)
     return AlertRequest(str(kind), rid, key, by.strip(), token, level, seconds)
+
+
+# A JSON member "id" with a non-negative integer value (JSON's whitespace only): what parse's
+# check of the id accepts.
+_ID_MEMBER = re.compile(r'"id"[ \t\n\r]*:[ \t\n\r]*(0|[1-9][0-9]*)[ \t\n\r]*[,}]')
+
+
+def _peeked_id(text: str) -> int | None:
+    """The id of a request refused unparsed, read from its text where it names one "id" only
+    (so no other member's can be taken for it); else None, as for an id that cannot be read."""
+    if text.count('"id"') != 1:
+        return None
+    found = _ID_MEMBER.search(text)
+    return int(found.group(1)) if found else None
 
 
 def _parse_interest(msg: dict[str, Any], rid: int) -> InterestRequest:

@@ -59,6 +59,46 @@ def test_bad_requests_are_refused_with_a_reason(text: str, rid: int | None, reas
     assert reply["type"] == "error" and reply["id"] == (-1 if rid is None else rid)
 
 
+def _counting_json_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts requests.parse hands to json.loads from now on."""
+    parsed: list[str] = []
+    real = json.loads
+
+    def counting(text: str, *args: object, **kwargs: object) -> object:
+        parsed.append(text)
+        return real(text, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(requests.json, "loads", counting)
+    return parsed
+
+
+@pytest.mark.parametrize(("text", "rid"), [
+    (req(key="k" * 5000), 7),
+    (json.dumps({"type": "query", "hardware_id": "h" * 5000, "id": 12}), 12),  # the page puts id last
+    (json.dumps({"type": "levels", "id": 3, "x": {"id": 4}, "y": "k" * 5000}), None),  # which "id"?
+    ("{" + "k" * 5000, None),  # not even JSON: refused for its size all the same
+])
+def test_a_large_request_that_is_no_interest_is_refused_before_it_is_parsed(
+        text: str, rid: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only an interest may be above 4 KiB: any other is refused without parsing its JSON (up to
+    64 KiB of it on the loop that owns the peers), with the id its text names."""
+    parsed = _counting_json_loads(monkeypatch)
+    with pytest.raises(requests.RequestError) as info:
+        requests.parse(text)
+    assert (info.value.request_id, info.value.message) == (rid, "request above 4096 bytes")
+    assert parsed == []
+
+
+def test_a_large_request_naming_interest_elsewhere_is_parsed_then_refused(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed = _counting_json_loads(monkeypatch)
+    text = req(key="k" * 5000, by="interest")
+    with pytest.raises(requests.RequestError) as info:
+        requests.parse(text)
+    assert (info.value.request_id, info.value.message) == (7, "request above 4096 bytes")
+    assert parsed == [text]
+
+
 def test_an_interest_parses_to_distinct_statuses_and_may_be_larger_than_other_requests() -> None:
     many = [{"hardware_id": "robot-1", "name": f"node {i}: a status name of some length"} for i in range(200)]
     text = json.dumps({"type": "interest", "id": 9, "statuses": many + many[:5]})
