@@ -113,15 +113,11 @@ def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings, hos
 
     @app.get("/healthz")
     def healthz() -> Response:
-        stats = registry.stats
         return jsonify({
             "status": "ok",
             "peers": registry.peer_count,
             "max_peers": registry.max_peers,
-            "messages_received": stats.messages_received,
-            "messages_forwarded": stats.messages_forwarded,
-            "drops": stats.drops,
-            "stamps_replaced": stats.stamps_replaced,
+            **registry.stats.counts(),
             "pending_sockets": pending.slots.count,
             **http_stats(),
             "uptime_s": round(time.monotonic() - started, 3),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from chedweb_bridge.latest import Latest, LatestStatuses
@@ -52,10 +52,8 @@ class MetricsEndpoint:
 
 async def _copy_state(peers: PeerRegistry) -> BridgeState:
     """Runs on the loop: only reads, O(statuses held) for the history's sample count."""
-    stats, history = peers.stats, peers.history
-    return BridgeState(peers=peers.peer_count, max_peers=peers.max_peers,
-                       messages_received=stats.messages_received,
-                       messages_forwarded=stats.messages_forwarded, drops=stats.drops,
+    history = peers.history
+    return BridgeState(peers=peers.peer_count, max_peers=peers.max_peers, stats=replace(peers.stats),
                        history_statuses=len(history), history_samples=history.sample_count(),
                        history_seconds=float(history.history_seconds))
 

@@ -76,11 +76,17 @@ class ServerFull(OfferError):
 
 @dataclass
 class Stats:
+    """The registry's counters, the one place they are named: /healthz reports each (counts),
+    /metrics copies them (metrics_http.py) for its families (prom_metrics.py)."""
+
     messages_received: int = 0   # DiagnosticArrays received from ROS
     messages_forwarded: int = 0  # DataChannel messages sent (one per peer per live message)
     drops: int = 0               # live messages skipped for a peer (backpressure or hold overflow)
     stamps_replaced: int = 0     # header.stamps too far from receive time (timebase.py)
-    started: float = field(default_factory=time.monotonic)
+
+    def counts(self) -> dict[str, int]:
+        """Each counter by its name."""
+        return dict(vars(self))
 
 
 @dataclass

@@ -23,6 +23,8 @@ from chedweb_bridge.latest import Latest
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
 
+    from chedweb_bridge.peers import Stats  # for the annotation only: this module stays pure
+
 PREFIX = "chedweb_"
 MAX_LABEL_CHARS = 128
 DEFAULT_MAX_SERIES = 10_000
@@ -33,9 +35,7 @@ class BridgeState:
     """The bridge's own counters, copied on the loop thread that owns them (metrics_http.py)."""
     peers: int
     max_peers: int
-    messages_received: int
-    messages_forwarded: int
-    drops: int
+    stats: Stats  # a copy
     history_statuses: int
     history_samples: int
     history_seconds: float
@@ -152,12 +152,12 @@ def _state_families(s: BridgeState) -> list[Metric]:
         GaugeMetricFamily(f"{PREFIX}peers", "Browsers connected now", value=s.peers),
         GaugeMetricFamily(f"{PREFIX}max_peers", "The max_peers parameter", value=s.max_peers),
         CounterMetricFamily(f"{PREFIX}messages_received", "DiagnosticArrays received from ROS",
-                            value=s.messages_received),
+                            value=s.stats.messages_received),
         CounterMetricFamily(f"{PREFIX}messages_forwarded",
                             "DataChannel messages sent (one per peer per live message)",
-                            value=s.messages_forwarded),
+                            value=s.stats.messages_forwarded),
         CounterMetricFamily(f"{PREFIX}drops", "Live messages skipped for a slow peer",
-                            value=s.drops),
+                            value=s.stats.drops),
         GaugeMetricFamily(f"{PREFIX}history_statuses", "Statuses held in the history",
                           value=s.history_statuses),
         GaugeMetricFamily(f"{PREFIX}history_samples", "Samples held in the history, all statuses",

@@ -18,11 +18,11 @@ from chedweb_bridge.history import History
 from chedweb_bridge.latest import Latest, LatestStatuses
 from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.metrics_http import MetricsSettings, make_endpoint, store_state
-from chedweb_bridge.peers import PeerRegistry, StreamInfo
+from chedweb_bridge.peers import PeerRegistry, Stats, StreamInfo
 from chedweb_bridge.prom_metrics import BridgeCollector, BridgeState, StoreState, families, sanitize_label
 from chedweb_bridge.signaling import Pending, Settings
 
-STATE = BridgeState(peers=2, max_peers=16, messages_received=10, messages_forwarded=20, drops=1,
+STATE = BridgeState(peers=2, max_peers=16, stats=Stats(messages_received=10, messages_forwarded=20, drops=1),
                     history_statuses=3, history_samples=30, history_seconds=3600.0)
 
 
@@ -160,6 +160,24 @@ def test_route_needs_the_bearer_token_when_one_is_set() -> None:
         assert om.content_type.startswith("application/openmetrics-text")
         names = {f.name for f in parse_openmetrics(om.get_data(as_text=True))}
         assert {"chedweb_diagnostic_value", "chedweb_messages_received"} <= names
+    finally:
+        app.close()
+
+
+def test_healthz_and_metrics_report_the_registrys_counters() -> None:
+    """The counters are named once (peers.Stats): /healthz gives each, /metrics its families."""
+    app = _App()
+    try:
+        stats = app.peers.stats
+        stats.messages_received, stats.messages_forwarded, stats.drops, stats.stamps_replaced = 7, 5, 3, 2
+        health = app.client.get("/healthz").get_json()
+        assert {k: health[k] for k in ("messages_received", "messages_forwarded", "drops",
+                                       "stamps_replaced")} == {
+            "messages_received": 7, "messages_forwarded": 5, "drops": 3, "stamps_replaced": 2}
+        text = app.client.get("/metrics").get_data(as_text=True)
+        fams = {f.name: f for f in text_string_to_metric_families(text)}
+        assert [samples(fams, f"chedweb_{k}")[()] for k in ("messages_received", "messages_forwarded",
+                                                             "drops")] == [7.0, 5.0, 3.0]
     finally:
         app.close()
 
