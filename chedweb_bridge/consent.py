@@ -20,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import random
-from importlib import metadata
 from typing import Any
+
+from chedweb_bridge import lazy_aiortc
 
 CONSENT_INTERVAL_S = 5.0
 CONSENT_TIMEOUT_S = 30.0  # RFC 7675 section 5.1
@@ -89,7 +90,8 @@ def install() -> str | None:
                                                                   "request", "retransmissions")),
     ) if not ok]
     if missing:
-        return f"aioice {_version()} lacks {', '.join(missing)}: its own consent rule is kept " \
+        version = lazy_aiortc.installed_version("aioice", "(unknown version)")
+        return f"aioice {version} lacks {', '.join(missing)}: its own consent rule is kept " \
                "(a peer answering consent checks over 0.5 s late for 30 s is closed)"
     ice.Connection.query_consent = _query_consent  # type: ignore[method-assign]
     return None
@@ -100,10 +102,3 @@ def _has_parameter(cls: Any, method: str, parameter: str) -> bool:
         return parameter in inspect.signature(getattr(cls, method)).parameters
     except (AttributeError, TypeError, ValueError):
         return False
-
-
-def _version() -> str:
-    try:
-        return metadata.version("aioice")
-    except metadata.PackageNotFoundError:
-        return "(unknown version)"

@@ -53,6 +53,15 @@ async def ensure_loaded() -> None:
         await asyncio.to_thread(load)
 
 
+def installed_version(distribution: str, unknown: str) -> str:
+    """The installed version of `distribution`, from its metadata (nothing imported); `unknown`
+    where it is not installed as a distribution (a source checkout run in place)."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return unknown
+
+
 def missing(distribution: str = "aiortc") -> list[str]:
     """`distribution` and the distributions it requires that are not installed (markers and
     extras aside), read from their metadata without importing anything; [] when all are."""

@@ -20,7 +20,6 @@ import logging
 import socket
 import threading
 import time
-from importlib import metadata
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray
@@ -74,13 +73,6 @@ def listen_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _version() -> str:
-    try:
-        return metadata.version("chedweb_ros")
-    except metadata.PackageNotFoundError:
-        return "0.0.0"
-
-
 class WebRtcBridge(Node):
     def __init__(self) -> None:
         super().__init__("webrtc_bridge")
@@ -109,7 +101,8 @@ class WebRtcBridge(Node):
                                 int(values["max_pending_per_address"]))  # type: ignore[call-overload]
         topics = [str(t) for t in values["topics"]]  # type: ignore[attr-defined]
         self._history = History(float(values["history_seconds"]))  # type: ignore[arg-type]
-        self._registry = PeerRegistry(self._history, StreamInfo(socket.gethostname(), _version(), topics))
+        version = lazy_aiortc.installed_version("chedweb_ros", "0.0.0")
+        self._registry = PeerRegistry(self._history, StreamInfo(socket.gethostname(), version, topics))
         self._registry.ice_servers = parse_ice_servers(values["ice_servers"])  # type: ignore[arg-type]
         self._registry.max_peers = int(values["max_peers"])  # type: ignore[call-overload]
         self._registry.info.stale_seconds = float(values["stale_seconds"])  # type: ignore[arg-type]

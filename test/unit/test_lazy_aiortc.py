@@ -41,3 +41,10 @@ def test_a_missing_distribution_is_named() -> None:
 
 def test_this_install_has_aiortc_and_all_it_requires() -> None:
     assert lazy_aiortc.missing() == []
+
+
+def test_an_installed_version_is_read_from_its_metadata(site: Path) -> None:
+    """hello's version (chedweb_ros) and consent's warning (aioice) both read it this way."""
+    _dist(site, "chedweb-probe-versioned", [])
+    assert lazy_aiortc.installed_version("chedweb-probe-versioned", "0.0.0") == "1.0"
+    assert lazy_aiortc.installed_version("no-such-distribution-here", "0.0.0") == "0.0.0"
