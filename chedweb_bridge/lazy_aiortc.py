@@ -25,6 +25,8 @@ import re
 import threading
 from importlib import metadata
 
+from chedweb_ros.long_lived import freeze_long_lived
+
 _loaded = threading.Event()
 
 
@@ -40,6 +42,9 @@ def load() -> None:
     why_not = consent.install()
     if why_not is not None:
         logging.getLogger("webrtc_bridge").warning(f"consent freshness: {why_not}")
+    # aiortc's modules (as many objects as the rest of the bridge) live as long as the process:
+    # frozen before the first connection exists, so full collections walk peers, not code.
+    freeze_long_lived()
     _loaded.set()
 
 

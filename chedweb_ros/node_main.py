@@ -27,6 +27,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from chedweb_ros.long_lived import freeze_long_lived
+
 EXIT_OK = 0
 EXIT_CRASH = 1
 EXIT_CONFIG = 2
@@ -125,6 +127,7 @@ def _run(node_name: str, build: Callable[[], Any], args: list[str] | None, stop:
         executor = SingleThreadedExecutor()
         executor.add_node(node)
         waker = _SignalWaker(node)
+        freeze_long_lived()  # what start-up built: the cyclic GC need not walk it again
         while not stop.requested and rclpy.ok():
             executor.spin_once()  # until work or a signal (the waker): no periodic wake-up
         return EXIT_OK
