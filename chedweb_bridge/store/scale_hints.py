@@ -63,22 +63,32 @@ def decimals_of(texts: Sequence[str]) -> np.ndarray:
     # Each text's solid end: one past its last non-space (at its start when it has none).
     last = last_solid[np.maximum(ends - 1, 0)]
     solid_end = np.where((lengths > 0) & (last >= starts), last + 1, starts)
-    # With a point: the digits between the first point and the solid end, if only digits.
-    dots = np.flatnonzero(chars == ord("."))
-    at = np.searchsorted(dots, starts)
-    first_dot = dots[np.minimum(at, len(dots) - 1)] if len(dots) else np.zeros_like(starts)
-    has_dot = (at < len(dots)) & (first_dot < ends) if len(dots) else np.zeros(len(texts), dtype=bool)
-    frac_start = first_dot + 1
-    frac_end = np.maximum(solid_end, frac_start)
-    digits = frac_end - frac_start
-    with_dot = np.where((digits >= 1) & (digits <= MAX_SCALE)
-                        & (non_digits[frac_end] - non_digits[frac_start] == 0), digits, -1)
-    # Without one: after the spaces and then the signs at the front, one digit or more and only
-    # digits up to the solid end.
+    # Without a point: after the spaces and then the signs at the front, one digit or more and
+    # only digits up to the solid end.
     solid_start = next_solid[starts]
     body = next_unsigned[np.minimum(solid_start, size)]
     body = np.minimum(body, solid_end)
     integer = (solid_start < solid_end) & (body < solid_end) & (non_digits[solid_end] - non_digits[body] == 0)
+    return _with_points(chars, starts, ends, solid_end, non_digits, integer)
+
+
+def _with_points(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray, solid_ends: np.ndarray,
+                 non_digits: np.ndarray, integer: np.ndarray) -> np.ndarray:
+    """The rule's end, in both forms: a text with a point shows the digits between its first
+    point and its solid end (one past its last non-space), if they are 1 to MAX_SCALE digits and
+    nothing else (else -1); one without shows 0 where it is an `integer`, else -1. The texts are
+    chars[starts:ends]; non_digits[i] counts the non-digits before chars[i]."""
+    dots = np.flatnonzero(chars == ord("."))
+    if not len(dots):
+        return np.where(integer, 0, -1).astype(np.int64)
+    at = np.searchsorted(dots, starts)
+    first_dot = dots[np.minimum(at, len(dots) - 1)]
+    has_dot = (at < len(dots)) & (first_dot < ends)
+    frac_start = first_dot + 1
+    frac_end = np.maximum(solid_ends, frac_start)
+    digits = frac_end - frac_start
+    with_dot = np.where((digits >= 1) & (digits <= MAX_SCALE)
+                        & (non_digits[frac_end] - non_digits[frac_start] == 0), digits, -1)
     return np.where(has_dot, with_dot, np.where(integer, 0, -1)).astype(np.int64)
 
 
@@ -102,22 +112,9 @@ def _plain_decimals(texts: Sequence[str]) -> np.ndarray | None:
     ends = np.concatenate((seps, [len(chars)]))
     digit = _DIGIT[chars]
     non_digits = np.concatenate(([0], np.cumsum(~digit)))
-    # With a point: only digits after the first one, 1 to MAX_SCALE of them.
-    dots = np.flatnonzero(chars == ord("."))
-    if len(dots):
-        at = np.searchsorted(dots, starts)
-        first_dot = dots[np.minimum(at, len(dots) - 1)]
-        has_dot = (at < len(dots)) & (first_dot < ends)
-        count = ends - first_dot - 1
-        with_dot = np.where((count >= 1) & (count <= MAX_SCALE)
-                            & (non_digits[ends] - non_digits[np.minimum(first_dot + 1, ends)] == 0),
-                            count, -1)
-    else:
-        has_dot = np.zeros(len(texts), dtype=bool)
-        with_dot = has_dot.astype(np.int64)
-    # Without: signs, then one digit or more (lstrip("+-"), isdigit): a digit somewhere, and no
-    # sign right after a digit (the texts have no point here, and nothing but digits and signs).
+    # Without a point: signs, then one digit or more (lstrip("+-"), isdigit): a digit somewhere,
+    # and no sign right after a digit (nothing but digits and signs in such a text here).
     turns = np.concatenate(([0, 0], np.cumsum(digit[:-1] & _SIGN[chars[1:]])))
     integer = ((non_digits[ends] - non_digits[starts] < ends - starts)
                & (turns[ends] - turns[np.minimum(starts + 1, ends)] == 0))
-    return np.where(has_dot, with_dot, np.where(integer, 0, -1)).astype(np.int64)
+    return _with_points(chars, starts, ends, ends, non_digits, integer)  # no spaces: the ends are solid
