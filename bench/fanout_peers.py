@@ -37,6 +37,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from bench.page_signal import SIGNAL_JS
+
 # The codec's compact JSON puts type, seq, topic and stamp first (codec._diagnostics), in this
 # order; test/unit/test_fanout_peers.py checks it against the codec's real output.
 LIVE_PREFIX = re.compile(r'\{"type":"diagnostics","seq":(\d+),'
@@ -222,10 +224,9 @@ async def aiortc_main(url: str, compression: list[str]) -> None:
 # does, with the page's channel label and subprotocol; resolves once each has its `hello`.
 # Returns the errors of those that failed.
 _ADD_JS = r"""
-async ([n, batch, prefix, compression]) => {
+async ([n, batch, prefix, compression]) => {""" + SIGNAL_JS + r"""
   const B = window.bench ??= { recording: false, lat: [], latSeq: [], binary: 0, peers: [],
                                live: new RegExp(prefix) };
-  const wsUrl = location.origin.replace(/^http/, "ws") + "/ws";
   // As the page's inflateRaw (web/src/inflate.ts): the bytes written straight into the stream.
   const inflate = (buf) => {
     const ds = new DecompressionStream("deflate-raw"); const w = ds.writable.getWriter();
@@ -257,14 +258,8 @@ async ([n, batch, prefix, compression]) => {
       if (m.part === m.parts - 1) peer.snapshotIn = true;
       return true;
     };
-    const ws = new WebSocket(wsUrl);
-    const queued = []; let offered = false; let hello = false;
-    const send = (m) => { if (offered) ws.send(m); else queued.push(m); };
+    let hello = false;
     const timer = setTimeout(() => reject(new Error("no hello in 60 s")), 60000);
-    pc.onicecandidate = (e) => send(JSON.stringify(e.candidate
-      ? { type: "candidate", candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid,
-          sdpMLineIndex: e.candidate.sdpMLineIndex }
-      : { type: "candidate", candidate: null }));
     dc.onmessage = (e) => {
       if (!hello) {
         if (typeof e.data === "string" && e.data.startsWith('{"type":"hello"')) {
@@ -280,16 +275,7 @@ async ([n, batch, prefix, compression]) => {
           .then((text) => peer.snapshotIn || !snapshot(text) ? record(peer, text, 1) : null);
       }
     };
-    ws.onmessage = async (e) => {
-      const m = JSON.parse(e.data);
-      if (m.type === "answer") await pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
-      else if (m.type === "error") reject(new Error(m.message));
-    };
-    ws.onopen = async () => {
-      await pc.setLocalDescription(await pc.createOffer());
-      ws.send(JSON.stringify({ type: "offer", sdp: pc.localDescription.sdp, compression }));
-      offered = true; for (const q of queued.splice(0)) ws.send(q);
-    };
+    signal(pc, compression, reject);
   });
   const errors = [];
   for (let i = 0; i < n; i += batch) {

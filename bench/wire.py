@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 from bench.__main__ import machine
 from bench.latency import latencies_ms, seq_gaps
+from bench.page_signal import SIGNAL_JS
 from bench.procstat import cpu_seconds, percentile
 from test.helpers.bridge_proc import Bridge
 from test.helpers.procs import NodeProcess
@@ -102,8 +103,7 @@ async def clients_process(url: str, count: int, deflate: bool) -> None:
 # N peer connections in one Chromium page, signaled like web/src/connection.ts; `deflate`: the
 # offer asks for deflate-raw and binary messages are inflated with DecompressionStream, in order.
 _BROWSER_JS = """
-async ([n, deflate]) => {
-  const wsUrl = location.origin.replace(/^http/, "ws") + "/ws";
+async ([n, deflate]) => {""" + SIGNAL_JS + """
   window.stats = window.stats || { lat: [], wire: 0, text: 0, n: 0, binary: 0, seqs: [] };
   const inflate = async (buf) => new Response(new Blob([buf]).stream()
       .pipeThrough(new DecompressionStream("deflate-raw"))).text();
@@ -113,14 +113,8 @@ async ([n, deflate]) => {
       const pc = new RTCPeerConnection({ iceServers: [] });
       const dc = pc.createDataChannel("chedweb", { protocol: "chedweb.v2" });
       dc.binaryType = "arraybuffer";
-      const ws = new WebSocket(wsUrl);
       const seqs = new Set(); window.stats.seqs.push(seqs);
-      const queued = []; let offered = false; let tail = Promise.resolve();
-      const send = (m) => { if (offered) ws.send(m); else queued.push(m); };
-      pc.onicecandidate = (e) => send(JSON.stringify(e.candidate
-        ? { type: "candidate", candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid,
-            sdpMLineIndex: e.candidate.sdpMLineIndex }
-        : { type: "candidate", candidate: null }));
+      let tail = Promise.resolve();
       dc.onopen = () => resolve();
       dc.onmessage = (e) => {
         const binary = typeof e.data !== "string";
@@ -136,18 +130,7 @@ async ([n, deflate]) => {
           }
         });
       };
-      ws.onmessage = async (e) => {
-        const m = JSON.parse(e.data);
-        if (m.type === "answer") await pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
-        else if (m.type === "error") reject(new Error(m.message));
-      };
-      ws.onopen = async () => {
-        await pc.setLocalDescription(await pc.createOffer());
-        const offer = { type: "offer", sdp: pc.localDescription.sdp };
-        if (deflate) offer.compression = ["deflate-raw"];
-        ws.send(JSON.stringify(offer));
-        offered = true; for (const q of queued.splice(0)) ws.send(q);
-      };
+      signal(pc, deflate ? ["deflate-raw"] : undefined, reject);
       window.pcs = (window.pcs || []).concat([pc]);
     }));
   }
