@@ -2,7 +2,9 @@
 while 10 others connect and disconnect in a loop against full history.
 
 Two real bridge processes, A and B, are filled to full history together: 100 statuses x 3,600
-samples (a real rclpy publisher process bursting 3,600 arrays of 100 statuses). Then a second
+samples (a real rclpy publisher process bursting 3,600 arrays of 100 statuses; since the history
+is kept at the snapshot's resolution, a burst is one or two buckets a status, so the copy on the
+loop is small and the snapshot is what it was: 100 statuses of at most 300 points). Then a second
 publisher sends arrays of 20 statuses at 10 Hz, and one aiortc client (this process), connected
 to A, measures each live message's latency (its receive time minus the publisher's header.stamp,
 one machine, one clock) in three phases of --seconds each:

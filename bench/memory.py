@@ -11,9 +11,11 @@ the first (the first peer pays once for aiortc's and OpenSSL's first use), and w
 pages the first peer mapped in (the one-time cost of importing the WebRTC stack). Then every
 client closes, and the RSS a bridge keeps once its peers have gone.
 
-The idle figure after `--settle` seconds is a bridge whose live history is still filling: at 10 Hz
-a status's 3,600 samples take 6 minutes, and the store's open blocks grow until they seal.
-`--steady S` waits S seconds more (420 covers both at 10 Hz) and prints the idle figure again;
+The idle figure after `--settle` seconds is a bridge whose data is still growing: the store's open
+blocks grow until they seal (102 s at 10 Hz), and the live history's two points a bucket of
+history_seconds / 150 (24 s by default) fill its window for a whole history_seconds, slowly: at
+most ~420 rows a status, whatever the rate (before issue 12's hist4 change: 3,600 samples a status,
+full after 6 minutes at 10 Hz). `--steady S` waits S seconds more and prints the idle figure again;
 the peers then connect to a bridge whose data no longer grows, so the per-peer figures are
 peers only.
 

@@ -15,9 +15,9 @@ client's p99, and the CPU model.
 
   scripts/in-test-netns .venv/bin/python -m bench.soak [--minutes M] [--history-seconds S]
 
-`--history-seconds` lowers the bridge's in-memory history window (default 3600 s, which with
-3,600 samples per status fills after 6 minutes at 10 Hz), so that a short soak shows whether RSS
-still grows once that history is full.
+`--history-seconds` lowers the bridge's in-memory history window (default 3600 s; it holds two
+points a bucket of history_seconds / 150 plus the open bucket's samples, so it is full after one
+history_seconds), so that a short soak shows whether RSS still grows once that history is full.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import random
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
 from chedweb_bridge import codec
-from chedweb_bridge.history import History
+from chedweb_bridge.history import SeriesHistory
 
 
 def status(name: str, level: bytes, values: dict[str, str], message: str = "ok") -> DiagnosticStatus:
@@ -155,16 +155,18 @@ def test_empty_history_gives_one_empty_snapshot_part() -> None:
 
 
 def test_snapshot_parts_below_64_kib_and_concatenate_back() -> None:
-    history = History(3600.0, max_entries=3600)
+    # Series fed directly, every sample kept (bucket width 0): History keeps at most ~300 points
+    # a status since issue 12, and this is about cutting a long history into parts.
+    series: dict[str, SeriesHistory] = {}
     for i in range(3000):
-        history.add(1000.0 + i, [
-            codec.status_to_dict(status("big: net", DiagnosticStatus.OK,
-                                        {**{f"if{j} rx B/s": f"{i * j}.5" for j in range(10)},
-                                         "name": "eth0"})),
-            codec.status_to_dict(status("small: cpu", DiagnosticStatus.WARN if i % 2 else DiagnosticStatus.OK,
-                                        {"usage %": f"{i % 100}"})),
-        ])
-    texts = codec.encode_snapshot(history.series())
+        cpu_level = DiagnosticStatus.WARN if i % 2 else DiagnosticStatus.OK
+        for st in (codec.status_to_dict(status("big: net", DiagnosticStatus.OK,
+                                                {**{f"if{j} rx B/s": f"{i * j}.5" for j in range(10)},
+                                                 "name": "eth0"})),
+                   codec.status_to_dict(status("small: cpu", cpu_level, {"usage %": f"{i % 100}"}))):
+            series.setdefault(st["name"], SeriesHistory(st["name"], st["hardware_id"], 256)).append(
+                1000.0 + i, st, 1000.0 + i)
+    texts = codec.encode_snapshot([series[name] for name in sorted(series)])
     parts = [json.loads(t) for t in texts]
     assert len(parts) > 1
     assert all(codec.utf8_len(t) < codec.MAX_MESSAGE_BYTES for t in texts)
