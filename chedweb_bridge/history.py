@@ -23,7 +23,7 @@ Other bounds: `history_seconds` of time (relative to the newest sample seen on a
 points are trimmed by their receive time), `max_statuses` statuses (the one updated least
 recently goes first), and `max_keys` numeric keys per status (later new keys are ignored).
 
-A snapshot is taken in two steps (docs/architecture.md, "Loop hygiene"): `snapshot_copy()` on
+A snapshot is taken in two steps (docs/architecture.md, "Delivery and backpressure"): `snapshot_copy()` on
 the loop copies the columns (a memcpy per column), then the copy is decimated and encoded in a
 worker thread, so a new peer never stalls the others.
 """

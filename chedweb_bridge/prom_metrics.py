@@ -160,7 +160,9 @@ def _state_families(s: BridgeState) -> list[Metric]:
                             value=s.stats.drops),
         GaugeMetricFamily(f"{PREFIX}history_statuses", "Statuses held in the history",
                           value=s.history_statuses),
-        GaugeMetricFamily(f"{PREFIX}history_samples", "Samples held in the history, all statuses",
+        GaugeMetricFamily(f"{PREFIX}history_samples",
+                          "Points held in the history, all statuses: two a closed bucket of "
+                          "history_seconds / 150, plus the open buckets' samples",
                           value=s.history_samples),
         GaugeMetricFamily(f"{PREFIX}history_seconds", "The history_seconds parameter",
                           value=s.history_seconds),

@@ -305,7 +305,8 @@ WEBRTC_BRIDGE = Table("webrtc_bridge", (
           "the bridge is busy (diagnostic_aggregator's history_depth is 1000 too)", low=1, high=100_000,
           read_only=True),
     Param("history_seconds", DOUBLE, 3600.0, "seconds of history per status sent to a browser that "
-          "connects (also capped at 3600 samples per status and 256 statuses); 0: none",
+          "connects, kept at the snapshot's resolution (two points per 1/150 of it, whatever the rate; "
+          "at most 256 statuses); 0: none",
           low=0.0, high=1e9),
     Param("stale_seconds", DOUBLE, 5.0, "a status not updated for this long is shown as STALE "
           "(given to version-2 pages in hello; a page that connects after a change gets the new "
