@@ -15,8 +15,8 @@ import subprocess
 import sys
 import time
 
-ORDER = ["tick", "node_overhead", "latency", "fixed_cost", "gc_pauses", "fanout", "wire", "memory", "churn",
-         "page_apply", "turn_connect", "history", "history_page", "alert_acks"]
+ORDER = ["tick", "node_overhead", "latency", "fixed_cost", "gc_pauses", "live_history", "fanout", "wire",
+         "memory", "churn", "page_apply", "turn_connect", "history", "history_page", "alert_acks"]
 
 
 def machine() -> str:
