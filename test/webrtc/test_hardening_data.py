@@ -169,17 +169,17 @@ def test_history_kept_by_receive_clock_whatever_the_stamps(own_bridge: Bridge) -
     try:
         for p in (wall, future, sim):
             own_bridge.take_from(p)
-        wall.burst(20, 50)
-        sim.burst(20, 50)
+        wall_first = wall.burst(20, 50) - 19
+        sim_last = sim.burst(20, 50)
         future.burst(1, 1)
-        wall.burst(5, 50)
+        wall_last = wall.burst(5, 50)
         deadline = time.monotonic() + 10
         while own_bridge.health()["stamps_replaced"] < 21 and time.monotonic() < deadline:
             time.sleep(0.1)
 
         async def run() -> BridgeClient:
-            # Version 1: its snapshot is the memory history, every sample (a version-2 peer of a
-            # bridge with a durable store gets the store's overview, a point a minute).
+            # Version 1: its snapshot is the memory history (a version-2 peer of a bridge with a
+            # durable store gets the store's overview, a point a minute).
             client = BridgeClient(own_bridge.url, protocol="")
             await client.connect()
             await wait_snapshot(client)
@@ -192,8 +192,12 @@ def test_history_kept_by_receive_clock_whatever_the_stamps(own_bridge: Bridge) -
             p.stop()
     snap = snapshot_statuses(client.messages)
     now = time.time()
-    assert len(snap["wall: status 0"]["t"]) >= 25
-    assert len(snap["sim: status 0"]["t"]) >= 20
+    # Every sample kept, as its bucket's points (two a 24 s bucket: a bucket's minimum and
+    # maximum of `pub index` are its first and last sample's): from the first burst on, to the last.
+    wall_kept = [int(v) for v in snap["wall: status 0"]["values"]["pub index"] if v is not None]
+    assert min(wall_kept) <= wall_first and max(wall_kept) == wall_kept[-1] == wall_last, wall_kept
+    sim_kept = [int(v) for v in snap["sim: status 0"]["values"]["pub index"] if v is not None]
+    assert min(sim_kept) <= sim_last - 19 and max(sim_kept) == sim_kept[-1] == sim_last, sim_kept
     assert len(snap["future: status 0"]["t"]) >= 1
     # Replaced stamps are receive times: every time on one axis, near now.
     assert all(abs(now - t) < 60 for s in snap.values() for t in s["t"])
