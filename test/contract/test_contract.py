@@ -89,10 +89,14 @@ def test_raw_levels(protocol: int) -> None:
 
 def filled_history() -> History:
     history = History(3600.0)
+    # The history keeps two points a 24 s bucket (plus the open bucket's samples), so a snapshot
+    # too large for one part takes many statuses: a dozen of eight keys each.
     for i in range(1000):
         t = 1764200000.0 + i
         net = ("net: eth0", 0, {"rx B/s": str(i), "gap": str(i) if i % 3 else "n/a"})
-        specs = (*NORMAL, *ODD_LEVELS, net)
+        wide = tuple((f"wide: {k}", k % 3, {f"key {j}": f"{(i * 7 + j) % 1000}.{j}" for j in range(8)})
+                     for k in range(12))
+        specs = (*NORMAL, *ODD_LEVELS, net, *wide)
         history.add(t, statuses(*specs), received=t)
     end = 1764201000.0
     history.add(end, statuses(*HUGE), received=end)

@@ -76,12 +76,25 @@ class Channel:
         self.sent.append(frame if isinstance(frame, str) else zlib.decompress(frame, -15).decode())
 
 
-def _snapshot_statuses(worker: StoreWorker, protocol: int, deflate: bool = False) -> list[dict[str, Any]]:
-    """A bridge restarted a minute ago (its memory holds a minute, its store the hour before):
-    what a new peer of `protocol` gets as its snapshot."""
+def _memory() -> History:
+    """A bridge restarted a minute ago: its memory holds a minute."""
     history = History(3600.0)
     for i in range(3540, 3600):
         history.add(NOW - 3600 + i, [_status(i)], received=NOW - 3600 + i)
+    return history
+
+
+def memory_rows() -> dict[str, Any]:
+    """The memory's one status as a snapshot sends it (fewer than 300 points: as kept)."""
+    [copy] = _memory().snapshot_copy()
+    rows = copy.decimated().rows(0, len(copy))
+    return {"name": copy.name, "hardware_id": copy.hardware_id, **rows, "latest": copy.latest}
+
+
+def _snapshot_statuses(worker: StoreWorker, protocol: int, deflate: bool = False) -> list[dict[str, Any]]:
+    """A bridge restarted a minute ago (its memory holds a minute, its store the hour before):
+    what a new peer of `protocol` gets as its snapshot."""
+    history = _memory()
     registry = PeerRegistry(history, StreamInfo("robot", "0", ["/diagnostics"]))
 
     async def run() -> list[str]:
@@ -122,8 +135,10 @@ def test_a_version_2_peer_gets_the_stores_overview_and_a_version_1_peer_the_memo
     assert len(v2["t"]) == 60 and v2["t"][0] == NOW - 3600 + 30
     assert v2["latest"]["values"]["mode"] == "auto"
     assert deflated == v2  # compressed on the store's thread for a deflate-raw peer
-    # Version 1: what memory holds, every sample (60 < 300).
-    assert len(v1["t"]) == 60 and v1["t"][0] >= NOW - 60
+    # Version 1: what memory holds: the minute as its 24 s buckets' points (at most three
+    # closed, two points each) and the open bucket's samples, first to last.
+    assert v1 == memory_rows() and len(v1["t"]) <= 2 * 3 + 24
+    assert v1["t"][0] == NOW - 60 and v1["t"][-1] == NOW - 1
 
 
 def test_a_memory_only_bridge_sends_the_memory_snapshot_to_version_2() -> None:
@@ -132,4 +147,4 @@ def test_a_memory_only_bridge_sends_the_memory_snapshot_to_version_2() -> None:
         [v2] = _snapshot_statuses(worker, 2)
     finally:
         worker.stop()
-    assert len(v2["t"]) == 60 and v2["t"][0] >= NOW - 60
+    assert v2 == memory_rows() and v2["t"][0] == NOW - 60 and v2["t"][-1] == NOW - 1
