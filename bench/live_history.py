@@ -5,7 +5,8 @@ No ROS graph: the bridge's history (chedweb_bridge/history.py) fed the arrays be
 records (50 statuses x 20 keys, 17 of them readings that change every message), decoded and
 parsed as the ROS callback does, at a simulated 10 Hz on the receive clock. It is first filled
 for `--seconds` + 60 s of that clock (the window full, whatever the tree keeps of it); then
-rounds of `--block` messages, thread CPU time per message, median of the rounds. Floor, in the
+rounds of `--block` messages, thread CPU time per message, median of the rounds, then as many
+timed one by one (p99 and slowest: a message that closes buckets costs more). Floor, in the
 same rounds: rclpy's own deserialize_message of the same bytes (bench.fixed_cost's floor).
 `--against DIR` loads DIR/chedweb_bridge/history.py too (another tree, e.g. main's worktree)
 and alternates the two in the same rounds, so both see the same load.
@@ -84,15 +85,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     histories = {name: module.History(args.seconds) for name, module in trees.items()}
     clocks = dict.fromkeys(trees, 1_800_000_000.0)
 
-    def feed(name: str, count: int, start: int) -> float:
+    slowest: dict[str, list[float]] = {name: [] for name in trees}
+
+    def feed(name: str, count: int, start: int, each: bool = False) -> float:
+        """Thread CPU seconds a message; `each`: every message's own time kept too (the
+        slowest messages are those that close buckets)."""
         history, t = histories[name], clocks[name]
-        began = time.thread_time()
+        clock = time.thread_time
+        began = clock()
         for i in range(start, start + count):
             t += 1.0 / RATE
             statuses, numbers = arrays[i % len(arrays)]
-            history.add(t, statuses, t, numbers)
+            if each:
+                one = clock()
+                history.add(t, statuses, t, numbers)
+                slowest[name].append(clock() - one)
+            else:
+                history.add(t, statuses, t, numbers)
         clocks[name] = t
-        return (time.thread_time() - began) / count
+        return (clock() - began) / count
 
     fill = int((args.seconds + 60) * RATE)
     for name in trees:
@@ -105,11 +116,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         order = list(trees) if r % 2 else list(reversed(trees))
         for name in order:
             per_message[name].append(feed(name, args.block, start))
+            feed(name, args.block, start + args.block, each=True)
         began = time.thread_time()
         for i in range(start, start + args.block):
             deserialize_message(raws[i % len(raws)], DiagnosticArray)
         floor.append((time.thread_time() - began) / args.block)
-        start += args.block
+        start += 2 * args.block
     floor_ms = statistics.median(floor) * 1e3
     print(f"  floor (rclpy deserialize_message): {floor_ms:.3f} ms a message")
     for name in trees:
@@ -124,8 +136,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             points = sum(len(c.decimated()) for c in snapshot)
             decimations.append(time.perf_counter() - began)
         rows = history.sample_count() / max(1, len(history))
+        each = sorted(slowest[name])
+        p99, worst = each[int(0.99 * (len(each) - 1))] * 1e3, each[-1] * 1e3
         print(f"  {name}: add {ms:.3f} ms a message ({ms / floor_ms:.3f}x floor, "
-              f"{ms * RATE / 10:.3f} % of a core at {RATE:g} Hz); {rows:.0f} rows a status, "
+              f"{ms * RATE / 10:.3f} % of a core at {RATE:g} Hz; one message p99 {p99:.3f} ms, "
+              f"slowest {worst:.3f} ms); {rows:.0f} rows a status, "
               f"{allocated(history) / 2**20:.2f} MiB of arrays; snapshot copy "
               f"{statistics.median(copies) * 1e3:.2f} ms on the loop, decimation "
               f"{statistics.median(decimations) * 1e3:.1f} ms in the worker ({points} points)")

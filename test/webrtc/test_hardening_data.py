@@ -37,15 +37,16 @@ def valid_for(client: BridgeClient, protocol: int) -> list[str]:
 
 
 def snapshot_statuses(messages: list[Received]) -> dict[str, dict[str, Any]]:
-    """Snapshot parts merged per status name: t, level, latest."""
+    """Snapshot parts merged per status name: t, level, `pub index` (None where absent), latest."""
     out: dict[str, dict[str, Any]] = {}
     for m in messages:
         if m.msg["type"] != "snapshot":
             continue
         for st in m.msg["statuses"]:
-            entry = out.setdefault(st["name"], {"t": [], "level": [], "latest": None})
+            entry = out.setdefault(st["name"], {"t": [], "level": [], "pub index": [], "latest": None})
             entry["t"] += st["t"]
             entry["level"] += st["level"]
+            entry["pub index"] += st["values"].get("pub index", [None] * len(st["t"]))
             entry["latest"] = st.get("latest") or entry["latest"]
     return out
 
@@ -194,9 +195,9 @@ def test_history_kept_by_receive_clock_whatever_the_stamps(own_bridge: Bridge) -
     now = time.time()
     # Every sample kept, as its bucket's points (two a 24 s bucket: a bucket's minimum and
     # maximum of `pub index` are its first and last sample's): from the first burst on, to the last.
-    wall_kept = [int(v) for v in snap["wall: status 0"]["values"]["pub index"] if v is not None]
+    wall_kept = [int(v) for v in snap["wall: status 0"]["pub index"] if v is not None]
     assert min(wall_kept) <= wall_first and max(wall_kept) == wall_kept[-1] == wall_last, wall_kept
-    sim_kept = [int(v) for v in snap["sim: status 0"]["values"]["pub index"] if v is not None]
+    sim_kept = [int(v) for v in snap["sim: status 0"]["pub index"] if v is not None]
     assert min(sim_kept) <= sim_last - 19 and max(sim_kept) == sim_kept[-1] == sim_last, sim_kept
     assert len(snap["future: status 0"]["t"]) >= 1
     # Replaced stamps are receive times: every time on one axis, near now.
