@@ -14,7 +14,9 @@ Measured:
 - the values held open per tier (raw, minute, hour) and the rollup rows not yet folded in, so
   the raw tier's share is seen apart from the rollups';
 - store CPU per value (add + flush + trim), and the raw tier's sealed blocks on disk: logical
-  bytes (blob + ROW_OVERHEAD a row) per value, what a smaller block costs in fixed per-row bytes;
+  bytes (blob + ROW_OVERHEAD a row) per value. The run cycles VARIANTS arrays, which zlib finds
+  as repeats, so the disk cost of a bound is also measured apart (`row_costs`): 3,840 samples of
+  fresh random walks a status cut into blocks of each bound and encoded as a seal encodes them;
 - tracemalloc: bytes the store holds per value in its open blocks (the raw tier's, whose blocks
   seal at `--max-block-samples`, default DEFAULT_MAX_BLOCK_SAMPLES, samples or 300 s), and the
   peak it held (open blocks plus a seal's encoding), in a second pass with tracing on over
@@ -36,7 +38,7 @@ from typing import Any
 
 from bench.__main__ import machine
 from chedweb_bridge.store import db_file
-from chedweb_bridge.store.blockcodec import decode
+from chedweb_bridge.store.blockcodec import Block, decode, encode
 from chedweb_bridge.store.sqlite_repo import CHUNK_ROWIDS
 from chedweb_bridge.store.tiers import DEFAULT_MAX_BLOCK_SAMPLES, ROW_OVERHEAD, TieredStore
 
@@ -96,6 +98,30 @@ def sealed_raw(store: TieredStore) -> tuple[int, int, int]:
         block = decode(bytes(blob))
         values += sum(len(c) for c in block.avg.values())
     return len(rows), sum(len(blob) + ROW_OVERHEAD for (blob,) in rows), values
+
+
+def row_costs(bounds: list[int], rate: float, keys: int, samples: int = 3840,
+              seed: int = 2) -> dict[int, float]:
+    """Per bound: logical bytes a value (blob + ROW_OVERHEAD a row) of `samples` samples of one
+    status, `keys` random walks with 2 decimals, none repeated, cut into blocks of that bound."""
+    rng = random.Random(seed)
+    row = [rng.uniform(0, 100) for _ in range(keys)]
+    columns: list[list[float]] = [[] for _ in range(keys)]
+    for _ in range(samples):
+        for k in range(keys):
+            row[k] = max(0.0, row[k] + rng.uniform(-1, 1))
+            columns[k].append(float(f"{row[k]:.2f}"))
+    times = [T0 + i / rate for i in range(samples)]
+    scales = {f"key {k}": 2 for k in range(keys)}
+    out = {}
+    for bound in bounds:
+        stored = 0
+        for a in range(0, samples, bound):
+            block = Block(times[a:a + bound], [0] * len(times[a:a + bound]),
+                          {f"key {k}": columns[k][a:a + bound] for k in range(keys)})
+            stored += len(encode(block, scales)) + ROW_OVERHEAD
+        out[bound] = stored / (samples * keys)
+    return out
 
 
 def feed(store: TieredStore, arrays: list[list[dict[str, Any]]], rate: float, seconds: float,
@@ -167,7 +193,11 @@ def main() -> None:
         if rows:
             print(f"raw tier sealed: {rows} rows, {values:,} values, {stored:,} B logical "
                   f"(blob + {ROW_OVERHEAD} B a row): {stored / values:.3f} B a value, "
-                  f"{stored / rows:,.0f} B a row")
+                  f"{stored / rows:,.0f} B a row (the cycled arrays compress as repeats)")
+        bounds = sorted({args.max_block_samples, 1024, 512, 320, 256}, reverse=True)
+        costs = row_costs(bounds, args.rate, args.keys)
+        print("raw tier on disk, fresh random walks (not cycled), B a value at a bound of: "
+              + ", ".join(f"{b}: {c:.3f}" for b, c in costs.items()))
         store.repo.conn.close()  # type: ignore[attr-defined]
         del store
         gc.collect()
