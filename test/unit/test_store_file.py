@@ -237,6 +237,15 @@ def test_a_new_file_has_16_kib_pages_and_an_old_one_keeps_its_own(tmp_path: Path
     opened.repo.conn.close()
 
 
+def test_the_page_cache_is_bounded_at_512_kib(tmp_path: Path) -> None:
+    # SQLite's default (2,000 KiB) stayed full at 10 Hz and was 2.6 MiB of the bridge's RSS
+    # (docs/benchmarks.md, "The store's open blocks at issue 12's load").
+    opened = db_file.open_file(str(tmp_path / "h.sqlite3"), 10_000_000)
+    assert opened.repo is not None
+    assert opened.repo.conn.execute("PRAGMA cache_size").fetchone()[0] == -512
+    opened.repo.conn.close()
+
+
 def test_a_defect_in_a_write_is_logged_and_the_store_goes_on(tmp_path: Path) -> None:
     # An exception that is not SQLite's (the int64 overflow of a rollup average was one) ended the
     # store's thread: nothing more was written until a restart, and nothing said so.
