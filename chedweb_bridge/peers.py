@@ -59,7 +59,8 @@ _SNAPSHOT_WORKERS = 1
 # A snapshot encoded at seq S is reused for peers that connect within this many seconds: each gets
 # the live messages after S replayed from `_recent` first. So a crowd of new peers (a page
 # reloaded by many, or clients that reconnect in a loop) costs one history copy and one encoding
-# a second, not one each: the copy runs on the loop (~20 ms at 100 statuses x 3,600 samples).
+# a second, not one each: the copy runs on the loop (~4 ms at 50 statuses x 20 keys and a full
+# history, which is kept at the snapshot's resolution: bench.live_history).
 SNAPSHOT_REUSE_S = 1.0
 # The live messages kept for that replay: at most this many, and none older than twice the reuse
 # window (bounded memory whatever the rate).
