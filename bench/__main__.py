@@ -29,6 +29,13 @@ def machine() -> str:
     return f"{platform.node()}: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def run_header() -> str:
+    """The first line a benchmark prints: when, on what machine, at what load average."""
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    return f"# {time.strftime('%Y-%m-%d %H:%M %Z')}  {machine()}; load average {load}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.serialization import deserialize_message, serialize_message
 
-from bench.__main__ import machine
+from bench.__main__ import run_header
 from chedweb_bridge import cdr, codec
 from chedweb_bridge.history import History
 from chedweb_bridge.latest import LatestStatuses
@@ -122,9 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.arrays, args.passes = 100, 2
-    with open("/proc/loadavg") as f:
-        load = " ".join(f.read().split()[:3])
-    print(f"# {time.strftime('%Y-%m-%d %H:%M %Z')}  {machine()}; load average {load}")
+    print(run_header())
     print(f"# {STATUSES} statuses x {EXTRA + 3} keys, {EXTRA} varying; {args.arrays} arrays x "
           f"{args.passes - 1} counted passes")
     spent, floor, counted = run(recorded(args.arrays), args.passes)

@@ -28,7 +28,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from bench.__main__ import machine
+from bench.__main__ import run_header
 
 MODES = ("as before", "frozen")
 
@@ -77,9 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.child:
         print(json.dumps(child(args.child, args.arrays, args.passes)))
         return 0
-    with open("/proc/loadavg") as f:
-        load = " ".join(f.read().split()[:3])
-    print(f"# {time.strftime('%Y-%m-%d %H:%M %Z')}  {machine()}; load average {load}")
+    print(run_header())
     longest: dict[str, float] = {}
     for mode in MODES:
         out = subprocess.run([sys.executable, "-m", "bench.gc_pauses", "--child", mode,

@@ -34,7 +34,7 @@ from typing import Any
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.serialization import deserialize_message
 
-from bench.__main__ import machine
+from bench.__main__ import run_header
 from bench.fixed_cost import RATE, recorded
 from chedweb_bridge import cdr, codec
 from chedweb_bridge import history as this_history
@@ -70,9 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.rounds = 600.0, 5
-    with open("/proc/loadavg") as f:
-        load_avg = " ".join(f.read().split()[:3])
-    print(f"# {time.strftime('%Y-%m-%d %H:%M %Z')}  {machine()}; load average {load_avg}")
+    print(run_header())
     raws = recorded(200)
     arrays = []
     for raw in raws:
