@@ -7,6 +7,7 @@ bridge's /healthz, a real aiortc client receiving `diagnostics` through /ws, and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -65,7 +66,14 @@ def test_make_run_brings_up_both_nodes_and_stops_cleanly_on_ctrl_c() -> None:
         finally:
             if run.poll() is None:
                 os.killpg(run.pid, signal.SIGINT)
-            code = run.wait(timeout=30)
+            try:
+                code = run.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                # Seen once in a fresh-clone CI run: the nodes left running would publish into
+                # every later test of the session. End them, and say which one hung and where.
+                hung = _end_session(run.pid)
+                pytest.fail(f"still running 30 s after Ctrl-C (threads and kernel waits): {hung}\n"
+                            f"{log_path.read_text()}")
     output = log_path.read_text()
     assert code == 0, output
     assert "open http://localhost:8080/" in output
@@ -75,3 +83,26 @@ def test_make_run_brings_up_both_nodes_and_stops_cleanly_on_ctrl_c() -> None:
     leftover = subprocess.run(["pgrep", "-f", "-s", str(run.pid), "system_metrics|webrtc_bridge"],
                               capture_output=True, text=True).stdout.split()
     assert leftover == [], f"nodes still running: {leftover}"
+
+
+
+def _end_session(sid: int) -> dict[str, list[str]]:
+    """SIGKILLs every process of session `sid` (the script and both nodes, each in a process
+    group of its own), after noting each one's threads and where each waits in the kernel."""
+    pids = subprocess.run(["pgrep", "-s", str(sid)], capture_output=True, text=True).stdout.split()
+    seen: dict[str, list[str]] = {}
+    for pid in pids:
+        threads = []
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                name = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            for tid in sorted(os.listdir(f"/proc/{pid}/task")):
+                with open(f"/proc/{pid}/task/{tid}/comm") as f, open(f"/proc/{pid}/task/{tid}/wchan") as w:
+                    threads.append(f"{f.read().strip()}:{w.read().strip()}")
+        except OSError:
+            continue
+        seen[f"{pid} {name}"] = threads
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid), signal.SIGKILL)
+    return seen
