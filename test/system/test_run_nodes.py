@@ -36,9 +36,13 @@ def test_make_run_brings_up_both_nodes_and_stops_cleanly_on_ctrl_c() -> None:
     with open(log_path, "wb") as log:
         # A session of its own, so that the test can send Ctrl-C to the whole foreground group
         # the way a terminal does.
+        # SIGINT at its default, as a terminal's shell starts a command: a shell that starts a
+        # command in the background without job control (`cmd &` in a script, under which the
+        # suite may itself run) has it ignored, and bash cannot trap a signal that was ignored
+        # when it started, so run-nodes would never pass Ctrl-C on.
         run = subprocess.Popen(["scripts/run-nodes", python, "config/chedweb.yaml"], cwd=REPO,
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=_default_sigint)
         try:
             health = wait_healthz(BASE)
             assert health["peers"] == 0
@@ -84,6 +88,10 @@ def test_make_run_brings_up_both_nodes_and_stops_cleanly_on_ctrl_c() -> None:
                               capture_output=True, text=True).stdout.split()
     assert leftover == [], f"nodes still running: {leftover}"
 
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _end_session(sid: int) -> dict[str, list[str]]:
