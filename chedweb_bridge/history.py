@@ -213,18 +213,8 @@ def _reduce_rows(series: SeriesHistory, a: int) -> None:
         # One copy of the bucket's rows as a keys x rows matrix (bytes.join reads each column's
         # buffer; the memoryviews are gone before the columns are resized below).
         m = np.frombuffer(b"".join([memoryview(c)[a:] for c in cols]), dtype=np.float64).reshape(len(cols), n)
-        if math.isnan(m.sum()):  # a key missing from some row: skip NaN like np.fmin/fmax
-            nan = np.isnan(m)
-            min_at = np.where(nan, np.inf, m).argmin(axis=1)
-            max_at = np.where(nan, -np.inf, m).argmax(axis=1)
-        else:  # the usual bucket
-            min_at = m.argmin(axis=1)
-            max_at = m.argmax(axis=1)
-        # A key in no row: both indices 0, a NaN, and it stays NaN.
-        rows = np.arange(len(cols))
-        firsts = m[rows, np.minimum(min_at, max_at)].tolist()
-        seconds = m[rows, np.maximum(min_at, max_at)].tolist()
-        for column, first, second in zip(cols, firsts, seconds, strict=True):
+        firsts, seconds = bucket_min_max(m, _FIRST_ROW)
+        for column, first, second in zip(cols, firsts[:, 0].tolist(), seconds[:, 0].tolist(), strict=True):
             column[a] = first
             column[a + 1] = second
             del column[a + 2:]
@@ -234,6 +224,44 @@ def _reduce_rows(series: SeriesHistory, a: int) -> None:
     del t[a + 2:]
     del received[a + 2:]
     del level[a + 2:]
+
+
+_FIRST_ROW = np.zeros(1, dtype=np.intp)
+
+
+def bucket_min_max(m: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The decimation rule, for a keys x rows matrix cut into buckets of rows at `starts` (the
+    first row of each, rising, starting at 0): per key and bucket, its minimum and maximum in the
+    order they occurred, as (first, second), each keys x buckets. The first of equal values
+    counts; NaN (a sample without the key) is skipped, unless the bucket has none of the key's
+    values, then both are NaN. `_reduce_rows` (one bucket, in place) and `SeriesCopy.decimated`
+    (every bucket of a snapshot) both apply it; web/src/decimate.ts is the page's copy."""
+    n = m.shape[1]
+    if len(starts) == 1:  # one bucket (the loop's case): argmin and argmax give the first of equals
+        if math.isnan(m.sum()):  # a key missing from some row
+            nan = np.isnan(m)
+            min_at = np.where(nan, np.inf, m).argmin(axis=1)
+            max_at = np.where(nan, -np.inf, m).argmax(axis=1)
+        else:  # the usual bucket, without the temporaries
+            min_at, max_at = m.argmin(axis=1), m.argmax(axis=1)
+        rows = np.arange(len(m))  # a key in no row: both at 0, a NaN, and it stays NaN
+        return (m[rows, np.minimum(min_at, max_at)][:, None],
+                m[rows, np.maximum(min_at, max_at)][:, None])
+    sizes = np.diff(np.append(starts, n))
+    nan = np.isnan(m)
+    lo_src = np.where(nan, np.inf, m)
+    hi_src = np.where(nan, -np.inf, m)
+    lo = np.minimum.reduceat(lo_src, starts, axis=1)
+    hi = np.maximum.reduceat(hi_src, starts, axis=1)
+    # Where each bucket's minimum and maximum first occur (n where a row is not one).
+    index = np.arange(n)
+    min_at = np.minimum.reduceat(np.where(lo_src == np.repeat(lo, sizes, axis=1), index, n), starts, axis=1)
+    max_at = np.minimum.reduceat(np.where(hi_src == np.repeat(hi, sizes, axis=1), index, n), starts, axis=1)
+    absent = np.logical_and.reduceat(nan, starts, axis=1)
+    lo[absent] = np.nan
+    hi[absent] = np.nan
+    low_first = min_at <= max_at
+    return np.where(low_first, lo, hi), np.where(low_first, hi, lo)
 
 
 class SeriesCopy:
@@ -284,29 +312,19 @@ class SeriesCopy:
         sizes = np.diff(np.append(starts, n))
         ends = starts + sizes - 1
         # A bucket of one sample gives one point, not the same one twice.
-        second = ends > starts
-        t = _interleave(self._t[starts], self._t[ends], second)
+        second_kept = ends > starts
+        t = _interleave(self._t[starts], self._t[ends], second_kept)
         worst = np.maximum.reduceat(self._level, starts)
-        level = _interleave(worst, worst, second)
-        index = np.arange(n)
+        level = _interleave(worst, worst, second_kept)
         values = {}
-        for key, col in self._values.items():
-            nan = np.isnan(col)
-            lo_src = np.where(nan, np.inf, col)
-            hi_src = np.where(nan, -np.inf, col)
-            lo = np.minimum.reduceat(lo_src, starts)
-            hi = np.maximum.reduceat(hi_src, starts)
-            min_at = np.minimum.reduceat(np.where(lo_src == np.repeat(lo, sizes), index, n), starts)
-            max_at = np.minimum.reduceat(np.where(hi_src == np.repeat(hi, sizes), index, n), starts)
-            absent = np.logical_and.reduceat(nan, starts)
-            lo[absent] = np.nan
-            hi[absent] = np.nan
-            low_first = min_at <= max_at
-            values[key] = _interleave(np.where(low_first, lo, hi), np.where(low_first, hi, lo), second)
+        if self._values:
+            firsts, seconds = bucket_min_max(np.vstack(list(self._values.values())), starts)
+            for key, first, second in zip(self._values, firsts, seconds, strict=True):
+                values[key] = _interleave(first, second, second_kept)
         out = SeriesCopy.__new__(SeriesCopy)
         out.name, out.hardware_id, out.latest = self.name, self.hardware_id, self.latest
         out._t, out._level, out._values = t, level, values
-        out._received = _interleave(received[starts], received[ends], second)
+        out._received = _interleave(received[starts], received[ends], second_kept)
         out._width, out._phase = self._width, self._phase
         return out
 

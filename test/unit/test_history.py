@@ -7,7 +7,16 @@ import random
 import tracemalloc
 from typing import Any
 
-from chedweb_bridge.history import BUCKETS, DEFAULT_MAX_OPEN, SNAPSHOT_MAX_POINTS, History, SeriesHistory
+import numpy as np
+
+from chedweb_bridge.history import (
+    BUCKETS,
+    DEFAULT_MAX_OPEN,
+    SNAPSHOT_MAX_POINTS,
+    History,
+    SeriesHistory,
+    bucket_min_max,
+)
 
 
 def st(name: str, values: dict[str, str], level: int = 0) -> dict[str, object]:
@@ -345,3 +354,27 @@ def test_sample_count_is_the_points_held() -> None:
     for i in range(2000):
         h.add(i / 10, [st("a", {"v": str(i)}), st("b", {"w": str(-i)})])
     assert h.sample_count() == sum(len(s) for s in h.series()) <= 2 * (2 * (BUCKETS + 1) + 4)
+
+
+def test_the_decimation_rule_gives_a_bucket_the_same_points_alone_or_among_others() -> None:
+    """bucket_min_max has a path for one bucket (the loop's, in place) and one for many (a
+    snapshot's): on random buckets with ties, NaN and keys absent from a whole bucket, each
+    bucket's points are the same either way, and those of a plain reading of the rule."""
+    rnd = random.Random(7)
+    for _ in range(200):
+        keys, sizes = rnd.randint(1, 4), [rnd.randint(1, 6) for _ in range(rnd.randint(1, 5))]
+        m = np.array([[rnd.choice([math.nan, 1.0, 2.0, 3.0, rnd.uniform(-5, 5)]) for _ in range(sum(sizes))]
+                      for _ in range(keys)])
+        starts = np.cumsum([0, *sizes[:-1]])
+        first, second = bucket_min_max(m, starts)
+        for b, (a, size) in enumerate(zip(starts.tolist(), sizes, strict=True)):
+            alone = bucket_min_max(np.ascontiguousarray(m[:, a:a + size]), np.zeros(1, dtype=np.intp))
+            for k in range(keys):
+                row = [v for v in m[k, a:a + size].tolist() if not math.isnan(v)]
+                if row:
+                    lo_at, hi_at = row.index(min(row)), row.index(max(row))
+                    want = [row[min(lo_at, hi_at)], row[max(lo_at, hi_at)]]
+                else:
+                    want = [math.nan, math.nan]
+                for got in ([first[k, b], second[k, b]], [alone[0][k, 0], alone[1][k, 0]]):
+                    assert [repr(float(v)) for v in got] == [repr(v) for v in want], (m[k, a:a + size], want)
