@@ -406,6 +406,8 @@ def main(argv: list[str] | None = None) -> int:
         top = sorted(parts.items(), key=lambda kv: -kv[1])[:6]
         print(f"{r['label']:<38} {len(slow):>3} (last 64 kept): "
               + ", ".join(f"{name} {ms / len(slow):.1f}" for name, ms in top))
+        print(f"{'':<38} at s: " + ", ".join(f"{f['at'] / 1e3:.1f} ({f['rendered']:.0f} ms)"
+                                              for f in slow[:12]))
     if args.json:
         print(json.dumps(results))
     return 0

@@ -126,16 +126,28 @@ describe("FrameScheduler.slowFrames", () => {
     frame.add(slow);
     frame.add(quick);
     frame.noteApply(3);
+    clock = 5; // when the frame starts: 5 ms after the scheduler was made
     const run = env.frames.shift();
     run?.();
     clock += 2; // the browser's style, layout and paint
     renderAfter?.();
-    expect(frame.slowFrames).toEqual([{ rendered: 18, applied: 3, parts: { slow: 12, quick: 1, paint: 0, browser: 2 } }]);
+    expect(frame.slowFrames).toEqual([
+      { at: 5, rendered: 18, applied: 3, parts: { slow: 12, quick: 1, paint: 0, browser: 2 } },
+    ]);
     frame.invalidate(quick);
     env.frames.shift()?.();
     renderAfter?.();
     expect(frame.slowFrames.length).toBe(1); // 1 ms: not kept
     frame.resetTimings();
     expect(frame.slowFrames).toEqual([]);
+    const resetAt = clock;
+    frame.invalidate(slow);
+    clock += 4;
+    env.frames.shift()?.();
+    clock += 5;
+    renderAfter?.();
+    // `at` counts from the reset, as the timings do.
+    expect(frame.slowFrames.map((f) => f.at)).toEqual([4]);
+    expect(resetAt).toBeGreaterThan(0);
   });
 });

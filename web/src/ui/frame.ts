@@ -49,6 +49,8 @@ export const browserFrameEnv: FrameEnv = {
 
 /** A frame over budget, and what it spent its time on (ms): to see what makes the slow tail. */
 export interface SlowFrame {
+  /** When it started: ms after the timings were last reset (to tell start-up from steady state). */
+  at: number;
   /** With the browser's style, layout and paint (as renderedTimings). */
   rendered: number;
   /** The messages applied for it. */
@@ -85,8 +87,12 @@ export class FrameScheduler {
   private appliedSinceFrame = 0;
   /** Every apply time noted so far (to leave out of renderedTimings a message applied after the frame). */
   private appliedTotal = 0;
+  /** When the timings were last reset (perf clock). */
+  private timingsSince: number;
 
-  constructor(private readonly env: FrameEnv = browserFrameEnv) {}
+  constructor(private readonly env: FrameEnv = browserFrameEnv) {
+    this.timingsSince = env.perf();
+  }
 
   /** Adds a part at the end of the page order, to be rendered on the next frame. */
   add(part: Part): () => void {
@@ -167,7 +173,7 @@ export class FrameScheduler {
       this.renderedTimings.add(rendered);
       if (rendered >= SLOW_FRAME_MS) {
         parts["browser"] = end - scriptEnd - late;
-        this.slowFrames.push({ rendered, applied, parts });
+        this.slowFrames.push({ at: t0 - this.timingsSince, rendered, applied, parts });
         if (this.slowFrames.length > SLOW_FRAMES_KEPT) this.slowFrames.shift();
       }
     });
@@ -180,6 +186,7 @@ export class FrameScheduler {
     this.renderedTimings.clear();
     for (const t of this.sections.values()) t.clear();
     this.slowFrames.length = 0;
+    this.timingsSince = this.env.perf();
   }
 
   dispose(): void {
