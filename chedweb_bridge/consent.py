@@ -22,7 +22,7 @@ import inspect
 import random
 from typing import Any
 
-from chedweb_bridge import lazy_aiortc
+from chedweb_bridge import installed
 
 CONSENT_INTERVAL_S = 5.0
 CONSENT_TIMEOUT_S = 30.0  # RFC 7675 section 5.1
@@ -90,7 +90,7 @@ def install() -> str | None:
                                                                   "request", "retransmissions")),
     ) if not ok]
     if missing:
-        version = lazy_aiortc.installed_version("aioice", "(unknown version)")
+        version = installed.version("aioice", "(unknown version)")
         return f"aioice {version} lacks {', '.join(missing)}: its own consent rule is kept " \
                "(a peer answering consent checks over 0.5 s late for 30 s is closed)"
     ice.Connection.query_consent = _query_consent  # type: ignore[method-assign]

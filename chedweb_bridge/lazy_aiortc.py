@@ -13,17 +13,15 @@ The import runs in a thread that may block: the /ws handler thread of the socket
 the loop would stop every peer's I/O for that long (and, if another thread is importing, wait on
 that import's lock). The import also installs consent.py's consent freshness into aioice, before
 any connection exists. Once `loaded()` is true, `from aiortc import ...` is a dictionary lookup.
-A missing install is still found at start-up (`missing`, from the installed packages' metadata,
-importing nothing), not when the first browser connects.
+A missing install is still found at start-up (installed.missing, from the installed packages'
+metadata, importing nothing), not when the first browser connects.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import threading
-from importlib import metadata
 
 from chedweb_ros.long_lived import freeze_long_lived
 
@@ -56,31 +54,3 @@ async def ensure_loaded() -> None:
     """On the loop: aiortc imported by a worker thread if no socket's thread has done it yet."""
     if not _loaded.is_set():
         await asyncio.to_thread(load)
-
-
-def installed_version(distribution: str, unknown: str) -> str:
-    """The installed version of `distribution`, from its metadata (nothing imported); `unknown`
-    where it is not installed as a distribution (a source checkout run in place)."""
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return unknown
-
-
-def missing(distribution: str = "aiortc") -> list[str]:
-    """`distribution` and the distributions it requires that are not installed (markers and
-    extras aside), read from their metadata without importing anything; [] when all are."""
-    try:
-        requires = metadata.requires(distribution) or []
-    except metadata.PackageNotFoundError:
-        return [distribution]
-    absent = []
-    for requirement in requires:
-        if ";" in requirement:  # an extra's or another platform's requirement
-            continue
-        name = re.split(r"[\s<>=!~\[(]", requirement.strip(), maxsplit=1)[0]
-        try:
-            metadata.version(name)
-        except metadata.PackageNotFoundError:
-            absent.append(name)
-    return absent

@@ -29,7 +29,7 @@ from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message
 
-from chedweb_bridge import access, alert_state, cdr, codec, lazy_aiortc, timebase
+from chedweb_bridge import access, alert_state, cdr, codec, installed, timebase
 from chedweb_bridge.access import HostAllowlist
 from chedweb_bridge.alert_keeper import AlertKeeper
 from chedweb_bridge.app import create_app, find_web_root
@@ -82,7 +82,7 @@ class WebRtcBridge(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         # aiortc is imported when the first browser connects (lazy_aiortc.py); a broken install
         # must still stop the start, not the first browser.
-        absent = lazy_aiortc.missing()
+        absent = installed.missing("aiortc")
         if absent:
             raise StartupError(f"not installed: {', '.join(absent)} (needed by aiortc, imported when "
                                f"the first browser connects)")
@@ -101,7 +101,7 @@ class WebRtcBridge(Node):
                                 int(values["max_pending_per_address"]))  # type: ignore[call-overload]
         topics = [str(t) for t in values["topics"]]  # type: ignore[attr-defined]
         self._history = History(float(values["history_seconds"]))  # type: ignore[arg-type]
-        version = lazy_aiortc.installed_version("chedweb_ros", "0.0.0")
+        version = installed.version("chedweb_ros", "0.0.0")
         self._registry = PeerRegistry(self._history, StreamInfo(socket.gethostname(), version, topics))
         self._registry.ice_servers = parse_ice_servers(values["ice_servers"])  # type: ignore[arg-type]
         self._registry.max_peers = int(values["max_peers"])  # type: ignore[call-overload]

@@ -1,6 +1,7 @@
-"""aiortc is imported when the first browser connects (chedweb_bridge/lazy_aiortc.py), so a
-broken install is found at start-up from the installed packages' metadata instead: real
-dist-info directories on sys.path, read by importlib.metadata as pip's are."""
+"""chedweb_bridge/installed.py: aiortc is imported when the first browser connects
+(lazy_aiortc.py), so a broken install is found at start-up from the installed packages' metadata
+instead; versions are read the same way. Real dist-info directories on sys.path, read by
+importlib.metadata as pip's are."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chedweb_bridge import lazy_aiortc
+from chedweb_bridge import installed
 
 
 @pytest.fixture()
@@ -32,19 +33,19 @@ def test_a_missing_requirement_is_named(site: Path) -> None:
     _dist(site, "chedweb-probe-present", [])
     _dist(site, "chedweb-probe", ["chedweb-probe-present>=1.0", "chedweb-probe-absent<2,>=1",
                                   "chedweb-probe-dev ; extra == 'dev'"])
-    assert lazy_aiortc.missing("chedweb-probe") == ["chedweb-probe-absent"]
+    assert installed.missing("chedweb-probe") == ["chedweb-probe-absent"]
 
 
 def test_a_missing_distribution_is_named() -> None:
-    assert lazy_aiortc.missing("chedweb-probe-not-installed") == ["chedweb-probe-not-installed"]
+    assert installed.missing("chedweb-probe-not-installed") == ["chedweb-probe-not-installed"]
 
 
 def test_this_install_has_aiortc_and_all_it_requires() -> None:
-    assert lazy_aiortc.missing() == []
+    assert installed.missing("aiortc") == []
 
 
 def test_an_installed_version_is_read_from_its_metadata(site: Path) -> None:
     """hello's version (chedweb_ros) and consent's warning (aioice) both read it this way."""
     _dist(site, "chedweb-probe-versioned", [])
-    assert lazy_aiortc.installed_version("chedweb-probe-versioned", "0.0.0") == "1.0"
-    assert lazy_aiortc.installed_version("no-such-distribution-here", "0.0.0") == "0.0.0"
+    assert installed.version("chedweb-probe-versioned", "0.0.0") == "1.0"
+    assert installed.version("no-such-distribution-here", "0.0.0") == "0.0.0"
