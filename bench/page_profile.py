@@ -93,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
 
     makers = {"10hz-50": (page_apply.scenario_10hz_50, 100.0, 300),
               "10hz-1000": (page_apply.scenario_many(10, 1000, 30), 100.0, 300),
-              "10hz-1000x20": (page_apply.scenario_many(10, 1000, 30, keys=20), 100.0, 300)}
+              "10hz-1000x20": (page_apply.scenario_many(10, 1000, 30, keys=20), 100.0, 300),
+              "10hz-1000x20-lean": (page_apply.scenario_many(10, 1000, 30, keys=20, lean=True), 100.0, 300)}
     make, interval, _ = makers[args.load]
     setup, msgs, window = make(args.live)
     with (page_apply.serve_dist(args.dist) as url, sync_playwright() as p,
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
               window.benchSetup = [];
             }""")
         browser.start_tracing(page=page, path=str(path), categories=CATEGORIES)
-        stats = page.evaluate(page_apply.FEED_JS, [interval])
+        stats = page.evaluate(page_apply.FEED_JS, [interval, 0])
         browser.stop_tracing()
         browser.close()
         trace = json.loads(path.read_text())
