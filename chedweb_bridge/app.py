@@ -24,6 +24,7 @@ from chedweb_bridge import signaling_messages as sm
 from chedweb_bridge.access import HostAllowlist
 from chedweb_bridge.codec import PROTOCOL_VERSION
 from chedweb_bridge.fleet import FleetSettings
+from chedweb_bridge.full_collections import FullCollections
 from chedweb_bridge.limits import LogThrottle
 from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.metrics_http import MetricsEndpoint, encode
@@ -52,7 +53,8 @@ def _plain(status: int, text: str, headers: dict[str, str] | None = None) -> Res
 def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings, hosts: HostAllowlist,
                pending: Pending, web_root: Path, log: Log, metrics: MetricsEndpoint | None = None,
                history: StoreWorker | None = None, fleet: FleetSettings | None = None,
-               http_stats: Callable[[], Mapping[str, int]] = dict) -> Flask:
+               http_stats: Callable[[], Mapping[str, int]] = dict,
+               collections: FullCollections | None = None) -> Flask:
     app = Flask("chedweb_bridge", static_folder=None)
     # The WebSocket layer closes (1009) a message above the protocol's 64 KiB limit as it
     # arrives, so no client makes the bridge buffer more (at 1 MiB, 20 parallel 10 MiB frames
@@ -121,6 +123,10 @@ def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings, hos
             "pending_sockets": pending.slots.count,
             **http_stats(),
             "uptime_s": round(time.monotonic() - started, 3),
+            # The bridge's own full collections, between two fan-outs (full_collections.py).
+            **({"full_collections": collections.count,
+                "longest_full_collection_ms": round(collections.longest_s * 1000, 1)}
+               if collections is not None else {}),
             # The durable history's state ("ok", "memory only", "paused" on a full disk) and size.
             **({"history": history.health()} if history is not None else {}),
         })

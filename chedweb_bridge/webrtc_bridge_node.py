@@ -34,6 +34,7 @@ from chedweb_bridge.access import HostAllowlist
 from chedweb_bridge.alert_keeper import AlertKeeper
 from chedweb_bridge.app import create_app, find_web_root
 from chedweb_bridge.fleet import FleetSettings
+from chedweb_bridge.full_collections import FullCollections
 from chedweb_bridge.history import History
 from chedweb_bridge.http_server import BoundedWSGIServer, ServerLimits
 from chedweb_bridge.ice import parse_ice_servers
@@ -124,6 +125,11 @@ class WebRtcBridge(Node):
         self._registry.queries = QueryService(self._store, self._loop.call_soon)
         self._loop.start()
         self._loop.call_soon(self._registry.schedule_expiry)  # for the restored mutes
+        # Full collections between two messages' fan-outs, not inside one (full_collections.py);
+        # with no message to run one after, on this timer.
+        self._collections = FullCollections()
+        FullCollections.take_over()
+        self.create_timer(self._collections.interval_s, self._idle_collection)
         self._latest = LatestStatuses()
         self._metrics_settings = MetricsSettings(int(values["metrics_max_series"]))  # type: ignore[call-overload]
         metrics = make_endpoint(self._loop, self._registry, self._latest, self._metrics_settings,
@@ -133,7 +139,7 @@ class WebRtcBridge(Node):
         web_root = find_web_root(str(values["web_root"]))
         app = create_app(self._loop, self._registry, self._settings, self._hosts, self._pending, web_root,
                          self._log, metrics, history=self._store, fleet=self._fleet,
-                         http_stats=self._http_stats)
+                         http_stats=self._http_stats, collections=self._collections)
         host, port = str(values["host"]), int(values["port"])  # type: ignore[call-overload]
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per HTTP request
         try:
@@ -244,12 +250,21 @@ class WebRtcBridge(Node):
                 payloads.frames(deflate=deflate)
             if union is not None:
                 payloads.frames(deflate=deflate, lean=True)
-            # The store gets the array once every peer's transmission of it is done (a queue put:
-            # its thread does the rest), so that its work never delays the fan-out
-            # (PeerRegistry.on_diagnostics, `then`).
             self._loop.call_soon(self._registry.on_diagnostics, payloads, received, replaced,
-                                 functools.partial(self._store.add, received, statuses, numbers))
+                                 functools.partial(self._after_fanout, received, statuses, numbers))
         return callback
+
+    def _idle_collection(self) -> None:
+        """The timer's: on the loop, a full collection if no message ran one for a while."""
+        self._loop.call_soon(self._collections.idle_check)
+
+    def _after_fanout(self, received: float, statuses: list[codec.Status],
+                      numbers: list[dict[str, float]]) -> None:
+        """On the loop, once every peer's transmission of an array is done (PeerRegistry.on_diagnostics,
+        `then`): the store gets it (a queue put: its thread does the rest, so that its work never
+        delays the fan-out), and a full collection runs if one is due (full_collections.py)."""
+        self._store.add(received, statuses, numbers)
+        self._collections.between_messages()
 
     def _decode(self, raw: bytes) -> tuple[int, int, list[codec.Status]] | None:
         """The fast CDR path (cdr.py), else rclpy's deserialisation; None (logged once) if neither."""

@@ -91,6 +91,14 @@ def test_port_0_actual_port_logged_and_readable_as_parameter(bridge: Bridge) -> 
     assert bridge.health()["status"] == "ok"
 
 
+def test_the_bridge_runs_its_own_full_collections_and_reports_them(bridge: Bridge) -> None:
+    """full_collections.py: the node hands its FullCollections to /healthz (how many ran so far
+    depends on how long this module's bridge has been up: one at most every 30 s)."""
+    health = bridge.health()
+    assert isinstance(health["full_collections"], int) and health["full_collections"] >= 0
+    assert isinstance(health["longest_full_collection_ms"], float)
+
+
 def test_parameters_validated_at_runtime(bridge: Bridge) -> None:
     refused = _set("max_peers", ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=0))
     assert not refused.successful and "Parameter max_peers out of range" in refused.reason
