@@ -12,9 +12,10 @@ step) Chromium peers, so the last step holds --browsers of them (1 peer: one Chr
 
 Printed per step, over a window of --seconds: the bridge's CPU (% of one core, and / floor), the
 marginal cost per peer since the previous step (points of a core per peer), RSS (idle, and per
-peer over idle), live latency p50/p99 over every peer (receive time - header.stamp, same clock),
-drops (the bridge's /healthz count over the whole step, connecting included) and seq gaps the
-peers saw, the peer processes' own CPU, and what else ran on the machine in the window.
+peer over idle), live latency p50/p99 (and p99.9, max) over every peer (receive time -
+header.stamp, same clock), drops (the bridge's /healthz count over the whole step, connecting
+included) and seq gaps the peers saw, the peer processes' own CPU, and what else ran on the
+machine in the window.
 
   scripts/in-test-netns .venv/bin/python -m bench.fanout [--quick] [--steps 1,10,25,50,100]
 """
@@ -296,14 +297,16 @@ def run(args: argparse.Namespace) -> list[StepResult]:
               f"load average {load_average()}", flush=True)
         for peers in steps:
             aiortc, browsers = split(peers, steps[-1], args.browsers)
-            drops0, log0 = int(bridge.health()["drops"]), len(bridge.node.output())
+            health0 = bridge.health()
+            drops0, log0 = int(health0["drops"]), len(bridge.node.output())
             started = time.monotonic()
             errors = audience.grow(aiortc, browsers)
             connected = time.monotonic() - started
             have = sum(w.peers for w in audience.workers), audience.browser.peers if audience.browser else 0
             time.sleep(3.0)  # snapshots sent, every peer live
             got = measure(bridge, floor.proc.pid, audience, args.seconds, own)
-            drops = int(bridge.health()["drops"]) - drops0
+            health = bridge.health()
+            drops = int(health["drops"]) - drops0
             step = StepResult(sum(have), have[0], have[1], got["bridge"], got["floor"], rss_mib(bridge.pid),
                               got["lat"], got["gaps"], drops, got["clients"], got["others"], got["heard"],
                               got["binary"], got["forwarded"], got["udp_lost"], got["by_process"],
@@ -312,6 +315,10 @@ def run(args: argparse.Namespace) -> list[StepResult]:
             before = results[-2] if len(results) > 1 else None
             print(describe(step, before, idle["bridge"], rss0, connected, errors), flush=True)
             print(f"      the bridge's log in this step: {closes(bridge.node.output()[log0:])}", flush=True)
+            if "full_collections" in health:  # a bridge that runs its own (full_collections.py)
+                print(f"      the bridge's full collections in this step (connecting included): "
+                      f"{int(health['full_collections']) - int(health0['full_collections'])}, "
+                      f"the longest so far {health['longest_full_collection_ms']} ms", flush=True)
             if args.trace:
                 print(stages(read_trace(trace_path), got["rx"]), flush=True)
         print(summary(results, idle["bridge"], rss0), flush=True)
@@ -399,6 +406,7 @@ def describe(step: StepResult, before: StepResult | None, idle: float, rss0: flo
              + (f", +{(step.rss - before.rss) / (step.peers - before.peers):.2f} since {before.peers}"
                 if before else "") + ")",
              f"      live p50 {percentile(step.lat, 50):.1f} ms  p99 {percentile(step.lat, 99):.1f} ms  "
+             f"(p99.9 {percentile(step.lat, 99.9):.1f}, max {max(step.lat, default=0.0):.1f})  "
              f"n={len(step.lat)} ({step.binary} deflated) from {step.heard}/{step.peers} peers; "
              f"drops {step.drops} (bridge, whole step), gaps {step.gaps} (peers, window); UDP datagrams "
              f"lost to full receive buffers {step.udp_lost}",
