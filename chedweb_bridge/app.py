@@ -24,7 +24,7 @@ from chedweb_bridge import signaling_messages as sm
 from chedweb_bridge.access import HostAllowlist
 from chedweb_bridge.codec import PROTOCOL_VERSION
 from chedweb_bridge.fleet import FleetSettings
-from chedweb_bridge.full_collections import FullCollections
+from chedweb_bridge.full_collections import FullCollectionTimes
 from chedweb_bridge.limits import LogThrottle
 from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.metrics_http import MetricsEndpoint, encode
@@ -54,7 +54,7 @@ def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings, hos
                pending: Pending, web_root: Path, log: Log, metrics: MetricsEndpoint | None = None,
                history: StoreWorker | None = None, fleet: FleetSettings | None = None,
                http_stats: Callable[[], Mapping[str, int]] = dict,
-               collections: FullCollections | None = None) -> Flask:
+               collections: FullCollectionTimes | None = None) -> Flask:
     app = Flask("chedweb_bridge", static_folder=None)
     # The WebSocket layer closes (1009) a message above the protocol's 64 KiB limit as it
     # arrives, so no client makes the bridge buffer more (at 1 MiB, 20 parallel 10 MiB frames
@@ -123,7 +123,7 @@ def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings, hos
             "pending_sockets": pending.slots.count,
             **http_stats(),
             "uptime_s": round(time.monotonic() - started, 3),
-            # The bridge's own full collections, between two fan-outs (full_collections.py).
+            # The cyclic GC's full collections so far, and the longest (full_collections.py).
             **({"full_collections": collections.count,
                 "longest_full_collection_ms": round(collections.longest_s * 1000, 1)}
                if collections is not None else {}),

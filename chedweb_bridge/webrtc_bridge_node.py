@@ -34,7 +34,7 @@ from chedweb_bridge.access import HostAllowlist
 from chedweb_bridge.alert_keeper import AlertKeeper
 from chedweb_bridge.app import create_app, find_web_root
 from chedweb_bridge.fleet import FleetSettings
-from chedweb_bridge.full_collections import FullCollections
+from chedweb_bridge.full_collections import FullCollectionTimes, GcHold
 from chedweb_bridge.history import History
 from chedweb_bridge.http_server import BoundedWSGIServer, ServerLimits
 from chedweb_bridge.ice import parse_ice_servers
@@ -125,11 +125,9 @@ class WebRtcBridge(Node):
         self._registry.queries = QueryService(self._store, self._loop.call_soon)
         self._loop.start()
         self._loop.call_soon(self._registry.schedule_expiry)  # for the restored mutes
-        # Full collections between two messages' fan-outs, not inside one (full_collections.py);
-        # with no message to run one after, on this timer.
-        self._collections = FullCollections()
-        FullCollections.take_over()
-        self.create_timer(self._collections.interval_s, self._idle_collection)
+        # The cyclic GC waits while a message is fanned out, then collects (full_collections.py).
+        self._gc_hold = GcHold()
+        self._collections = FullCollectionTimes()
         self._latest = LatestStatuses()
         self._metrics_settings = MetricsSettings(int(values["metrics_max_series"]))  # type: ignore[call-overload]
         metrics = make_endpoint(self._loop, self._registry, self._latest, self._metrics_settings,
@@ -159,6 +157,7 @@ class WebRtcBridge(Node):
 
         qos = QoSProfile(depth=int(values["qos_depth"]),  # type: ignore[call-overload]
                          reliability=ReliabilityPolicy.RELIABLE)
+        self._collections.install()  # (close() removes it)
         # raw=True: the bytes as received, decoded by cdr.py at a fraction of rclpy's cost.
         self._subs = [self.create_subscription(DiagnosticArray, topic, self._callback_for(topic), qos,
                                                raw=True)
@@ -250,21 +249,30 @@ class WebRtcBridge(Node):
                 payloads.frames(deflate=deflate)
             if union is not None:
                 payloads.frames(deflate=deflate, lean=True)
-            self._loop.call_soon(self._registry.on_diagnostics, payloads, received, replaced,
-                                 functools.partial(self._after_fanout, received, statuses, numbers))
+            self._loop.call_soon(self._fan_out, payloads, received, replaced, statuses, numbers)
         return callback
 
-    def _idle_collection(self) -> None:
-        """The timer's: on the loop, a full collection if no message ran one for a while."""
-        self._loop.call_soon(self._collections.idle_check)
+    def _fan_out(self, payloads: codec.LivePayloads, received: float, replaced: bool,
+                 statuses: list[codec.Status], numbers: list[dict[str, float]]) -> None:
+        """On the loop: an array to every peer, the cyclic GC held off until every peer's
+        transmission of it is done (full_collections.py)."""
+        self._gc_hold.hold()
+        try:
+            self._registry.on_diagnostics(payloads, received, replaced,
+                                          functools.partial(self._after_fanout, received, statuses, numbers))
+        except BaseException:  # `then` was not scheduled: nothing else releases this hold
+            self._gc_hold.release()
+            raise
 
     def _after_fanout(self, received: float, statuses: list[codec.Status],
                       numbers: list[dict[str, float]]) -> None:
         """On the loop, once every peer's transmission of an array is done (PeerRegistry.on_diagnostics,
         `then`): the store gets it (a queue put: its thread does the rest, so that its work never
-        delays the fan-out), and a full collection runs if one is due (full_collections.py)."""
-        self._store.add(received, statuses, numbers)
-        self._collections.between_messages()
+        delays the fan-out), and the GC may collect again."""
+        try:
+            self._store.add(received, statuses, numbers)
+        finally:
+            self._gc_hold.release()
 
     def _decode(self, raw: bytes) -> tuple[int, int, list[codec.Status]] | None:
         """The fast CDR path (cdr.py), else rclpy's deserialisation; None (logged once) if neither."""
@@ -298,6 +306,7 @@ class WebRtcBridge(Node):
         self._server.server_close()
         self._server_thread.join(5.0)
         self._store.stop()  # the last flush
+        self._collections.uninstall()
 
 
 def main(args: list[str] | None = None) -> int:

@@ -1,86 +1,77 @@
-"""chedweb_bridge/full_collections.py: CPython's automatic full collections off, and the bridge's
-own between two messages' fan-outs at most every interval (or on the idle timer)."""
+"""chedweb_bridge/full_collections.py, with the real collector: no collection starts while a
+fan-out holds the GC off, what became due starts right after, and full collections are timed."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
+import gc
+from collections.abc import Iterator
+from typing import Any
 
-from chedweb_bridge.full_collections import FullCollections
+import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-
-# A fresh interpreter (the test process's own collector is left alone): 300,000 surviving
-# containers, enough to pass CPython's rule for a full collection several times over; prints how
-# many full collections CPython started by itself.
-_ALLOCATE = """
-import gc, sys
-sys.path.insert(0, sys.argv[2])
-from chedweb_bridge.full_collections import FullCollections
-if sys.argv[1] == "take-over":
-    FullCollections.take_over()
-full = []
-gc.callbacks.append(lambda phase, info: phase == "start" and info["generation"] == 2 and full.append(1))
-kept = [[i] for i in range(300_000)]
-print(len(full), gc.get_threshold()[0], gc.get_threshold()[1])
-"""
+from chedweb_bridge.full_collections import FullCollectionTimes, GcHold
 
 
-def _automatic_full_collections(mode: str) -> tuple[int, int, int]:
-    out = subprocess.run([sys.executable, "-c", _ALLOCATE, mode, str(REPO)], capture_output=True,
-                         text=True, check=True, timeout=60).stdout.split()
-    return int(out[0]), int(out[1]), int(out[2])
+@pytest.fixture()
+def collections_seen() -> Iterator[list[int]]:
+    """The generation of every collection started while the test runs; the collector enabled again
+    at the end whatever the test did."""
+    seen: list[int] = []
+
+    def note(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            seen.append(info["generation"])
+
+    gc.callbacks.append(note)
+    try:
+        yield seen
+    finally:
+        gc.callbacks.remove(note)
+        gc.enable()
 
 
-def test_cpython_starts_no_full_collection_once_the_bridge_has_taken_over() -> None:
-    full, young, middle = _automatic_full_collections("cpython")
-    assert full >= 1  # the allocation does make CPython start some by itself
-    taken = _automatic_full_collections("take-over")
-    assert taken == (0, young, middle)  # none; the young generations' thresholds as they were
+def _allocate(n: int) -> list[list[int]]:
+    """n new container objects, kept: each counts towards the next young collection."""
+    return [[i] for i in range(n)]
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_a_full_collection_runs_after_a_message_once_an_interval_has_passed() -> None:
-    clock, runs = _Clock(), list[int]()
-    collections = FullCollections(30.0, clock=clock, collect=runs.append)
-    clock.now += 29.9
-    assert not collections.between_messages()
-    clock.now += 0.2
-    assert collections.between_messages()
-    assert runs == [2]  # generation 2: a full collection
-    assert not collections.between_messages()  # the next one an interval after this one
-    clock.now += 30.0
-    assert collections.between_messages()
-    assert collections.count == 2
+def test_no_collection_starts_while_a_fan_out_holds_the_gc_and_what_became_due_starts_after(
+        collections_seen: list[int]) -> None:
+    hold = GcHold()
+    kept = _allocate(5_000)  # several young collections' worth, with the collector on
+    assert collections_seen
+    collections_seen.clear()
+    hold.hold()
+    kept += _allocate(5_000)
+    assert collections_seen == []  # none inside the fan-out
+    hold.release()
+    assert gc.isenabled()
+    kept += _allocate(10)  # the first allocations after it: the collection that became due
+    assert collections_seen and collections_seen[0] >= 0
+    assert len(kept) == 10_010
 
 
-def test_with_no_message_the_idle_timer_collects_after_two_intervals() -> None:
-    clock, runs = _Clock(), list[int]()
-    collections = FullCollections(30.0, clock=clock, collect=runs.append)
-    clock.now += 45.0
-    assert not collections.idle_check()  # messages may still come to run it between them
-    clock.now += 15.1
-    assert collections.idle_check()
-    assert runs == [2]
-    clock.now += 30.0
-    assert collections.between_messages()  # counted from the idle one
+def test_overlapping_fan_outs_hold_the_gc_until_the_last_is_done(collections_seen: list[int]) -> None:
+    hold = GcHold()
+    hold.hold()
+    hold.hold()  # the next message's fan-out began before the first one's transmissions were done
+    hold.release()
+    assert not gc.isenabled()
+    _allocate(5_000)
+    assert collections_seen == []
+    hold.release()
+    assert gc.isenabled()
 
 
-def test_the_longest_collection_is_kept() -> None:
-    clock = _Clock()
-
-    def slow(_generation: int) -> None:
-        clock.now += 0.04
-
-    collections = FullCollections(1.0, clock=clock, collect=slow)
-    clock.now += 1.0
-    collections.between_messages()
-    assert round(collections.longest_s, 3) == 0.04
+def test_full_collections_are_counted_and_the_longest_kept(collections_seen: list[int]) -> None:
+    times = FullCollectionTimes()
+    times.install()
+    try:
+        gc.collect(1)  # not a full one
+        assert times.count == 0
+        gc.collect(2)
+        gc.collect()
+    finally:
+        times.uninstall()
+    assert times.count == 2
+    assert 0.0 < times.longest_s < 5.0
