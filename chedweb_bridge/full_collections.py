@@ -40,6 +40,12 @@ class GcHold:
         if self._open == 0:
             gc.enable()
 
+    def close(self) -> None:
+        """At shutdown: a fan-out the stopped loop never finished no longer holds the GC."""
+        if self._open:
+            self._open = 0
+            gc.enable()
+
 
 class FullCollectionTimes:
     """Counts full collections and keeps the longest (gc.callbacks: whichever thread ran one)."""

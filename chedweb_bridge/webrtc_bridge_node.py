@@ -307,6 +307,7 @@ class WebRtcBridge(Node):
         self._server_thread.join(5.0)
         self._store.stop()  # the last flush
         self._collections.uninstall()
+        self._gc_hold.close()
 
 
 def main(args: list[str] | None = None) -> int:

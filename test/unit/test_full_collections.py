@@ -63,6 +63,15 @@ def test_overlapping_fan_outs_hold_the_gc_until_the_last_is_done(collections_see
     assert gc.isenabled()
 
 
+def test_closing_ends_a_hold_that_a_stopped_loop_never_released(collections_seen: list[int]) -> None:
+    hold = GcHold()
+    hold.hold()
+    hold.close()
+    assert gc.isenabled()
+    hold.close()  # twice: nothing more
+    assert gc.isenabled()
+
+
 def test_full_collections_are_counted_and_the_longest_kept(collections_seen: list[int]) -> None:
     times = FullCollectionTimes()
     times.install()
