@@ -49,7 +49,8 @@ DIST = REPO / "web" / "dist"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 HOST = "robot-1"
-# A "-held" load's live messages fed before the timing starts (1 s at 10 Hz).
+# A "-held" load's live messages fed, untimed, before the timing starts (1 s at 10 Hz): each
+# load's row ends with that count.
 HELD_AFTER = 10
 CORES = 4
 
@@ -318,36 +319,35 @@ def run(quick: bool, dist: Path = DIST, only: str = "", live: int = 0) -> list[d
     loads = [
         # Paced in real time: the page redraws a chart at most once per pixel of time (at least
         # every second), so feeding 1 Hz data faster than 1 Hz would skip redraws it really does.
-        ("1hz-1h", "1 Hz, 6 statuses, 1 h of history", scenario_1hz_hour, 15 if quick else 120, 1000.0),
-        ("10hz-50", "10 Hz, 50 statuses, 5 min of history", scenario_10hz_50, 50 if quick else 300, 100.0),
+        ("1hz-1h", "1 Hz, 6 statuses, 1 h of history", scenario_1hz_hour, 15 if quick else 120, 1000.0, 0),
+        ("10hz-50", "10 Hz, 50 statuses, 5 min of history", scenario_10hz_50, 50 if quick else 300, 100.0, 0),
         # 1,000 statuses: arrays above 64 KiB, which the bridge splits into several messages with
         # the same seq (fed one after another, as they arrive).
         ("1hz-1000", "1 Hz, 1000 statuses, 5 min of history", scenario_many(1, 1000, 300),
-         15 if quick else 60, 1000.0),
+         15 if quick else 60, 1000.0, 0),
         ("10hz-1000", "10 Hz, 1000 statuses, 30 s of history", scenario_many(10, 1000, 30),
-         50 if quick else 300, 100.0),
+         50 if quick else 300, 100.0, 0),
         # Issue 12's page goal: 1,000 statuses x 20 keys at 10 Hz (each array about 0.8 MB of JSON,
         # in about 13 parts).
         # 150 arrays (15 s) rather than 300: each array is about 0.8 MB, all of them held in the page.
         ("10hz-1000x20", "10 Hz, 1000 statuses x 20 keys, 30 s", scenario_many(10, 1000, 30, keys=20),
-         50 if quick else 150, 100.0),
+         50 if quick else 150, 100.0, 0),
         # The same robot as a page gets it from this bridge (capability "interest": values only
         # for the statuses the page shows; with no row open, the selected machine's system_metrics).
         ("10hz-1000x20-lean", "10 Hz, 1000 statuses x 20 keys, 30 s, lean live arrays",
-         scenario_many(10, 1000, 30, keys=20, lean=True), 50 if quick else 150, 100.0),
+         scenario_many(10, 1000, 30, keys=20, lean=True), 50 if quick else 150, 100.0, 0),
         # The same, timed from the second live second on: the page that holds the load, without the
         # first 0.1 s after connecting, while the first live array's 744 statuses beyond the
         # snapshot's 256 are listed (a few frames over 16 ms there: slow frames print when).
         ("10hz-1000x20-lean-held", "the same, after 1 s of live arrays (untimed)",
-         scenario_many(10, 1000, 30, keys=20, lean=True), 50 if quick else 150, 100.0),
+         scenario_many(10, 1000, 30, keys=20, lean=True), 50 if quick else 150, 100.0, HELD_AFTER),
     ]
     loads = [load for load in loads if not only or load[0] in only.split(",")]
     results = []
     with serve_dist(dist) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
-            for key, label, make, count, interval in loads:
-                warm = HELD_AFTER if key.endswith("-held") else 0
+            for key, label, make, count, interval, warm in loads:
                 setup, msgs, window = make((live or count) + warm)
                 page = browser.new_page(viewport={"width": 1280, "height": 1000})
                 page.goto(url)
