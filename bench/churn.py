@@ -15,8 +15,8 @@ one machine, one clock) in three phases of --seconds each:
   3. churn: the same 10 clients churn against A.
 The churn/floor ratio is the cost of new peers to a connected one, the machine's load aside.
 Acceptance: the churn p99 stays below 50 ms. Printed: p50/p99 for both phases and their ratio,
-the bridge's CPU share of one core, connects completed, the snapshot each new peer got (parts
-and bytes), and the CPU model.
+the bridge's CPU share of one core, the connects that ended in the window (completed, and failed
+by reason), the snapshot each new peer got (parts and bytes), and the CPU model.
 
   scripts/in-test-netns .venv/bin/python -m bench.churn [--quick] [--seconds S] [--churners N]
 """
