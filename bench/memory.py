@@ -11,6 +11,11 @@ the first (the first peer pays once for aiortc's and OpenSSL's first use), and w
 pages the first peer mapped in (the one-time cost of importing the WebRTC stack). Then every
 client closes, and the RSS a bridge keeps once its peers have gone.
 
+The idle figures are of a bridge that nothing has asked anything over HTTP, as on a robot nobody is
+looking at: its Flask app is built by the first request (lazy_web.py). Right after them one
+/healthz checks that it was receiving, and the RSS after that request is printed too; the
+per-peer figures are over that one.
+
 The idle figure after `--settle` seconds is a bridge whose data is still growing: the store's open
 blocks grow until they seal (102 s at 10 Hz), and the live history's two points a bucket of
 history_seconds / 150 (24 s by default) fill its window for a whole history_seconds, slowly: at
@@ -114,6 +119,18 @@ async def measure(bridge: Bridge, floor: NodeProcess, counts: Sequence[int], set
         await asyncio.sleep(steady)
         idle = print_idle(bridge, floor, f"floor after {settle + steady:.0f} s:           ",
                           f"{settle + steady:.0f} s", "steady: ")
+    # Nothing has asked the bridge anything over HTTP until now (its web app waits for the first
+    # request, lazy_web.py): this request checks it was receiving, and the figure after it is a
+    # bridge that has served one, the idle the per-peer figures are taken from.
+    received = int(bridge.health()["messages_received"])
+    if received == 0:
+        raise SystemExit("the bridge received no DiagnosticArray: the idle figures above are not "
+                         "a working bridge's")
+    await asyncio.sleep(1.0)
+    idle = rss_mib(bridge.pid)
+    print(f"  (those figures: {received} arrays received, no HTTP request before this line)", flush=True)
+    print(f"{'bridge after one /healthz:':30s} {describe(bridge.pid)}   (target: bridge idle < 90 MiB)",
+          flush=True)
     files_idle = mapped_files(bridge.pid)
     clients: list[BridgeClient] = []
     first = 0.0
@@ -177,8 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     floor = bridge = None
     try:
         floor = start([sys.executable, "-m", "bench.floor_subscriber"], "bench-memory-floor", "receiving")
+        # Not bridge.wait_messages(): that asks /healthz, and the idle figures are of a bridge that
+        # nothing has asked yet. The publisher waits for both subscriptions before it sends.
         bridge = Bridge("bench-memory-bridge", {"max_peers": max(counts) + 1})
-        bridge.wait_messages()
         print(f"{args.statuses} statuses x {args.keys} keys at 10 Hz"
               f"{' (varying values)' if args.varying_values else ''}; peers: aiortc clients in this "
               f"process{', deflate-raw' if args.deflate else ', text'}", flush=True)

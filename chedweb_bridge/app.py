@@ -196,18 +196,3 @@ def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings, hos
         return send_from_directory(web_root, path)
 
     return app
-
-
-def find_web_root(configured: str) -> Path:
-    """`web_root` parameter, or the installed share dir of chedweb_ros, or <repo>/web/dist."""
-    if configured:
-        return Path(configured).expanduser().resolve()
-    try:
-        from ament_index_python.packages import get_package_share_directory
-
-        share = Path(get_package_share_directory("chedweb_ros")) / "web" / "dist"
-        if share.is_dir():
-            return share
-    except (ImportError, LookupError, OSError, ValueError):
-        pass
-    return Path(__file__).resolve().parents[1] / "web" / "dist"

@@ -20,7 +20,7 @@ import logging
 import socket
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
@@ -32,13 +32,13 @@ from rclpy.serialization import deserialize_message
 from chedweb_bridge import access, alert_state, cdr, codec, installed, timebase
 from chedweb_bridge.access import HostAllowlist
 from chedweb_bridge.alert_keeper import AlertKeeper
-from chedweb_bridge.app import create_app, find_web_root
 from chedweb_bridge.fleet import FleetSettings
 from chedweb_bridge.full_collections import FullCollectionTimes, GcHold
 from chedweb_bridge.history import History
 from chedweb_bridge.http_server import BoundedWSGIServer, ServerLimits
 from chedweb_bridge.ice import parse_ice_servers
 from chedweb_bridge.latest import LatestStatuses
+from chedweb_bridge.lazy_web import LazyWsgiApp
 from chedweb_bridge.local_names import local_names
 from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.metrics_http import MetricsSettings, make_endpoint
@@ -48,9 +48,13 @@ from chedweb_bridge.store import db_file
 from chedweb_bridge.store.query_service import QueryService
 from chedweb_bridge.store.tiers import default_tiers
 from chedweb_bridge.store.worker import StoreWorker
+from chedweb_bridge.web_root import find_web_root
 from chedweb_ros.node_main import StartupError
 from chedweb_ros.params import WEBRTC_BRIDGE
 from chedweb_ros.ros_parameters import declare_table, fix_read_only, refused
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def listen_socket(host: str, port: int) -> socket.socket:
@@ -87,8 +91,10 @@ class WebRtcBridge(Node):
         if absent:
             raise StartupError(f"not installed: {', '.join(absent)} (needed by aiortc, imported when "
                                f"the first browser connects)")
-        # Likewise psutil and prometheus_client, imported by the first request that needs them.
-        late = [name for name in ("psutil", "prometheus_client") if importlib.util.find_spec(name) is None]
+        # Likewise Flask, flask-sock, psutil and prometheus_client, imported by the first request
+        # that needs them (lazy_web.py, local_names.py, metrics_http.py).
+        late = [name for name in ("flask", "flask_sock", "psutil", "prometheus_client")
+                if importlib.util.find_spec(name) is None]
         if late:
             raise StartupError(f"not installed: {', '.join(late)} (imported by the first request that "
                                f"needs it)")
@@ -135,9 +141,17 @@ class WebRtcBridge(Node):
         self._fleet = FleetSettings([str(u) for u in values["fleet"]])  # type: ignore[attr-defined]
 
         web_root = find_web_root(str(values["web_root"]))
-        app = create_app(self._loop, self._registry, self._settings, self._hosts, self._pending, web_root,
-                         self._log, metrics, history=self._store, fleet=self._fleet,
-                         http_stats=self._http_stats, collections=self._collections)
+
+        def build_app() -> Flask:
+            from chedweb_bridge.app import create_app
+
+            return create_app(self._loop, self._registry, self._settings, self._hosts, self._pending,
+                              web_root, self._log, metrics, history=self._store, fleet=self._fleet,
+                              http_stats=self._http_stats, collections=self._collections)
+
+        # Flask is imported by the first request, not here (lazy_web.py).
+        app = LazyWsgiApp(build_app, lambda seconds: self._log(
+            "info", f"web app built for the first request ({seconds * 1000:.0f} ms)"))
         host, port = str(values["host"]), int(values["port"])  # type: ignore[call-overload]
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per HTTP request
         try:
