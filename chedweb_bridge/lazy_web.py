@@ -1,10 +1,10 @@
 """The Flask app, built by the first HTTP request instead of at start-up (issue 12, RSS idle).
 
-Why: Flask with Jinja, click, blinker, itsdangerous and flask-sock is ~4-5 MiB of an idle
-bridge's RSS (docs/benchmarks.md, "The web app built by the first request"), for a robot that no
-browser, probe or scraper has asked anything yet. The server listens from start-up as before
-(werkzeug's, http_server.py): only the app behind it waits. The first request pays the import,
-~0.1 s here, once; every later request goes straight to the app.
+Why: Flask with Jinja, click, blinker, itsdangerous and flask-sock, and the app built on them,
+were 5.6-6.8 MiB of an idle bridge's RSS (docs/benchmarks.md, "The web app built by the first
+request"), for a robot that no browser, probe or scraper has asked anything yet. The server
+listens from start-up as before (werkzeug's, http_server.py): only the app behind it waits. The
+first request pays the import, ~0.1 s here, once; every later request goes straight to the app.
 
 The build runs in the request's own handler thread (werkzeug's, one per connection), never on the
 loop that owns the peers: no peer can exist before it, since a peer needs /ws, which is the app's.
@@ -56,4 +56,3 @@ class LazyWsgiApp:
                 self._app = app
                 self._on_built(time.monotonic() - started)
             return self._app
-

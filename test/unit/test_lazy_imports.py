@@ -50,7 +50,7 @@ def test_prometheus_client_and_psutil_wait_for_the_first_request_that_needs_them
 
 
 _NODE_PROBE = r"""
-import json, sys, tempfile, urllib.request
+import json, shutil, sys, tempfile, urllib.request
 import rclpy
 from chedweb_bridge.webrtc_bridge_node import WebRtcBridge
 
@@ -69,6 +69,7 @@ seen["replies"] = replies
 node.close()
 node.destroy_node()
 rclpy.shutdown()
+shutil.rmtree(history)
 print(json.dumps(seen))
 """
 
