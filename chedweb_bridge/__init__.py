@@ -7,6 +7,7 @@ Modules, one job each (wire protocol: docs/protocol.md):
 - signaling_messages, access, ice: pure parsing/validation of frames, token/Origin and
   `ice_servers` entries (the node parameters are chedweb_ros/params.py, shared by both nodes)
 - loop_thread: the one asyncio loop thread; peers: every aiortc object, on that loop
-- signaling, app: the /ws handler and the Flask app factory (page, /ws, /config, /healthz)
+- signaling, app: the /ws handler and the Flask app factory (page, /ws, /config, /healthz);
+  lazy_web: builds that app on the first request; web_root: where the page's files are
 - webrtc_bridge_node: the ROS 2 node; main: the light executable entry (chedweb_ros.node_main)
 """
