@@ -20,7 +20,7 @@ import logging
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
@@ -38,7 +38,7 @@ from chedweb_bridge.history import History
 from chedweb_bridge.http_server import BoundedWSGIServer, ServerLimits
 from chedweb_bridge.ice import parse_ice_servers
 from chedweb_bridge.latest import LatestStatuses
-from chedweb_bridge.lazy_web import LazyWsgiApp
+from chedweb_bridge.lazy_web import LazyWsgiApp, WSGIApplication
 from chedweb_bridge.local_names import local_names
 from chedweb_bridge.loop_thread import LoopThread
 from chedweb_bridge.metrics_http import MetricsSettings, make_endpoint
@@ -52,9 +52,6 @@ from chedweb_bridge.web_root import find_web_root
 from chedweb_ros.node_main import StartupError
 from chedweb_ros.params import WEBRTC_BRIDGE
 from chedweb_ros.ros_parameters import declare_table, fix_read_only, refused
-
-if TYPE_CHECKING:
-    from flask import Flask
 
 
 def listen_socket(host: str, port: int) -> socket.socket:
@@ -142,7 +139,7 @@ class WebRtcBridge(Node):
 
         web_root = find_web_root(str(values["web_root"]))
 
-        def build_app() -> Flask:
+        def build_app() -> WSGIApplication:
             from chedweb_bridge.app import create_app
 
             return create_app(self._loop, self._registry, self._settings, self._hosts, self._pending,
