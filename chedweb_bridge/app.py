@@ -54,7 +54,9 @@ def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings, hos
                pending: Pending, web_root: Path, log: Log, metrics: MetricsEndpoint | None = None,
                history: StoreWorker | None = None, fleet: FleetSettings | None = None,
                http_stats: Callable[[], Mapping[str, int]] = dict,
-               collections: FullCollectionTimes | None = None) -> Flask:
+               collections: FullCollectionTimes | None = None, started: float | None = None) -> Flask:
+    """`started`: the bridge's start on time.monotonic(), what /healthz's uptime counts from (the
+    node builds the app only at its first request, lazy_web.py); None: now."""
     app = Flask("chedweb_bridge", static_folder=None)
     # The WebSocket layer closes (1009) a message above the protocol's 64 KiB limit as it
     # arrives, so no client makes the bridge buffer more (at 1 MiB, 20 parallel 10 MiB frames
@@ -65,7 +67,8 @@ def create_app(loop: LoopThread, registry: PeerRegistry, settings: Settings, hos
                                          "max_message_size": sm.MAX_FRAME_BYTES,
                                          "event_class": SocketEvent}
     sock = Sock(app)
-    started = time.monotonic()
+    if started is None:
+        started = time.monotonic()
     handshake_log = LogThrottle()
 
     @app.before_request

@@ -78,6 +78,7 @@ def listen_socket(host: str, port: int) -> socket.socket:
 class WebRtcBridge(Node):
     def __init__(self) -> None:
         super().__init__("webrtc_bridge")
+        started = time.monotonic()  # /healthz's uptime counts from here, not from the app's build
         # Raises InvalidParameters (a StartupError) naming each refused value. `port` stays
         # writable until the server has it: port 0 becomes the port the server got.
         values = declare_table(self, WEBRTC_BRIDGE, writable_until_started=["port"])
@@ -144,7 +145,8 @@ class WebRtcBridge(Node):
 
             return create_app(self._loop, self._registry, self._settings, self._hosts, self._pending,
                               web_root, self._log, metrics, history=self._store, fleet=self._fleet,
-                              http_stats=self._http_stats, collections=self._collections)
+                              http_stats=self._http_stats, collections=self._collections,
+                              started=started)
 
         # Flask is imported by the first request, not here (lazy_web.py).
         app = LazyWsgiApp(build_app, lambda seconds: self._log(

@@ -50,7 +50,7 @@ def test_prometheus_client_and_psutil_wait_for_the_first_request_that_needs_them
 
 
 _NODE_PROBE = r"""
-import json, shutil, sys, tempfile, urllib.request
+import json, shutil, sys, tempfile, time, urllib.request
 import rclpy
 from chedweb_bridge.webrtc_bridge_node import WebRtcBridge
 
@@ -60,6 +60,7 @@ rclpy.init(args=["--ros-args", "-p", "host:=127.0.0.1", "-p", "port:=0",
 node = WebRtcBridge()
 seen = {"serving, no request yet": "flask" in sys.modules}
 port = node.get_parameter("port").value
+time.sleep(1.0)  # /healthz's uptime counts from the node's start, not from the app's build
 replies = []
 for path in ("healthz", "config", "healthz"):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/{path}", timeout=30) as resp:
@@ -85,6 +86,7 @@ def test_flask_waits_for_the_first_request_and_that_request_is_answered() -> Non
     statuses = [r[0] for r in seen["replies"]]
     assert statuses == [200, 200, 200]
     assert seen["replies"][0][1]["status"] == "ok" and seen["replies"][0][1]["peers"] == 0
+    assert seen["replies"][0][1]["uptime_s"] >= 1.0
     assert "iceServers" in seen["replies"][1][1]
     assert "web app built for the first request" in result.stderr
     assert result.stderr.count("web app built for the first request") == 1
